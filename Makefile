@@ -1,0 +1,39 @@
+# klopt: `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := examples/voorbeeld-bv
+DEMO_DB := $(CURDIR)/.demo/klopt.db
+DATA   ?= ../shared/data
+
+.PHONY: demo test bench lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf .demo && mkdir -p .demo
+	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl bash $(DEMO)/run.sh $(BIN)/klopt
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/convert.py --data $(DATA) --out benchmarks/.cases
+	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases
+	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases
+	$(BIN)/python benchmarks/throughput.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .demo build *.egg-info

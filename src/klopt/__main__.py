@@ -1,0 +1,3 @@
+from klopt.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""Printing helpers shared by the commands: tables, JSON, progress bars."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["console", "table", "print_json", "progress_bar"]
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console (imported lazily: rich is slow to import)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
+          justify: Sequence[str] | None = None) -> None:
+    """Print a table with a title."""
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for i, header in enumerate(headers):
+        grid.add_column(header, justify=(justify[i] if justify else "left"),  # type: ignore[arg-type]
+                        overflow="fold")
+    for row in rows:
+        grid.add_row(*["" if cell is None else str(cell) for cell in row])
+    console().print(grid)
+
+
+def print_json(data: Any) -> None:
+    """Print data as indented JSON on standard output."""
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def progress_bar(description: str, *, enabled: bool = True) -> Iterator[
+    tuple[Callable[[int], None], Callable[[int], None]]
+]:
+    """A progress bar on standard error: yields (set_total, advance)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console(stderr=True), transient=True,
+        disable=not enabled,
+    )
+    with bar:
+        task = bar.add_task(description, total=None)
+        yield (
+            lambda total: bar.update(task, total=total),
+            lambda n: bar.advance(task, n),
+        )

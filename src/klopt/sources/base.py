@@ -1,0 +1,179 @@
+"""What every source produces, the column mapping, and the reader registry."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from klopt.errors import UnsupportedFileType
+
+__all__ = [
+    "RawRow",
+    "RowProblem",
+    "ColumnMapping",
+    "MentionRecord",
+    "READERS",
+    "register_reader",
+    "reader_for",
+    "content_hash",
+]
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One record as read from a source, with the line it started on."""
+
+    line: int
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that could not be used: where, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MentionRecord:
+    """A post ready to be stored."""
+
+    platform: str
+    external_id: str
+    content_hash: str
+    text: str
+    author: str | None
+    posted_at: datetime | None
+    url: str | None
+    reach: int | None
+    language: str | None
+    raw: Mapping[str, Any]
+    naive_time: bool = False
+
+
+Reader = Callable[[Path, str], Iterator[RawRow]]
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(name: str, *suffixes: str) -> Callable[[Reader], Reader]:
+    """Register a file reader under ``name`` and the suffixes it reads."""
+
+    def decorate(reader: Reader) -> Reader:
+        READERS[name] = reader
+        for suffix in suffixes:
+            _SUFFIXES[suffix] = name
+        return reader
+
+    return decorate
+
+
+_SUFFIXES: dict[str, str] = {}
+
+
+def reader_for(path: Path, format: str | None = None) -> tuple[str, Reader]:
+    """The reader for a file: by ``format`` when given, else by its suffix."""
+    import klopt.sources.files  # noqa: F401  (registers the built-in readers)
+
+    name = format or _SUFFIXES.get(path.suffix.lower())
+    if name is None or name not in READERS:
+        known = ", ".join(sorted(READERS))
+        raise UnsupportedFileType(
+            f"klopt cannot read '{path.name}' as mentions.",
+            hint=f"Use one of these formats: {known} (or say which with --format).",
+        )
+    return name, READERS[name]
+
+
+def content_hash(text: str) -> str:
+    """A hash of the text that ignores case, spacing and punctuation runs."""
+    normal = re.sub(r"\s+", " ", text.casefold()).strip()
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which field of a row holds what; only ``text`` is required."""
+
+    text: str = "text"
+    time: str | None = None
+    id: str | None = None
+    author: str | None = None
+    url: str | None = None
+    platform: str | None = None
+    reach: str | None = None
+    lang: str | None = None
+    default_platform: str = "import"
+    extra: tuple[str, ...] = field(default=())
+
+    def columns(self) -> dict[str, str]:
+        """Mapped role -> column name, for the columns that were named."""
+        roles = {
+            "text": self.text, "time": self.time, "id": self.id, "author": self.author,
+            "url": self.url, "platform": self.platform, "reach": self.reach, "lang": self.lang,
+        }
+        return {role: col for role, col in roles.items() if col}
+
+    def to_record(self, row: RawRow) -> MentionRecord:
+        """Turn a row into a record; raises ValueError with a reason for a bad row."""
+        f = row.fields
+        text = _text(f.get(self.text))
+        if not text:
+            raise ValueError(f"the text column '{self.text}' is empty")
+        posted_at, naive = _time(f.get(self.time)) if self.time else (None, False)
+        platform = (_text(f.get(self.platform)) if self.platform else "") or self.default_platform
+        digest = content_hash(text)
+        external = _text(f.get(self.id)) if self.id else ""
+        return MentionRecord(
+            platform=platform.lower(), external_id=external or f"sha256:{digest[:32]}",
+            content_hash=digest, text=text,
+            author=(_text(f.get(self.author)) or None) if self.author else None,
+            posted_at=posted_at, url=(_text(f.get(self.url)) or None) if self.url else None,
+            reach=_int(f.get(self.reach)) if self.reach else None,
+            language=(_text(f.get(self.lang)) or None) if self.lang else None,
+            raw=dict(f), naive_time=naive,
+        )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _time(value: Any) -> tuple[datetime | None, bool]:
+    raw = _text(value)
+    if not raw:
+        return None, False
+    if re.fullmatch(r"\d{9,13}(\.\d+)?", raw):
+        seconds = float(raw) / (1000 if len(raw.split(".")[0]) == 13 else 1)
+        return datetime.fromtimestamp(seconds, UTC), False
+    try:
+        stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        stamp = _twitter_time(raw)
+    if stamp.tzinfo is None:
+        return stamp.replace(tzinfo=UTC), True
+    return stamp, False
+
+
+def _twitter_time(raw: str) -> datetime:
+    for pattern in ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d-%m-%Y %H:%M"):
+        try:
+            return datetime.strptime(raw, pattern)
+        except ValueError:
+            continue
+    raise ValueError(f"'{raw}' is not a time klopt understands (use ISO 8601)")
+
+
+def _int(value: Any) -> int | None:
+    raw = _text(value).replace(",", "").replace("_", "")
+    if not raw:
+        return None
+    try:
+        return int(float(raw))
+    except ValueError as exc:
+        raise ValueError(f"reach '{raw}' is not a number") from exc

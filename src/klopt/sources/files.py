@@ -1,0 +1,151 @@
+"""File readers for mentions: CSV, JSON (an array of objects) and NDJSON (one per line).
+
+Readers stream: a CSV or NDJSON file of any size is read row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from klopt.errors import BadEncoding, EmptyInput, InputError
+from klopt.sources.base import RawRow, register_reader
+
+__all__ = ["read_csv", "read_json", "read_ndjson", "BadRow"]
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class BadRow(ValueError):
+    """A row that could not be parsed at all; the reader goes on after it."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+def _open(path: Path, encoding: str) -> Any:
+    if not path.exists():
+        raise InputError(f"There is no file '{path}'.", hint="Check the path.")
+    if path.stat().st_size == 0:
+        raise EmptyInput(f"'{path.name}' is empty.", hint="Export the mentions again.")
+    return path.open(encoding=encoding, newline="")
+
+
+def _decoding(path: Path, encoding: str, exc: UnicodeDecodeError) -> BadEncoding:
+    return BadEncoding(
+        f"'{path.name}' is not {encoding} text (byte {exc.start} cannot be decoded).",
+        hint="Give the right encoding with --encoding, e.g. --encoding cp1252.",
+    )
+
+
+@register_reader("csv", ".csv", ".tsv")
+def read_csv(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRow]:
+    """Rows of a CSV (or TSV) file with a header line; a ragged row is a BadRow."""
+    try:
+        with _open(path, encoding) as handle:
+            sample = handle.read(64 * 1024)
+            handle.seek(0)
+            dialect = _dialect(sample, path)
+            reader = csv.reader(handle, dialect)
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                raise EmptyInput(f"'{path.name}' has no header line.", hint="Add one.")
+            names = [h.strip() for h in header]
+            yield RawRow(1, {"__header__": names})
+            line = reader.line_num + 1
+            for values in reader:
+                if not any(v.strip() for v in values):
+                    line = reader.line_num + 1
+                    continue
+                if len(values) != len(names):
+                    yield BadRow(
+                        line, f"{len(values)} fields where the header has {len(names)}"
+                    )
+                else:
+                    yield RawRow(line, dict(zip(names, values, strict=True)))
+                line = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise _decoding(path, encoding, exc) from exc
+    except csv.Error as exc:
+        raise InputError(f"'{path.name}' is not valid CSV: {exc}.", hint="Check the file.") from exc
+
+
+def _dialect(sample: str, path: Path) -> type[csv.Dialect] | csv.Dialect:
+    if path.suffix.lower() == ".tsv":
+        return csv.excel_tab
+    first = sample.splitlines()[0] if sample else ""
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        return csv.excel
+
+    class Sniffed(csv.excel):
+        pass
+
+    Sniffed.delimiter = delimiter
+    return Sniffed
+
+
+@register_reader("ndjson", ".ndjson", ".jsonl")
+def read_ndjson(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRow]:
+    """One JSON object per line; a line that is not an object is a BadRow."""
+    try:
+        with _open(path, encoding) as handle:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    yield BadRow(number, f"not valid JSON ({exc.msg})")
+                    continue
+                if not isinstance(value, dict):
+                    yield BadRow(number, "not a JSON object")
+                    continue
+                yield RawRow(number, _flatten(value))
+    except UnicodeDecodeError as exc:
+        raise _decoding(path, encoding, exc) from exc
+
+
+@register_reader("json", ".json")
+def read_json(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRow]:
+    """A JSON array of objects (or an object holding one under data/items/mentions)."""
+    try:
+        with _open(path, encoding) as handle:
+            data = json.load(handle)
+    except UnicodeDecodeError as exc:
+        raise _decoding(path, encoding, exc) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"'{path.name}' is not valid JSON (line {exc.lineno}: {exc.msg}).",
+            hint="Fix the file, or use NDJSON so one bad record does not spoil the rest.",
+        ) from exc
+    items = data
+    if isinstance(data, dict):
+        items = next((data[k] for k in ("data", "items", "mentions", "posts") if k in data), None)
+    if not isinstance(items, list):
+        raise InputError(
+            f"'{path.name}' holds no list of records.",
+            hint="Give a JSON array of objects, one per mention.",
+        )
+    for number, value in enumerate(items, start=1):
+        if isinstance(value, dict):
+            yield RawRow(number, _flatten(value))
+        else:
+            yield BadRow(number, "not a JSON object")
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted keys, so --author-column user.name works."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(_flatten(item, f"{name}."))
+        else:
+            flat[name] = item
+    return flat

@@ -1,0 +1,38 @@
+"""Bring a database to the newest schema with Alembic; klopt runs this on start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+__all__ = ["upgrade", "current_revision"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config(url: str) -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every migration the database has not seen yet."""
+    from alembic import command
+
+    cfg = _config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.upgrade(cfg, "head")  # type: ignore[arg-type]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

