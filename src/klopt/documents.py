@@ -218,9 +218,14 @@ def _build(path: Path, kind: str, data: bytes, result: ReadResult) -> DocumentTe
     headings = [b.text for b in result.blocks if b.kind == "heading" and _clean(b.text)]
     title = _clean(result.title or "") or (_clean(headings[0]) if headings else path.stem)
     return DocumentText(
-        path=str(path), title=title, kind=kind, text=text,
-        language=_language(sentences), sentences=sentences,
-        sha256=hashlib.sha256(data).hexdigest(), notes=result.notes,
+        path=str(path),
+        title=title,
+        kind=kind,
+        text=text,
+        language=_language(sentences),
+        sentences=sentences,
+        sha256=hashlib.sha256(data).hexdigest(),
+        notes=result.notes,
     )
 
 
@@ -248,14 +253,17 @@ def _clean(text: str) -> str:
 
 # Abbreviations after which a full stop never ends a sentence (lower case, with dots).
 _NO_SPLIT = _words(
-    "bijv. bv. b.v.d. o.a. d.w.z. m.a.w. m.b.t. t.a.v. t.o.v. i.v.m. i.p.v. a.s. ca. nr. "
-    "nrs. blz. art. dhr. mevr. mr. drs. ir. ing. prof. dr. jl. vgl. resp. evt. incl. excl. "
-    "e.g. i.e. mrs. ms. vs. no. st. jr. sr. approx. dept. fig. vol. p. pp. ref."
+    "bijv. bv. b.v.d. o.a. d.w.z. m.a.w. m.b.t. t.a.v. t.o.v. i.v.m. i.p.v. a.s. ca. dhr. "
+    "mevr. mr. drs. ir. ing. prof. dr. jl. vgl. resp. evt. incl. excl. e.g. i.e. mrs. ms. vs. "
+    "st. jr. sr. approx. dept. ref."
 )
+# Abbreviations that stand before a number ("nr. 5", "art. 3"); elsewhere they are words.
+_BEFORE_NUMBER = _words("nr. nrs. blz. art. no. nos. fig. vol. p. pp. hfst. par.")
 # Abbreviations that often end a sentence: split when a capital follows.
 _MAYBE_END = _words("etc. enz. e.d. z.s.m. b.v. n.v. inc. ltd. co. corp.")
 _END_MARK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 _DOTTED = re.compile(r"(?:\w\.){2,}")
+_CAMEL = re.compile(r"[a-z]{1,3}[A-Z]")
 _OPENERS = "([\"'“‘"
 _INLINE_BULLET = re.compile(r"(?:^|\s)[•▪►●◦‣✓✔■]\s*")
 
@@ -287,13 +295,15 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
     rest = text[end:].lstrip()
     if not rest:
         return True
-    if rest[0].islower():
+    if rest[0].islower() and not _CAMEL.match(rest):  # "iPhone", "eBay" do start sentences
         return False
     if text[mark] != ".":
         return True
     word = text[: mark + 1].rsplit(None, 1)[-1].lstrip(_OPENERS).lower()
     if word in _MAYBE_END:
         return True
+    if word in _BEFORE_NUMBER:
+        return not rest[0].isdigit()
     if word in _NO_SPLIT or _DOTTED.fullmatch(word):
         return False
     # An initial, as in "J. Jansen".
@@ -360,8 +370,13 @@ def _add_block(state: _Assembly, block: Block, text: str) -> None:
         lead_in = intro if inline_item else state.lead_in
         state.sentences.append(
             Sentence(
-                text=sentence, index=len(state.sentences), start=base + s, end=base + e,
-                section=state.section, page=_page_at(block, s), lead_in=lead_in,
+                text=sentence,
+                index=len(state.sentences),
+                start=base + s,
+                end=base + e,
+                section=state.section,
+                page=_page_at(block, s),
+                lead_in=lead_in,
             )
         )
         if not inline_item:
@@ -630,7 +645,8 @@ def _page_lines(page: Any, number: int) -> list[_PdfLine]:
 def _mark_gaps(lines: list[_PdfLine]) -> None:
     """A vertical gap well above the usual line distance starts a new paragraph."""
     steps = [
-        a.y - b.y for a, b in zip(lines, lines[1:], strict=False)
+        a.y - b.y
+        for a, b in zip(lines, lines[1:], strict=False)
         if a.y is not None and b.y is not None and a.y > b.y
     ]
     usual = statistics.median(steps) if steps else 0.0
@@ -727,8 +743,10 @@ class _HtmlText(HTMLParser):
             self._main += 1
         if tag in _BREAKS:
             self._flush()
-            self._kind = "heading" if re.fullmatch(r"h[1-6]", tag) else (
-                "bullet" if tag == "li" else "paragraph"
+            self._kind = (
+                "heading"
+                if re.fullmatch(r"h[1-6]", tag)
+                else ("bullet" if tag == "li" else "paragraph")
             )
 
     @staticmethod

@@ -202,15 +202,20 @@ def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> Promise
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"Cannot read promise file {path}: {exc.strerror}.",
-                         hint="Check the path.") from exc
+        raise InputError(
+            f"Cannot read promise file {path}: {exc.strerror}.", hint="Check the path."
+        ) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"Promise file {path} is not valid UTF-8 YAML: {exc}.",
-                         hint="Fix the file; see 'klopt eval --help' for the format.") from exc
+        raise InputError(
+            f"Promise file {path} is not valid UTF-8 YAML: {exc}.",
+            hint="Fix the file; see 'klopt eval --help' for the format.",
+        ) from exc
     entries = data.get("promises") if isinstance(data, Mapping) else None
     if not entries:
-        raise EmptyInput(f"Promise file {path} holds no promises.",
-                         hint="Add a 'promises:' list with id and text per promise.")
+        raise EmptyInput(
+            f"Promise file {path} holds no promises.",
+            hint="Add a 'promises:' list with id and text per promise.",
+        )
     if not isinstance(entries, list):
         raise InputError(f"{path}: 'promises' must be a list.")
     promises = tuple(_promise(e, f"{path}, promise {n}") for n, e in enumerate(entries, 1))
@@ -218,16 +223,18 @@ def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> Promise
         promises = tuple(PromiseSpec(p.id, p.text, p.paraphrases) for p in promises)
     _check_unique([p.id for p in promises], path)
     org, lang = data.get("organization"), data.get("language")
-    return PromiseFile(promises, None if org is None else str(org),
-                       None if lang is None else str(lang), str(path))
+    return PromiseFile(
+        promises, None if org is None else str(org), None if lang is None else str(lang), str(path)
+    )
 
 
 def _check_unique(ids: Sequence[str], path: Path) -> None:
     seen: set[str] = set()
     for pid in ids:
         if pid in seen:
-            raise InputError(f"{path}: promise id {pid!r} occurs twice.",
-                             hint="Give every promise its own id.")
+            raise InputError(
+                f"{path}: promise id {pid!r} occurs twice.", hint="Give every promise its own id."
+            )
         seen.add(pid)
 
 
@@ -237,14 +244,19 @@ def _labels(raw: str, where: str, known: Collection[str] | None) -> dict[str, St
         pid, sep, stance = item.rpartition(":")
         pid, stance = pid.strip(), stance.strip().lower()
         if not sep or not pid:
-            raise InputError(f"{where}: label {item!r} is not 'promise_id:stance'.",
-                             hint="Write labels like 'P1:kept|P2:broken'.")
+            raise InputError(
+                f"{where}: label {item!r} is not 'promise_id:stance'.",
+                hint="Write labels like 'P1:kept|P2:broken'.",
+            )
         if stance not in _STANCES:
-            raise InputError(f"{where}: unknown stance {stance!r} in {item!r}.",
-                             hint="Use kept, broken or neutral.")
+            raise InputError(
+                f"{where}: unknown stance {stance!r} in {item!r}.",
+                hint="Use kept, broken or neutral.",
+            )
         if known is not None and pid not in known:
-            raise UnknownPromise(f"{where}: unknown promise id {pid!r}.",
-                                 hint="Use an id from the promise file.")
+            raise UnknownPromise(
+                f"{where}: unknown promise id {pid!r}.", hint="Use an id from the promise file."
+            )
         labels[pid] = cast(Stance, stance)
     return labels
 
@@ -255,8 +267,10 @@ def _case(row: Mapping[str, str | None], where: str, known: Collection[str] | No
         raise InputError(f"{where}: the text is empty.", hint="Give every case a text.")
     sentiment = (row.get("sentiment") or "").strip().lower() or None
     if sentiment is not None and sentiment not in _SENTIMENTS:
-        raise InputError(f"{where}: unknown sentiment {sentiment!r}.",
-                         hint="Use positive, negative, neutral or leave it empty.")
+        raise InputError(
+            f"{where}: unknown sentiment {sentiment!r}.",
+            hint="Use positive, negative, neutral or leave it empty.",
+        )
     return Case(
         id=(row.get("id") or "").strip(),
         text=text,
@@ -267,9 +281,7 @@ def _case(row: Mapping[str, str | None], where: str, known: Collection[str] | No
     )
 
 
-def load_case_file(
-    path: str | Path, *, promise_ids: Collection[str] | None = None
-) -> list[Case]:
+def load_case_file(path: str | Path, *, promise_ids: Collection[str] | None = None) -> list[Case]:
     """Read a case file (CSV; see the module docstring).
 
     Args:
@@ -290,19 +302,30 @@ def load_case_file(
             if missing:
                 raise MissingColumn(
                     f"Case file {path} has no column {', '.join(map(repr, missing))}.",
-                    hint=f"The header must be {','.join(CASE_COLUMNS)}.")
+                    hint=f"The header must be {','.join(CASE_COLUMNS)}.",
+                )
             cases = []
             for row in reader:
                 where = f"{path}, line {reader.line_num}"
                 case = _case(row, where, promise_ids)
-                cases.append(Case(case.id or str(len(cases) + 1), case.text, case.labels,
-                                  case.sentiment, case.lang, reader.line_num))
+                cases.append(
+                    Case(
+                        case.id or str(len(cases) + 1),
+                        case.text,
+                        case.labels,
+                        case.sentiment,
+                        case.lang,
+                        reader.line_num,
+                    )
+                )
     except OSError as exc:
-        raise InputError(f"Cannot read case file {path}: {exc.strerror}.",
-                         hint="Check the path.") from exc
+        raise InputError(
+            f"Cannot read case file {path}: {exc.strerror}.", hint="Check the path."
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"Case file {path} is not UTF-8.",
-                         hint="Save it as UTF-8 and try again.") from exc
+        raise InputError(
+            f"Case file {path} is not UTF-8.", hint="Save it as UTF-8 and try again."
+        ) from exc
     except csv.Error as exc:
         raise InputError(f"Case file {path} is not valid CSV: {exc}.") from exc
     if not cases:
@@ -364,7 +387,8 @@ def _check_cases(cases: Sequence[Case], ids: Collection[str], what: str) -> None
             if pid not in ids:
                 raise UnknownPromise(
                     f"{what} case {case.id!r} (line {case.line}) names unknown promise {pid!r}.",
-                    hint="Use an id from the promise file.")
+                    hint="Use an id from the promise file.",
+                )
 
 
 def evaluate(
@@ -416,28 +440,34 @@ def _results(cases: Sequence[Case], judgements: Sequence[Any], given: Any) -> li
     out = []
     for case, judgement in zip(cases, judgements, strict=True):
         gold_stance = {pid: next(given)[0] for pid in case.labels}
-        out.append(CaseResult(
-            id=case.id,
-            gold=case.labels,
-            linked={link.promise_id: link.stance for link in judgement.links},
-            gold_stance=gold_stance,
-            sentiment=judgement.sentiment,
-            gold_sentiment=case.sentiment,
-        ))
+        out.append(
+            CaseResult(
+                id=case.id,
+                gold=case.labels,
+                linked={link.promise_id: link.stance for link in judgement.links},
+                gold_stance=gold_stance,
+                sentiment=judgement.sentiment,
+                gold_sentiment=case.sentiment,
+            )
+        )
     return out
 
 
 def _report(
-    specs: Sequence[PromiseSpec], engine: Judge, results: Sequence[CaseResult],
-    seconds: float, train_cases: int,
+    specs: Sequence[PromiseSpec],
+    engine: Judge,
+    results: Sequence[CaseResult],
+    seconds: float,
+    train_cases: int,
 ) -> EvalReport:
     ids = [p.id for p in specs]
     micro, macro, per = _linking(ids, [r.gold for r in results], [r.linked for r in results])
     gold_st = [(pid, s, r.gold_stance[pid]) for r in results for pid, s in r.gold.items()]
     stance = _classes([g for _, g, _ in gold_st], [p for _, _, p in gold_st], _STANCES)
     rated = [r for r in results if r.gold_sentiment]
-    sentiment = _classes([cast(str, r.gold_sentiment) for r in rated],
-                         [r.sentiment for r in rated], _SENTIMENTS)
+    sentiment = _classes(
+        [cast(str, r.gold_sentiment) for r in rated], [r.sentiment for r in rated], _SENTIMENTS
+    )
     themes = dict(engine.themes())
     rows = []
     for spec in specs:
@@ -449,15 +479,27 @@ def _report(
         rows.append(PromiseRow(spec.id, spec.text, themes.get(spec.id), scores, n_pred, accuracy))
     n = len(results)
     return EvalReport(
-        cases=n, seconds=seconds, cases_per_second=_div(n, seconds), micro=micro, macro=macro,
-        per_promise=tuple(rows), stance=stance, sentiment=sentiment, themes=themes,
-        model_version=engine.model_version, train_cases=train_cases, results=tuple(results),
+        cases=n,
+        seconds=seconds,
+        cases_per_second=_div(n, seconds),
+        micro=micro,
+        macro=macro,
+        per_promise=tuple(rows),
+        stance=stance,
+        sentiment=sentiment,
+        themes=themes,
+        model_version=engine.model_version,
+        train_cases=train_cases,
+        results=tuple(results),
     )
 
 
 def _prf_json(scores: PRF, support: bool = False) -> dict[str, float]:
-    out = {"precision": round(scores.precision, 4), "recall": round(scores.recall, 4),
-           "f1": round(scores.f1, 4)}
+    out = {
+        "precision": round(scores.precision, 4),
+        "recall": round(scores.recall, 4),
+        "f1": round(scores.f1, 4),
+    }
     if support:
         out["support"] = scores.support
     return out
@@ -481,8 +523,11 @@ def report_to_json(report: EvalReport) -> dict[str, Any]:
             "micro": _prf_json(report.micro),
             "macro": _prf_json(report.macro),
             "per_promise": {
-                row.id: {**_prf_json(row.scores, support=True), "predicted": row.predicted,
-                         "theme": row.theme}
+                row.id: {
+                    **_prf_json(row.scores, support=True),
+                    "predicted": row.predicted,
+                    "theme": row.theme,
+                }
                 for row in report.per_promise
             },
         },

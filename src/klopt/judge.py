@@ -178,7 +178,8 @@ class Judge:
         """
         scratch = self._scratch if self._scratch is not None else {}
         missing = [
-            t for t in dict.fromkeys(texts)
+            t
+            for t in dict.fromkeys(texts)
             if (name, t) not in self._cache and (name, t) not in scratch
         ]
         if missing:
@@ -211,8 +212,12 @@ class Judge:
             self._themes = self._assign_themes(library)
             texts = {p.id: [p.text, *p.paraphrases] for p in self.promises}
             self._linker = Linker(
-                [p.id for p in self.promises], texts, self._themes, library,
-                lambda t: self._embed(t), self.config.linker,
+                [p.id for p in self.promises],
+                texts,
+                self._themes,
+                library,
+                lambda t: self._embed(t),
+                self.config.linker,
             )
             self._prototypes = self._promise_prototypes()
             self._stance, self._sentiment = self._label_models(library)
@@ -222,8 +227,9 @@ class Judge:
         given = {p.id: (p.theme,) for p in self.promises if p.theme and p.theme in library}
         todo = [p for p in self.promises if p.id not in given]
         vectors = {p.id: normalise(self._embed([p.text, *p.paraphrases]).mean(0))[0] for p in todo}
-        assigned = assign_themes(vectors, theme_vectors(library, self._embed),
-                                 self.config.linker.theme_margin)
+        assigned = assign_themes(
+            vectors, theme_vectors(library, self._embed), self.config.linker.theme_margin
+        )
         return {**assigned, **given}
 
     def _promise_prototypes(self) -> np.ndarray:
@@ -247,8 +253,9 @@ class Judge:
         stance_rows, sentiment_rows = TrainingSet(dim), TrainingSet(dim)
         if feats_p is not None:
             stance_rows.add(feats_p, stances, cfg.phrasing_weight)
-            sentiment_rows.add(feats_p, [SENTIMENT_OF_STANCE[s] for s in stances],
-                               cfg.phrasing_weight * 0.5)
+            sentiment_rows.add(
+                feats_p, [SENTIMENT_OF_STANCE[s] for s in stances], cfg.phrasing_weight * 0.5
+            )
         if feats_s is not None:
             labels = [sentiment for _, sentiment, _ in seed]
             sentiment_rows.add(feats_s, labels, cfg.seed_weight)
@@ -349,7 +356,8 @@ class Judge:
         by_text = {
             text: Judgement(lang, cast(Sentiment, sent), conf, links[i])
             for i, (text, lang, (sent, conf)) in enumerate(
-                zip(distinct, languages, sentiments, strict=True))
+                zip(distinct, languages, sentiments, strict=True)
+            )
         }
         return [by_text[t] for t in texts]
 
@@ -363,12 +371,18 @@ class Judge:
         return np.vstack(parts)
 
     def _links(
-        self, texts: Sequence[str], vectors: np.ndarray, proba: np.ndarray,
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        proba: np.ndarray,
         linked: Sequence[Sequence[int]],
     ) -> list[tuple[Link, ...]]:
         pairs = [(i, j) for i, cols in enumerate(linked) for j in cols]
-        stances = self.stance_for([texts[i] for i, _ in pairs],
-                                  [self.promises[j].id for _, j in pairs]) if pairs else []
+        stances = (
+            self.stance_for([texts[i] for i, _ in pairs], [self.promises[j].id for _, j in pairs])
+            if pairs
+            else []
+        )
         out: list[list[Link]] = [[] for _ in texts]
         for (i, j), (stance, confidence) in zip(pairs, stances, strict=True):
             evidence = self._evidence(texts[i], vectors[i], j)
@@ -384,7 +398,11 @@ class Judge:
         vocabulary = _stems(" ".join(sentences))
         for theme_id in self._themes.get(promise.id, ())[:1]:
             vocabulary |= _stems(" ".join(self._library[theme_id].all_keywords()))
-        words = tuple(dict.fromkeys(
-            w for w in _WORD.findall(text) if w.lower()[:5] in vocabulary
-            and w.lower() not in _STOP))
+        words = tuple(
+            dict.fromkeys(
+                w
+                for w in _WORD.findall(text)
+                if w.lower()[:5] in vocabulary and w.lower() not in _STOP
+            )
+        )
         return Evidence(sentences[best], words, round(float(sims[best]), 4))

@@ -188,11 +188,19 @@ def _store_chunk(
         existing.add(key)
         session.add(
             Post(
-                organization_id=org_id, kind=kind, platform=record.platform,
-                external_id=record.external_id, content_hash=record.content_hash,
-                author=record.author, posted_at=record.posted_at, url=record.url,
-                reach=record.reach, language=record.language, text=record.text,
-                raw=_jsonable(record.raw), import_batch_id=result.batch_id,
+                organization_id=org_id,
+                kind=kind,
+                platform=record.platform,
+                external_id=record.external_id,
+                content_hash=record.content_hash,
+                author=record.author,
+                posted_at=record.posted_at,
+                url=record.url,
+                reach=record.reach,
+                language=record.language,
+                text=record.text,
+                raw=_jsonable(record.raw),
+                import_batch_id=result.batch_id,
             )
         )
         result.imported += 1
@@ -219,7 +227,14 @@ def _finish(session: Session, result: ImportResult, actor: str, org_id: int) -> 
     _update_batch(session, result, "done")
     session.get_one(ImportBatch, result.batch_id).finished_at = utcnow()
     audit.record(
-        session, organization_id=org_id, actor=actor, action="mentions.import",
-        subject_type="import_batch", subject_id=result.batch_id, source=result.source,
-        imported=result.imported, duplicates=result.duplicates, skipped=result.skipped,
+        session,
+        organization_id=org_id,
+        actor=actor,
+        action="mentions.import",
+        subject_type="import_batch",
+        subject_id=result.batch_id,
+        source=result.source,
+        imported=result.imported,
+        duplicates=result.duplicates,
+        skipped=result.skipped,
     )

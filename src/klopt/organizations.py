@@ -39,7 +39,9 @@ def create_organization(store: Store, name: str, *, language: str, actor: str) -
     """Create an organisation; creating one that exists returns it unchanged."""
     slug = slugify(name)
     if not slug:
-        raise InputError(f"'{name}' is not a usable organisation name.", hint="Use letters or digits.")
+        raise InputError(
+            f"'{name}' is not a usable organisation name.", hint="Use letters or digits."
+        )
     with store.session() as session:
         org = session.scalar(select(Organization).where(Organization.slug == slug))
         if org is None:
@@ -47,8 +49,13 @@ def create_organization(store: Store, name: str, *, language: str, actor: str) -
             session.add(org)
             session.flush()
             audit.record(
-                session, organization_id=org.id, actor=actor, action="organization.create",
-                subject_type="organization", subject_id=org.id, name=org.name,
+                session,
+                organization_id=org.id,
+                actor=actor,
+                action="organization.create",
+                subject_type="organization",
+                subject_id=org.id,
+                name=org.name,
             )
         return OrganizationInfo(org.id, org.name, org.slug, org.language)
 

@@ -109,15 +109,27 @@ def _store_version(session: Session, org_id: int, doc: Any, actor: str) -> Docum
     if latest is not None and latest.sha256 == doc.sha256:
         return DocumentAdded(name, latest.version, False, len(doc.sentences), latest.language)
     version = DocumentVersion(
-        document_id=source.id, version=(latest.version + 1) if latest else 1, sha256=doc.sha256,
-        path=str(doc.path), title=doc.title, language=doc.language, text=doc.text,
-        sentences=[dataclasses.asdict(s) for s in doc.sentences], added_by=actor,
+        document_id=source.id,
+        version=(latest.version + 1) if latest else 1,
+        sha256=doc.sha256,
+        path=str(doc.path),
+        title=doc.title,
+        language=doc.language,
+        text=doc.text,
+        sentences=[dataclasses.asdict(s) for s in doc.sentences],
+        added_by=actor,
     )
     session.add(version)
     session.flush()
     audit.record(
-        session, organization_id=org_id, actor=actor, action="document.add",
-        subject_type="document", subject_id=name, version=version.version, sha256=doc.sha256,
+        session,
+        organization_id=org_id,
+        actor=actor,
+        action="document.add",
+        subject_type="document",
+        subject_id=name,
+        version=version.version,
+        sha256=doc.sha256,
     )
     return DocumentAdded(name, version.version, True, len(doc.sentences), doc.language)
 
@@ -162,11 +174,18 @@ def extract_promises(store: Store, org_ref: str | None, *, actor: str) -> list[P
                     continue
                 known.add(_normal(proposal.text))
                 promise = Promise(
-                    organization_id=org.id, key=f"P{number}", statement=proposal.text,
-                    original_sentence=proposal.text, kind=proposal.kind, status="proposed",
-                    score=round(float(proposal.score), 3), reasons=list(proposal.reasons),
-                    document_version_id=version.id, section=proposal.sentence.section,
-                    page=proposal.sentence.page, char_start=proposal.sentence.start,
+                    organization_id=org.id,
+                    key=f"P{number}",
+                    statement=proposal.text,
+                    original_sentence=proposal.text,
+                    kind=proposal.kind,
+                    status="proposed",
+                    score=round(float(proposal.score), 3),
+                    reasons=list(proposal.reasons),
+                    document_version_id=version.id,
+                    section=proposal.sentence.section,
+                    page=proposal.sentence.page,
+                    char_start=proposal.sentence.start,
                     char_end=proposal.sentence.end,
                 )
                 session.add(promise)
@@ -175,8 +194,13 @@ def extract_promises(store: Store, org_ref: str | None, *, actor: str) -> list[P
         session.flush()
         for promise in created:
             audit.record(
-                session, organization_id=org.id, actor=actor, action="promise.propose",
-                subject_type="promise", subject_id=promise.key, statement=promise.statement,
+                session,
+                organization_id=org.id,
+                actor=actor,
+                action="promise.propose",
+                subject_type="promise",
+                subject_id=promise.key,
+                statement=promise.statement,
             )
         return [_view(p) for p in created]
 
@@ -185,8 +209,12 @@ def _stored_document(version: DocumentVersion) -> Any:
     from klopt.documents import DocumentText, Sentence
 
     return DocumentText(
-        path=version.path, title=version.title, kind=version.document.kind, text=version.text,
-        language=version.language, sentences=tuple(Sentence(**s) for s in version.sentences),
+        path=version.path,
+        title=version.title,
+        kind=version.document.kind,
+        text=version.text,
+        language=version.language,
+        sentences=tuple(Sentence(**s) for s in version.sentences),
         sha256=version.sha256,
     )
 
@@ -215,10 +243,18 @@ def _latest_versions(session: Session, org_id: int) -> list[DocumentVersion]:
 def _view(p: Promise) -> PromiseView:
     version = p.document_version
     return PromiseView(
-        key=p.key, statement=p.statement, status=p.status, kind=p.kind, theme=p.theme,
-        score=p.score, reasons=tuple(p.reasons or ()), paraphrases=tuple(p.paraphrases or ()),
+        key=p.key,
+        statement=p.statement,
+        status=p.status,
+        kind=p.kind,
+        theme=p.theme,
+        score=p.score,
+        reasons=tuple(p.reasons or ()),
+        paraphrases=tuple(p.paraphrases or ()),
         document=version.document.name if version else None,
-        version=version.version if version else None, section=p.section, page=p.page,
+        version=version.version if version else None,
+        section=p.section,
+        page=p.page,
         original_sentence=p.original_sentence,
     )
 
@@ -272,8 +308,13 @@ def set_status(
             if promise.status == status:
                 continue
             audit.record(
-                session, organization_id=org.id, actor=actor, action=f"promise.{status}",
-                subject_type="promise", subject_id=promise.key, before=promise.status,
+                session,
+                organization_id=org.id,
+                actor=actor,
+                action=f"promise.{status}",
+                subject_type="promise",
+                subject_id=promise.key,
+                before=promise.status,
             )
             promise.status = status
             promise.updated_at = utcnow()
@@ -309,8 +350,13 @@ def import_register(
             _apply_entry(promise, entry, status)
             session.flush()
             audit.record(
-                session, organization_id=org.id, actor=actor, action="promise.import",
-                subject_type="promise", subject_id=entry["id"], file=str(path),
+                session,
+                organization_id=org.id,
+                actor=actor,
+                action="promise.import",
+                subject_type="promise",
+                subject_id=entry["id"],
+                file=str(path),
             )
     return new, updated
 
@@ -420,8 +466,9 @@ def approved_specs(session: Session, org_id: int) -> list[tuple[int, Any]]:
     return [
         (
             p.id,
-            PromiseSpec(id=p.key, text=p.statement, paraphrases=tuple(p.paraphrases or ()),
-                        theme=p.theme),
+            PromiseSpec(
+                id=p.key, text=p.statement, paraphrases=tuple(p.paraphrases or ()), theme=p.theme
+            ),
         )
         for p in sorted(promises, key=_sort_key)
     ]

@@ -114,10 +114,16 @@ def build_scorecard(
 def _row(promise: Promise, now: Counter[str], before: Counter[str]) -> PromiseScore:
     n = sum(now.values())
     return PromiseScore(
-        key=promise.key, statement=promise.statement, theme=promise.theme, mentions=n,
-        kept=wilson(now["kept"], n), broken=wilson(now["broken"], n),
-        neutral=wilson(now["neutral"], n), net=_net(now),
-        previous_mentions=sum(before.values()), previous_net=_net(before),
+        key=promise.key,
+        statement=promise.statement,
+        theme=promise.theme,
+        mentions=n,
+        kept=wilson(now["kept"], n),
+        broken=wilson(now["broken"], n),
+        neutral=wilson(now["neutral"], n),
+        net=_net(now),
+        previous_mentions=sum(before.values()),
+        previous_net=_net(before),
     )
 
 
@@ -138,8 +144,10 @@ def _period(query: object, since: datetime | None, until: datetime | None) -> ob
 def _mention_count(
     session: Session, org_id: int, since: datetime | None, until: datetime | None
 ) -> int:
-    query = select(func.count()).select_from(Post).where(
-        Post.organization_id == org_id, Post.kind == "mention"
+    query = (
+        select(func.count())
+        .select_from(Post)
+        .where(Post.organization_id == org_id, Post.kind == "mention")
     )
     return int(session.scalar(_period(query, since, until)) or 0)  # type: ignore[call-overload]
 
@@ -153,14 +161,18 @@ def _stances(
         .group_by(Judgement.post_id)
         .subquery()
     )
-    machine = select(Verdict.post_id, Verdict.promise_id, Verdict.stance).join(
-        latest, Verdict.judgement_id == latest.c.jid
-    ).join(Post, Post.id == Verdict.post_id).where(
-        Post.organization_id == org_id, Post.kind == "mention"
+    machine = (
+        select(Verdict.post_id, Verdict.promise_id, Verdict.stance)
+        .join(latest, Verdict.judgement_id == latest.c.jid)
+        .join(Post, Post.id == Verdict.post_id)
+        .where(Post.organization_id == org_id, Post.kind == "mention")
     )
-    people = select(Correction.post_id, Correction.promise_id, Correction.stance).join(
-        Post, Post.id == Correction.post_id
-    ).where(Post.organization_id == org_id, Post.kind == "mention").order_by(Correction.id)
+    people = (
+        select(Correction.post_id, Correction.promise_id, Correction.stance)
+        .join(Post, Post.id == Correction.post_id)
+        .where(Post.organization_id == org_id, Post.kind == "mention")
+        .order_by(Correction.id)
+    )
     pairs: dict[tuple[int, int], str] = {}
     for post_id, promise_id, stance in _rows(session, _period(machine, since, until)):
         pairs[(post_id, promise_id)] = stance
@@ -192,8 +204,12 @@ def scorecard_json(card: Scorecard) -> dict[str, object]:
     """The scorecard as plain data, for ``--json``."""
 
     def share(s: Share) -> dict[str, float | int]:
-        return {"count": s.count, "share": round(s.share, 4), "low": round(s.low, 4),
-                "high": round(s.high, 4)}
+        return {
+            "count": s.count,
+            "share": round(s.share, 4),
+            "low": round(s.low, 4),
+            "high": round(s.high, 4),
+        }
 
     return {
         "organization": card.organization,
@@ -203,10 +219,16 @@ def scorecard_json(card: Scorecard) -> dict[str, object]:
         "mentions": card.mentions,
         "promises": [
             {
-                "id": r.key, "statement": r.statement, "theme": r.theme,
-                "mentions": r.mentions, "kept": share(r.kept), "broken": share(r.broken),
-                "neutral": share(r.neutral), "net": r.net,
-                "previous_mentions": r.previous_mentions, "previous_net": r.previous_net,
+                "id": r.key,
+                "statement": r.statement,
+                "theme": r.theme,
+                "mentions": r.mentions,
+                "kept": share(r.kept),
+                "broken": share(r.broken),
+                "neutral": share(r.neutral),
+                "net": r.net,
+                "previous_mentions": r.previous_mentions,
+                "previous_net": r.previous_net,
                 "change": r.change,
             }
             for r in card.rows

@@ -72,14 +72,18 @@ def judge_posts(
         on_start(len(todo))
     verdicts = 0
     for start in range(0, len(todo), CHUNK):
-        verdicts += _judge_chunk(
-            store, judge, todo[start : start + CHUNK], ids, version, progress
-        )
+        verdicts += _judge_chunk(store, judge, todo[start : start + CHUNK], ids, version, progress)
     with store.session() as session:
         audit.record(
-            session, organization_id=org.id, actor=actor, action="judge.run",
-            subject_type="organization", subject_id=org.id, model_version=version,
-            judged=len(todo), verdicts=verdicts,
+            session,
+            organization_id=org.id,
+            actor=actor,
+            action="judge.run",
+            subject_type="organization",
+            subject_id=org.id,
+            model_version=version,
+            judged=len(todo),
+            verdicts=verdicts,
         )
     return JudgeResult(version, len(todo), verdicts, done, len(specs))
 
@@ -121,7 +125,9 @@ def _judge_chunk(
     with store.session() as session:
         for (post_id, _), result in zip(chunk, judgements, strict=True):
             row = Judgement(
-                post_id=post_id, model_version=version, language=result.language,
+                post_id=post_id,
+                model_version=version,
+                language=result.language,
                 sentiment=result.sentiment,
                 sentiment_confidence=float(result.sentiment_confidence),
             )
@@ -143,8 +149,13 @@ def _verdict(row: Judgement, post_id: int, promise_id: int, link: Any, version: 
         "similarity": round(float(link.evidence.similarity), 4),
     }
     return Verdict(
-        judgement_id=row.id, post_id=post_id, promise_id=promise_id, stance=link.stance,
-        confidence=float(link.confidence), score=float(link.score), evidence=evidence,
+        judgement_id=row.id,
+        post_id=post_id,
+        promise_id=promise_id,
+        stance=link.stance,
+        confidence=float(link.confidence),
+        score=float(link.score),
+        evidence=evidence,
         model_version=version,
     )
 
@@ -186,9 +197,7 @@ def correct(
 ) -> None:
     """Record a person's verdict on a post and a promise (``none``: not about it)."""
     if stance not in (*STANCES, "none"):
-        raise InputError(
-            f"'{stance}' is not a stance.", hint="Use kept, broken, neutral or none."
-        )
+        raise InputError(f"'{stance}' is not a stance.", hint="Use kept, broken, neutral or none.")
     with store.session() as session:
         org = find_organization(session, org_ref)
         post = _find_post(session, org.id, post_ref)
@@ -203,12 +212,19 @@ def correct(
                 hint="See `klopt promises list` for the ids.",
             )
         session.add(
-            Correction(post_id=post.id, promise_id=promise.id, stance=stance, author=actor,
-                       note=note)
+            Correction(
+                post_id=post.id, promise_id=promise.id, stance=stance, author=actor, note=note
+            )
         )
         audit.record(
-            session, organization_id=org.id, actor=actor, action="verdict.correct",
-            subject_type="post", subject_id=post.id, promise=promise_key, stance=stance,
+            session,
+            organization_id=org.id,
+            actor=actor,
+            action="verdict.correct",
+            subject_type="post",
+            subject_id=post.id,
+            promise=promise_key,
+            stance=stance,
         )
 
 

@@ -26,36 +26,77 @@ def mentions() -> None:
 @click.option("--platform-column")
 @click.option("--reach-column")
 @click.option("--lang-column")
-@click.option("--platform", default="import", show_default=True,
-              help="Platform name when the file has no platform column.")
-@click.option("--format", "format_", type=click.Choice(["csv", "json", "ndjson"]),
-              help="File format; default: from the file name.")
+@click.option(
+    "--platform",
+    default="import",
+    show_default=True,
+    help="Platform name when the file has no platform column.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["csv", "json", "ndjson"]),
+    help="File format; default: from the file name.",
+)
 @click.option("--encoding", default="utf-8-sig", show_default=True)
 @click.option("--strict", is_flag=True, help="Stop at the first bad row and import nothing.")
 @click.option("--own", is_flag=True, help="These are the organisation's own posts.")
 @pass_ctx
-def mentions_import(ctx: Context, path: Path, text_column: str, time_column: str | None,
-                    id_column: str | None, author_column: str | None, url_column: str | None,
-                    platform_column: str | None, reach_column: str | None,
-                    lang_column: str | None, platform: str, format_: str | None,
-                    encoding: str, strict: bool, own: bool) -> None:
+def mentions_import(
+    ctx: Context,
+    path: Path,
+    text_column: str,
+    time_column: str | None,
+    id_column: str | None,
+    author_column: str | None,
+    url_column: str | None,
+    platform_column: str | None,
+    reach_column: str | None,
+    lang_column: str | None,
+    platform: str,
+    format_: str | None,
+    encoding: str,
+    strict: bool,
+    own: bool,
+) -> None:
     """Import mentions from CSV, JSON or NDJSON; re-running it imports nothing twice."""
     from klopt.mentions import import_mentions
     from klopt.sources import ColumnMapping
 
     mapping = ColumnMapping(
-        text=text_column, time=time_column, id=id_column, author=author_column,
-        url=url_column, platform=platform_column, reach=reach_column, lang=lang_column,
+        text=text_column,
+        time=time_column,
+        id=id_column,
+        author=author_column,
+        url=url_column,
+        platform=platform_column,
+        reach=reach_column,
+        lang=lang_column,
         default_platform=platform,
     )
     with progress_bar(ctx.t("mentions.importing")) as (_, advance):
         result = import_mentions(
-            ctx.store, ctx.org, path, mapping, actor=ctx.actor, format=format_,
-            encoding=encoding, strict=strict, kind="own" if own else "mention", progress=advance,
+            ctx.store,
+            ctx.org,
+            path,
+            mapping,
+            actor=ctx.actor,
+            format=format_,
+            encoding=encoding,
+            strict=strict,
+            kind="own" if own else "mention",
+            progress=advance,
         )
     out = console()
-    out.print(ctx.t("mentions.imported", read=result.read, imported=result.imported,
-                    duplicates=result.duplicates, skipped=result.skipped))
+    out.print(
+        ctx.t(
+            "mentions.imported",
+            read=result.read,
+            imported=result.imported,
+            duplicates=result.duplicates,
+            skipped=result.skipped,
+        )
+    )
     where = "record" if result.format == "json" else "line"
     for problem in result.problems[:20]:
         out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=problem.reason))
@@ -74,11 +115,24 @@ def judge(ctx: Context, embedder: str | None) -> None:
     from klopt.verdicts import judge_posts
 
     with progress_bar(ctx.t("judge.judging")) as (set_total, advance):
-        result = judge_posts(ctx.store, ctx.org, embedder=get_setting("embedder", embedder),
-                             actor=ctx.actor, on_start=set_total, progress=advance)
-    console().print(ctx.t("judge.done", judged=result.judged, verdicts=result.verdicts,
-                          already=result.already_judged, promises=result.promises,
-                          model=result.model_version))
+        result = judge_posts(
+            ctx.store,
+            ctx.org,
+            embedder=get_setting("embedder", embedder),
+            actor=ctx.actor,
+            on_start=set_total,
+            progress=advance,
+        )
+    console().print(
+        ctx.t(
+            "judge.done",
+            judged=result.judged,
+            verdicts=result.verdicts,
+            already=result.already_judged,
+            promises=result.promises,
+            model=result.model_version,
+        )
+    )
 
 
 @cli.command()
@@ -91,8 +145,15 @@ def correct(ctx: Context, post: str, promise: str, stance: str, note: str) -> No
     """Correct a verdict: POST is about PROMISE with STANCE (none: it is not about it)."""
     from klopt.verdicts import correct as record_correction
 
-    record_correction(ctx.store, ctx.org, post_ref=post, promise_key=promise, stance=stance,
-                      actor=ctx.actor, note=note)
+    record_correction(
+        ctx.store,
+        ctx.org,
+        post_ref=post,
+        promise_key=promise,
+        stance=stance,
+        actor=ctx.actor,
+        note=note,
+    )
     console().print(ctx.t("correct.done", post=post, promise=promise, stance=stance))
 
 
@@ -105,8 +166,9 @@ def scorecard(ctx: Context, since: str | None, until: str | None, as_json: bool)
     """Per promise: mentions, kept / broken / neutral with 95% intervals, net score, change."""
     from klopt.scorecard import build_scorecard, parse_day, scorecard_json
 
-    card = build_scorecard(ctx.store, ctx.org, since=_day(since, parse_day),
-                           until=_day(until, parse_day))
+    card = build_scorecard(
+        ctx.store, ctx.org, since=_day(since, parse_day), until=_day(until, parse_day)
+    )
     if as_json:
         print_json(scorecard_json(card))
         return
@@ -131,34 +193,77 @@ def _signed(value: float | None) -> str:
 
 
 def _print_scorecard(ctx: Context, card: Any) -> None:
-    period = ctx.t("scorecard.period", since=card.since.date() if card.since else "…",
-                   until=card.until.date())
+    period = ctx.t(
+        "scorecard.period", since=card.since.date() if card.since else "…", until=card.until.date()
+    )
     rows = [
-        (r.key, r.statement, r.mentions, _pct(r.kept), _pct(r.broken), _pct(r.neutral),
-         _signed(r.net), _signed(r.change))
+        (
+            r.key,
+            r.statement,
+            r.mentions,
+            _pct(r.kept),
+            _pct(r.broken),
+            _pct(r.neutral),
+            _signed(r.net),
+            _signed(r.change),
+        )
         for r in card.rows
     ]
-    table(ctx.t("scorecard.title", org=card.organization, period=period),
-          ["id", ctx.t("col.promise"), ctx.t("col.mentions"), ctx.t("col.kept"),
-           ctx.t("col.broken"), ctx.t("col.neutral"), ctx.t("col.net"), ctx.t("col.change")],
-          rows, justify=["left", "left", "right", "right", "right", "right", "right", "right"])
+    table(
+        ctx.t("scorecard.title", org=card.organization, period=period),
+        [
+            "id",
+            ctx.t("col.promise"),
+            ctx.t("col.mentions"),
+            ctx.t("col.kept"),
+            ctx.t("col.broken"),
+            ctx.t("col.neutral"),
+            ctx.t("col.net"),
+            ctx.t("col.change"),
+        ],
+        rows,
+        justify=["left", "left", "right", "right", "right", "right", "right", "right"],
+    )
     console().print(ctx.t("scorecard.footer", mentions=card.mentions))
 
 
 @cli.command("eval")
-@click.option("--promises", "promises_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--cases", "cases_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--train", "train_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Labelled cases (same format) the engine learns from first.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the numbers to this JSON file.")
+@click.option(
+    "--promises",
+    "promises_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--cases",
+    "cases_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled cases (same format) the engine learns from first.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the numbers to this JSON file.",
+)
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
 @click.option("--verbose", "-v", is_flag=True, help="Also show the theme assigned per promise.")
 @pass_ctx
-def eval_(ctx: Context, promises_path: Path, cases_path: Path, train_path: Path | None,
-          json_path: Path | None, embedder: str | None, verbose: bool) -> None:
+def eval_(
+    ctx: Context,
+    promises_path: Path,
+    cases_path: Path,
+    train_path: Path | None,
+    json_path: Path | None,
+    embedder: str | None,
+    verbose: bool,
+) -> None:
     """Measure klopt on labelled cases: linking, stance given the gold promise, sentiment."""
     import json
 
@@ -170,8 +275,13 @@ def eval_(ctx: Context, promises_path: Path, cases_path: Path, train_path: Path 
     train = load_case_file(train_path) if train_path else None
     with progress_bar(ctx.t("eval.running")) as (set_total, advance):
         set_total(len(cases))
-        report = evaluate(promise_file, cases, train=train,
-                          embedder=get_setting("embedder", embedder), progress=advance)
+        report = evaluate(
+            promise_file,
+            cases,
+            train=train,
+            embedder=get_setting("embedder", embedder),
+            progress=advance,
+        )
     data = report_to_json(report)
     _print_eval(ctx, data, verbose)
     if json_path:
@@ -186,24 +296,56 @@ def _f(value: Any) -> str:
 def _print_eval(ctx: Context, data: dict[str, Any], verbose: bool) -> None:
     link = data["linking"]
     rows = [
-        (ctx.t("eval.linking_micro"), _f(link["micro"]["precision"]),
-         _f(link["micro"]["recall"]), _f(link["micro"]["f1"]), ""),
-        (ctx.t("eval.linking_macro"), _f(link["macro"]["precision"]),
-         _f(link["macro"]["recall"]), _f(link["macro"]["f1"]), ""),
-        (ctx.t("eval.stance"), "", "", _f(data["stance"]["macro_f1"]),
-         f"{_f(data['stance']['accuracy'])} (n={data['stance']['n']})"),
-        (ctx.t("eval.sentiment"), "", "", _f(data["sentiment"]["macro_f1"]),
-         f"{_f(data['sentiment']['accuracy'])} (n={data['sentiment']['n']})"),
+        (
+            ctx.t("eval.linking_micro"),
+            _f(link["micro"]["precision"]),
+            _f(link["micro"]["recall"]),
+            _f(link["micro"]["f1"]),
+            "",
+        ),
+        (
+            ctx.t("eval.linking_macro"),
+            _f(link["macro"]["precision"]),
+            _f(link["macro"]["recall"]),
+            _f(link["macro"]["f1"]),
+            "",
+        ),
+        (
+            ctx.t("eval.stance"),
+            "",
+            "",
+            _f(data["stance"]["macro_f1"]),
+            f"{_f(data['stance']['accuracy'])} (n={data['stance']['n']})",
+        ),
+        (
+            ctx.t("eval.sentiment"),
+            "",
+            "",
+            _f(data["sentiment"]["macro_f1"]),
+            f"{_f(data['sentiment']['accuracy'])} (n={data['sentiment']['n']})",
+        ),
     ]
-    table(ctx.t("eval.title", cases=data["cases"], speed=f"{data['cases_per_second']:.0f}"),
-          ["", "P", "R", "F1", ctx.t("col.accuracy")], rows,
-          justify=["left", "right", "right", "right", "right"])
+    table(
+        ctx.t("eval.title", cases=data["cases"], speed=f"{data['cases_per_second']:.0f}"),
+        ["", "P", "R", "F1", ctx.t("col.accuracy")],
+        rows,
+        justify=["left", "right", "right", "right", "right"],
+    )
     themes = data.get("themes", {})
     per = [
-        (pid, themes.get(pid, "") if verbose else "", _f(m["precision"]), _f(m["recall"]),
-         _f(m["f1"]), m.get("support", ""))
+        (
+            pid,
+            themes.get(pid, "") if verbose else "",
+            _f(m["precision"]),
+            _f(m["recall"]),
+            _f(m["f1"]),
+            m.get("support", ""),
+        )
         for pid, m in link["per_promise"].items()
     ]
-    table(ctx.t("eval.per_promise"),
-          ["id", ctx.t("col.theme") if verbose else "", "P", "R", "F1", "n"], per,
-          justify=["left", "left", "right", "right", "right", "right"])
+    table(
+        ctx.t("eval.per_promise"),
+        ["id", ctx.t("col.theme") if verbose else "", "P", "R", "F1", "n"],
+        per,
+        justify=["left", "left", "right", "right", "right", "right"],
+    )

@@ -17,15 +17,22 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False)
 
 
-def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-          justify: Sequence[str] | None = None) -> None:
+def table(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    justify: Sequence[str] | None = None,
+) -> None:
     """Print a table with a title."""
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", header_style="bold")
     for i, header in enumerate(headers):
-        grid.add_column(header, justify=(justify[i] if justify else "left"),  # type: ignore[arg-type]
-                        overflow="fold")
+        grid.add_column(
+            header,
+            justify=(justify[i] if justify else "left"),  # type: ignore[arg-type]
+            overflow="fold",
+        )
     for row in rows:
         grid.add_row(*["" if cell is None else str(cell) for cell in row])
     console().print(grid)
@@ -37,15 +44,19 @@ def print_json(data: Any) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, *, enabled: bool = True) -> Iterator[
-    tuple[Callable[[int], None], Callable[[int], None]]
-]:
+def progress_bar(
+    description: str, *, enabled: bool = True
+) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
     """A progress bar on standard error: yields (set_total, advance)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     bar = Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console(stderr=True), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console(stderr=True),
+        transient=True,
         disable=not enabled,
     )
     with bar:

@@ -44,13 +44,22 @@ def promises_list(ctx: Context, status: str | None, as_json: bool) -> None:
 
 def _print_list(ctx: Context, views: list) -> None:  # type: ignore[type-arg]
     rows = [
-        (v.key, v.status, v.kind, v.theme or "", v.statement,
-         _source(v), "; ".join(v.reasons[:3]))
+        (v.key, v.status, v.kind, v.theme or "", v.statement, _source(v), "; ".join(v.reasons[:3]))
         for v in views
     ]
-    table(ctx.t("promises.title"),
-          ["id", ctx.t("col.status"), ctx.t("col.kind"), ctx.t("col.theme"),
-           ctx.t("col.statement"), ctx.t("col.source"), ctx.t("col.why")], rows)
+    table(
+        ctx.t("promises.title"),
+        [
+            "id",
+            ctx.t("col.status"),
+            ctx.t("col.kind"),
+            ctx.t("col.theme"),
+            ctx.t("col.statement"),
+            ctx.t("col.source"),
+            ctx.t("col.why"),
+        ],
+        rows,
+    )
 
 
 def _source(v: object) -> str:
@@ -76,9 +85,13 @@ def promises_show(ctx: Context, key: str) -> None:
     out = console()
     out.print(f"[bold]{v.key}[/bold]  {v.statement}")
     for label, value in (
-        ("col.status", v.status), ("col.kind", v.kind), ("col.theme", v.theme),
-        ("col.source", _source(v)), ("col.original", v.original_sentence),
-        ("col.paraphrases", " | ".join(v.paraphrases)), ("col.why", "; ".join(v.reasons)),
+        ("col.status", v.status),
+        ("col.kind", v.kind),
+        ("col.theme", v.theme),
+        ("col.source", _source(v)),
+        ("col.original", v.original_sentence),
+        ("col.paraphrases", " | ".join(v.paraphrases)),
+        ("col.why", "; ".join(v.reasons)),
     ):
         if value:
             out.print(f"  {ctx.t(label)}: {value}")
@@ -114,8 +127,12 @@ def promises_import(ctx: Context, path: Path) -> None:
 
 
 @promises.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @click.option("--status", type=click.Choice(["proposed", "approved", "rejected", "retired"]))
 @pass_ctx
 def promises_export(ctx: Context, output: Path | None, status: str | None) -> None:

@@ -12,8 +12,13 @@ from klopt.commands.output import console, table
 
 @cli.command()
 @click.argument("name")
-@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
-              help="Main language of the organisation's communication.")
+@click.option(
+    "--language",
+    type=click.Choice(["nl", "en"]),
+    default="nl",
+    show_default=True,
+    help="Main language of the organisation's communication.",
+)
 @pass_ctx
 def init(ctx: Context, name: str, language: str) -> None:
     """Create an organisation (a workspace) in the store."""
@@ -29,10 +34,20 @@ def orgs(ctx: Context) -> None:
     """List the organisations in the store."""
     from klopt.organizations import list_organizations
 
-    rows = [(o.slug, o.name, o.language, o.promises, o.posts)
-            for o in list_organizations(ctx.store)]
-    table(ctx.t("orgs.title"), [ctx.t("col.slug"), ctx.t("col.name"), ctx.t("col.language"),
-                                ctx.t("col.promises"), ctx.t("col.posts")], rows)
+    rows = [
+        (o.slug, o.name, o.language, o.promises, o.posts) for o in list_organizations(ctx.store)
+    ]
+    table(
+        ctx.t("orgs.title"),
+        [
+            ctx.t("col.slug"),
+            ctx.t("col.name"),
+            ctx.t("col.language"),
+            ctx.t("col.promises"),
+            ctx.t("col.posts"),
+        ],
+        rows,
+    )
 
 
 @cli.group()
@@ -41,8 +56,9 @@ def docs() -> None:
 
 
 @docs.command("add")
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @pass_ctx
 def docs_add(ctx: Context, paths: tuple[Path, ...]) -> None:
     """Read documents and store them; a changed document gets a new version."""
@@ -50,8 +66,15 @@ def docs_add(ctx: Context, paths: tuple[Path, ...]) -> None:
 
     for added in add_documents(ctx.store, ctx.org, list(paths), actor=ctx.actor):
         key = "docs.added" if added.changed else "docs.unchanged"
-        console().print(ctx.t(key, name=added.name, version=added.version,
-                              sentences=added.sentences, language=added.language))
+        console().print(
+            ctx.t(
+                key,
+                name=added.name,
+                version=added.version,
+                sentences=added.sentences,
+                language=added.language,
+            )
+        )
 
 
 @docs.command("list")
@@ -60,7 +83,18 @@ def docs_list(ctx: Context) -> None:
     """List the documents and their versions."""
     from klopt.promises import list_documents
 
-    rows = [(d.name, d.version, d.kind, d.language, d.added_at.strftime("%Y-%m-%d %H:%M"))
-            for d in list_documents(ctx.store, ctx.org)]
-    table(ctx.t("docs.title"), [ctx.t("col.document"), ctx.t("col.version"), ctx.t("col.kind"),
-                                ctx.t("col.language"), ctx.t("col.added")], rows)
+    rows = [
+        (d.name, d.version, d.kind, d.language, d.added_at.strftime("%Y-%m-%d %H:%M"))
+        for d in list_documents(ctx.store, ctx.org)
+    ]
+    table(
+        ctx.t("docs.title"),
+        [
+            ctx.t("col.document"),
+            ctx.t("col.version"),
+            ctx.t("col.kind"),
+            ctx.t("col.language"),
+            ctx.t("col.added"),
+        ],
+        rows,
+    )

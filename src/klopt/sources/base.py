@@ -114,8 +114,14 @@ class ColumnMapping:
     def columns(self) -> dict[str, str]:
         """Mapped role -> column name, for the columns that were named."""
         roles = {
-            "text": self.text, "time": self.time, "id": self.id, "author": self.author,
-            "url": self.url, "platform": self.platform, "reach": self.reach, "lang": self.lang,
+            "text": self.text,
+            "time": self.time,
+            "id": self.id,
+            "author": self.author,
+            "url": self.url,
+            "platform": self.platform,
+            "reach": self.reach,
+            "lang": self.lang,
         }
         return {role: col for role, col in roles.items() if col}
 
@@ -130,13 +136,17 @@ class ColumnMapping:
         digest = content_hash(text)
         external = _text(f.get(self.id)) if self.id else ""
         return MentionRecord(
-            platform=platform.lower(), external_id=external or f"sha256:{digest[:32]}",
-            content_hash=digest, text=text,
+            platform=platform.lower(),
+            external_id=external or f"sha256:{digest[:32]}",
+            content_hash=digest,
+            text=text,
             author=(_text(f.get(self.author)) or None) if self.author else None,
-            posted_at=posted_at, url=(_text(f.get(self.url)) or None) if self.url else None,
+            posted_at=posted_at,
+            url=(_text(f.get(self.url)) or None) if self.url else None,
             reach=_int(f.get(self.reach)) if self.reach else None,
             language=(_text(f.get(self.lang)) or None) if self.lang else None,
-            raw=dict(f), naive_time=naive,
+            raw=dict(f),
+            naive_time=naive,
         )
 
 

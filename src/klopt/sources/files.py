@@ -62,9 +62,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRo
                     line = reader.line_num + 1
                     continue
                 if len(values) != len(names):
-                    yield BadRow(
-                        line, f"{len(values)} fields where the header has {len(names)}"
-                    )
+                    yield BadRow(line, f"{len(values)} fields where the header has {len(names)}")
                 else:
                     yield RawRow(line, dict(zip(names, values, strict=True)))
                 line = reader.line_num + 1

@@ -260,7 +260,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_verdict_promise_id"), ["promise_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("verdict", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_verdict_promise_id"))
