@@ -143,3 +143,50 @@ def test_a_database_that_does_not_answer(tmp_path: Path) -> None:
 def test_judge_without_approved_promises(klopt: Klopt) -> None:
     klopt("init", "Voorbeeld BV")
     assert "no approved promise" in klopt("judge", "--embedder", "hashing", code=1).output
+
+
+BROCHURE = """\
+# Onze beloften
+
+Voorbeeld BV is opgericht in 2009 in Utrecht.
+
+Wij beloven u:
+
+- levering binnen 24 uur
+- gratis retour binnen 30 dagen
+
+Onze klantenservice reageert altijd binnen 2 uur.
+"""
+
+
+def test_documents_are_versioned_and_proposals_keep_their_source(
+    klopt: Klopt, tmp_path: Path
+) -> None:
+    brochure = tmp_path / "brochure.md"
+    brochure.write_text(BROCHURE, encoding="utf-8")
+    klopt("init", "Voorbeeld BV")
+    assert "stored as version 1" in klopt("docs", "add", str(brochure)).output
+    assert "unchanged, still version 1" in klopt("docs", "add", str(brochure)).output
+    listed = json.loads(klopt("promises", "list", "--json").output)
+    assert listed == []
+    klopt("promises", "extract")
+    proposals = json.loads(klopt("promises", "list", "--json").output)
+    statements = [p["statement"] for p in proposals]
+    assert any("binnen 2 uur" in s for s in statements)
+    assert not any("opgericht in 2009" in s for s in statements)
+    assert all(p["document"] == "brochure.md" and p["version"] == 1 for p in proposals)
+    assert "0 new proposals" in klopt("promises", "extract").output
+    brochure.write_text(BROCHURE + "\nWij planten een boom voor elke fiets.\n", encoding="utf-8")
+    assert "stored as version 2" in klopt("docs", "add", str(brochure)).output
+
+
+def test_one_unreadable_document_stores_none_of_them(klopt: Klopt, tmp_path: Path) -> None:
+    good = tmp_path / "missie.md"
+    good.write_text("# Missie\n\nWij leveren altijd binnen 24 uur.\n", encoding="utf-8")
+    bad = tmp_path / "brochure.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    klopt("init", "Voorbeeld BV")
+    result = klopt("docs", "add", str(good), str(bad), code=1)
+    assert "brochure.pdf" in result.output and "Traceback" not in result.output
+    assert "Voorbeeld BV" in klopt("orgs").output
+    assert "missie.md" not in klopt("docs", "list").output

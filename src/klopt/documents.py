@@ -264,6 +264,7 @@ _MAYBE_END = _words("etc. enz. e.d. z.s.m. b.v. n.v. inc. ltd. co. corp.")
 _END_MARK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
 _DOTTED = re.compile(r"(?:\w\.){2,}")
 _CAMEL = re.compile(r"[a-z]{1,3}[A-Z]")
+_ACRONYM = re.compile(r"[A-Z]{2,}\.")
 _OPENERS = "([\"'“‘"
 _INLINE_BULLET = re.compile(r"(?:^|\s)[•▪►●◦‣✓✔■]\s*")
 
@@ -299,8 +300,9 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
         return False
     if text[mark] != ".":
         return True
-    word = text[: mark + 1].rsplit(None, 1)[-1].lstrip(_OPENERS).lower()
-    if word in _MAYBE_END:
+    original = text[: mark + 1].rsplit(None, 1)[-1].lstrip(_OPENERS)
+    word = original.lower()
+    if word in _MAYBE_END or _ACRONYM.fullmatch(original):  # "... Voorbeeld BV. Wij ..."
         return True
     if word in _BEFORE_NUMBER:
         return not rest[0].isdigit()
@@ -430,7 +432,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
 
 # --- lines to blocks (plain text and PDF) ----------------------------------------------
 
-_BULLET = re.compile(r"^(?:[-*+•▪►●◦‣✓✔■–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_BULLET = re.compile(r"^(?:[-*+•·▪►●◦‣✓✔■–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _HEADING_MARK = re.compile(r"^#{1,6}\s+")
 _UNDERLINE = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
@@ -658,22 +660,27 @@ def _mark_gaps(lines: list[_PdfLine]) -> None:
 
 
 def _without_furniture(pages: list[list[_PdfLine]]) -> list[_PdfLine]:
-    """Drop page numbers and running headers or footers (lines repeated on most pages)."""
+    """Drop page numbers and running headers or footers: lines at the top or bottom of
+    a page that recur, digits aside, on most pages."""
 
-    def shape(text: str) -> str:
-        return re.sub(r"\d+", "#", _clean(text).lower())
+    def shape(line: _PdfLine) -> tuple[str, int]:
+        return re.sub(r"\d+", "#", _clean(line.text).lower()), round(line.y or 0)
 
-    seen = Counter(s for page in pages for s in {shape(line.text) for line in page})
+    def edges(page: list[_PdfLine]) -> list[_PdfLine]:
+        return page[:2] + page[2:][-2:]
+
+    seen = Counter(s for page in pages for s in {shape(line) for line in edges(page)})
     repeated = {s for s, n in seen.items() if len(pages) >= 3 and n > len(pages) / 2}
     kept: list[_PdfLine] = []
     for page in pages:
-        for n, line in enumerate(page):
-            text = _clean(line.text)
-            if _PAGE_NUMBER.match(text) or shape(text) in repeated:
-                continue
-            if n == 0 and kept and _continues(kept[-1].text, text):
-                line.gap_before = False  # a paragraph running on from the previous page
-            kept.append(line)
+        furniture = [
+            line for line in edges(page)
+            if _PAGE_NUMBER.match(_clean(line.text)) or shape(line) in repeated
+        ]
+        body = [line for line in page if not any(line is f for f in furniture)]
+        if body and kept and _continues(kept[-1].text, _clean(body[0].text)):
+            body[0].gap_before = False  # a paragraph running on from the previous page
+        kept.extend(body)
     return kept
 
 

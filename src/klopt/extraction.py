@@ -219,18 +219,37 @@ def _lemma(word: str, lang: str) -> str:
         return word
 
 
-def _find_term(cue: Cue, text: str, tokens: Sequence[_Token]) -> tuple[int, int] | None:
+class _Text:
+    """A text split into words, with each word's forms (itself, its lemma) per language."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self._forms: dict[str, tuple[list[frozenset[str]], dict[str, list[int]]]] = {}
+
+    def forms(self, lang: str) -> tuple[list[frozenset[str]], dict[str, list[int]]]:
+        """Per word the forms a cue word may take to match it, and where each form is."""
+        if lang not in self._forms:
+            forms = [
+                frozenset({t.text} if lang == "any" else {t.text, _lemma(t.text, lang)})
+                for t in self.tokens
+            ]
+            index: dict[str, list[int]] = {}
+            for i, word_forms in enumerate(forms):
+                for form in word_forms:
+                    index.setdefault(form, []).append(i)
+            self._forms[lang] = (forms, index)
+        return self._forms[lang]
+
+
+def _find_term(cue: Cue, text: _Text) -> tuple[int, int] | None:
+    """A cue word matches a sentence word that is that word or has it as its lemma."""
+    forms, index = text.forms(cue.lang)
     size = len(cue.words)
-    for i in range(len(tokens) - size + 1):
-        window = tokens[i : i + size]
-        if all(_same(t.text, w, cue.lang) for t, w in zip(window, cue.words, strict=True)):
-            return window[0].start, window[-1].end
+    for i in index.get(cue.words[0], ()):
+        if i + size <= len(forms) and all(w in forms[i + k] for k, w in enumerate(cue.words)):
+            return text.tokens[i].start, text.tokens[i + size - 1].end
     return None
-
-
-def _same(token: str, word: str, lang: str) -> bool:
-    """A sentence word matches a cue word when it is that word or has it as its lemma."""
-    return token == word or (lang != "any" and _lemma(token, lang) == word)
 
 
 @dataclass(frozen=True)
@@ -243,11 +262,11 @@ class _Hit:
     end: int
 
 
-def _find(cue: Cue, text: str, tokens: Sequence[_Token]) -> tuple[int, int] | None:
+def _find(cue: Cue, text: _Text) -> tuple[int, int] | None:
     if cue.pattern is not None:
-        match = cue.pattern.search(text)
+        match = cue.pattern.search(text.text)
         return (match.start(), match.end()) if match and match.group().strip() else None
-    return _find_term(cue, text, tokens)
+    return _find_term(cue, text)
 
 
 def _hits(sentence: Sentence, cues: CueSet, langs: frozenset[str], title: str) -> list[_Hit]:
@@ -258,7 +277,7 @@ def _hits(sentence: Sentence, cues: CueSet, langs: frozenset[str], title: str) -
         "lead-in": sentence.lead_in or "",
         "section": section or "",
     }
-    tokens = {source: _tokens(text) for source, text in texts.items()}
+    analysed = {source: _Text(text) for source, text in texts.items()}
     hits: list[_Hit] = []
     for cue in cues.cues:
         if cue.lang not in langs:
@@ -272,7 +291,7 @@ def _hits(sentence: Sentence, cues: CueSet, langs: frozenset[str], title: str) -
             else ("sentence",)
         )
         for source in sources:
-            span = _find(cue, texts[source], tokens[source]) if texts[source] else None
+            span = _find(cue, analysed[source]) if texts[source] else None
             if span is None or _overlaps(hits, cue.category, source, span):
                 continue
             surface = texts[source] if source == "section" else texts[source][span[0] : span[1]]

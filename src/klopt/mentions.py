@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import ImportInterrupted, KloptError, MissingColumn
 from klopt.organizations import find_organization
-from klopt.sources.base import ColumnMapping, MentionRecord, RawRow, RowProblem, reader_for
-from klopt.sources.files import BadRow
+from klopt.sources.base import BadRow, ColumnMapping, MentionRecord, RawRow, RowProblem, reader_for
 from klopt.store import Store
 from klopt.store.models import ImportBatch, Post, utcnow
 

@@ -15,6 +15,7 @@ from klopt.errors import UnsupportedFileType
 __all__ = [
     "RawRow",
     "RowProblem",
+    "BadRow",
     "ColumnMapping",
     "MentionRecord",
     "READERS",
@@ -57,7 +58,15 @@ class MentionRecord:
     naive_time: bool = False
 
 
-Reader = Callable[[Path, str], Iterator[RawRow]]
+class BadRow(ValueError):
+    """A row that could not be parsed at all; the reader goes on after it."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+Reader = Callable[[Path, str], Iterator[RawRow | BadRow]]
 READERS: dict[str, Reader] = {}
 
 

