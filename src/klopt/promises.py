@@ -177,7 +177,7 @@ def extract_promises(store: Store, org_ref: str | None, *, actor: str) -> list[P
                     organization_id=org.id,
                     key=f"P{number}",
                     statement=proposal.text,
-                    original_sentence=proposal.text,
+                    original_sentence=proposal.sentence.text,
                     kind=proposal.kind,
                     status="proposed",
                     score=round(float(proposal.score), 3),
