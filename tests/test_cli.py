@@ -190,3 +190,41 @@ def test_one_unreadable_document_stores_none_of_them(klopt: Klopt, tmp_path: Pat
     assert "brochure.pdf" in result.output and "Traceback" not in result.output
     assert "Voorbeeld BV" in klopt("orgs").output
     assert "missie.md" not in klopt("docs", "list").output
+
+
+CASES = """\
+id,text,labels,sentiment,lang
+c1,"Besteld om 22 uur, de volgende ochtend al binnen!",P1:kept,positive,nl
+c2,"Al vijf dagen wachten op mijn pakket.",P1:broken,negative,nl
+c3,"Retourneren was gratis en makkelijk.",P2:kept,positive,nl
+c4,"Mooi weer vandaag.",,neutral,nl
+"""
+
+
+def test_eval_prints_the_numbers_and_writes_the_json_keys(
+    klopt: Klopt, tmp_path: Path, register_file: Path
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    out = tmp_path / "eval.json"
+    result = klopt("eval", "--promises", str(register_file), "--cases", str(cases),
+                   "--json", str(out), "--embedder", "hashing")
+    assert "klopt eval: 4 cases" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["cases"] == 4
+    assert set(data["linking"]) >= {"micro", "macro", "per_promise"}
+    assert set(data["linking"]["micro"]) >= {"precision", "recall", "f1"}
+    assert {"P1", "P2"} <= set(data["linking"]["per_promise"]) <= {"P1", "P2", "P3"}
+    assert data["stance"]["n"] == 3 and data["sentiment"]["n"] == 4
+    for block in ("stance", "sentiment"):
+        assert 0.0 <= data[block]["accuracy"] <= 1.0
+        assert set(data[block]) >= {"accuracy", "macro_f1", "n"}
+
+
+def test_eval_names_an_unknown_promise_id_and_its_line(
+    klopt: Klopt, tmp_path: Path, register_file: Path
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES.replace("P2:kept", "P7:kept"), encoding="utf-8")
+    result = klopt("eval", "--promises", str(register_file), "--cases", str(cases), code=1)
+    assert "P7" in result.output and "Traceback" not in result.output

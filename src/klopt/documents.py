@@ -3,24 +3,20 @@
 A reader turns the raw bytes of one kind of file into :class:`Block` s (headings,
 paragraphs, bullets). Everything after that is shared: the text is assembled, split
 into sentences with offsets, pages and section names, and its language detected.
-Built-in readers (PDF, Markdown, plain text, HTML) are registered by name exactly as a
-plugin would be, through :func:`register_reader`.
+Built-in readers (PDF, Markdown, plain text, HTML) live in :mod:`klopt.readers` and are
+registered by name in the same registry a plugin uses, the first time a reader is needed.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import re
-import statistics
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from klopt.errors import BadEncoding, EmptyInput, UnreadableDocument, UnsupportedFileType
 
@@ -135,6 +131,20 @@ class Reader:
 _READERS: dict[str, Reader] = {}
 
 
+def _register_built_ins() -> None:
+    """Add the built-in readers to the registry unless they are there already.
+
+    Imported here rather than at the top: :mod:`klopt.readers` imports this module. It
+    runs on every registry access, not once, so a registry swapped out (as tests do)
+    still gets its built-ins, and always ahead of plugins.
+    """
+    from klopt.readers import BUILT_IN
+
+    for reader in BUILT_IN:
+        if reader.name not in _READERS:
+            _add_reader(reader, replace=False)
+
+
 def register_reader(reader: Reader, *, replace: bool = False) -> None:
     """Make ``reader`` available to :func:`read_document`.
 
@@ -145,6 +155,11 @@ def register_reader(reader: Reader, *, replace: bool = False) -> None:
     Raises:
         ValueError: a reader of that name exists and ``replace`` is false.
     """
+    _register_built_ins()
+    _add_reader(reader, replace=replace)
+
+
+def _add_reader(reader: Reader, *, replace: bool) -> None:
     if reader.name in _READERS and not replace:
         raise ValueError(f"a reader named {reader.name!r} is already registered")
     _READERS[reader.name] = reader
@@ -152,11 +167,13 @@ def register_reader(reader: Reader, *, replace: bool = False) -> None:
 
 def readers() -> tuple[Reader, ...]:
     """All registered readers, built-ins first."""
+    _register_built_ins()
     return tuple(_READERS.values())
 
 
 def supported_suffixes() -> tuple[str, ...]:
     """The file suffixes some reader handles, sorted."""
+    _register_built_ins()
     return tuple(sorted({s for r in _READERS.values() for s in r.suffixes}))
 
 
@@ -166,6 +183,7 @@ def reader_for(path: Path) -> Reader:
     Raises:
         UnsupportedFileType: no reader handles the suffix.
     """
+    _register_built_ins()
     suffix = path.suffix.lower()
     for reader in reversed(_READERS.values()):
         if suffix in reader.suffixes:
@@ -428,386 +446,3 @@ def decode_text(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
         f"{name} is not text in UTF-8 or Windows-1252.",
         hint="Open it in an editor, save it as UTF-8 and add it again.",
     )
-
-
-# --- lines to blocks (plain text and PDF) ----------------------------------------------
-
-_BULLET = re.compile(r"^(?:[-*+•·▪►●◦‣✓✔■–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
-_HEADING_MARK = re.compile(r"^#{1,6}\s+")
-_UNDERLINE = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
-_SENTENCE_END = (".", "!", "?", ":", ";", ",")
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    page: int | None = None
-    gap_before: bool = False
-    large: bool = False
-
-
-def _is_heading(lines: list[_Line], i: int, text: str) -> bool:
-    line = lines[i]
-    if _HEADING_MARK.match(text):
-        return True
-    if _BULLET.match(text) or text.endswith(_SENTENCE_END) or not text[0].isupper():
-        return len(text.split()) <= 12 and line.large and not text.endswith((".", ","))
-    words = len(text.split())
-    if line.large:
-        return words <= 12
-    isolated = (i == 0 or line.gap_before) and i + 1 < len(lines) and lines[i + 1].gap_before
-    return isolated and words <= 8
-
-
-@dataclass
-class _BlockBuilder:
-    blocks: list[Block]
-    kind: BlockKind = "paragraph"
-    text: str = ""
-    page: int | None = None
-    marks: tuple[tuple[int, int], ...] = ()
-
-    def flush(self) -> None:
-        if self.text:
-            self.blocks.append(Block(self.kind, self.text, self.page, self.marks))
-        self.text, self.marks = "", ()
-
-    def start(self, kind: BlockKind, text: str, page: int | None) -> None:
-        self.flush()
-        self.kind, self.text, self.page = kind, text, page
-
-    def append(self, text: str, page: int | None) -> None:
-        if self.text.endswith("-") and self.text[-2:-1].isalpha() and text[:1].islower():
-            self.text = self.text[:-1]  # a word broken over two lines
-        else:
-            self.text += " "
-        if page is not None and page != self.page and not any(p == page for _, p in self.marks):
-            self.marks += ((len(self.text), page),)
-        self.text += text
-
-
-def _blocks_from_lines(lines: list[_Line]) -> tuple[Block, ...]:
-    builder = _BlockBuilder(blocks=[])
-    for i, line in enumerate(lines):
-        text = _clean(line.text)
-        if not text:
-            continue
-        bullet = _BULLET.match(text)
-        if _is_heading(lines, i, text):
-            builder.start("heading", _HEADING_MARK.sub("", text), line.page)
-            builder.flush()
-        elif bullet:
-            builder.start("bullet", text[bullet.end() :], line.page)
-        elif _starts_paragraph(builder, line, text):
-            builder.start("paragraph", text, line.page)
-        else:
-            builder.append(text, line.page)
-    builder.flush()
-    return tuple(builder.blocks)
-
-
-def _starts_paragraph(builder: _BlockBuilder, line: _Line, text: str) -> bool:
-    if line.gap_before or not builder.text or builder.text.endswith(":"):
-        return True
-    # A capitalised line after a finished list item is text again, not the item's tail.
-    return builder.kind == "bullet" and text[0].isupper() and builder.text.endswith(".")
-
-
-def _text_lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
-    gap = True
-    for raw in text.splitlines():
-        if not raw.strip():
-            gap = True
-        elif _UNDERLINE.match(raw) and lines and not gap:
-            lines[-1] = _Line(lines[-1].text, gap_before=lines[-1].gap_before, large=True)
-            gap = True
-        else:
-            lines.append(_Line(raw, gap_before=gap))
-            gap = False
-    return lines
-
-
-def _read_text(data: bytes, name: str) -> ReadResult:
-    text, notes = decode_text(data, name)
-    return ReadResult(_blocks_from_lines(_text_lines(text)), notes=notes)
-
-
-# --- Markdown --------------------------------------------------------------------------
-
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-
-
-def _read_markdown(data: bytes, name: str) -> ReadResult:
-    from markdown_it import MarkdownIt
-
-    text, notes = decode_text(data, name)
-    title = None
-    front = _FRONT_MATTER.match(text)
-    if front:
-        found = re.search(r"^title:\s*['\"]?(.+?)['\"]?\s*$", front.group(1), re.MULTILINE)
-        title = found.group(1) if found else None
-        text = text[front.end() :]
-    blocks: list[Block] = []
-    items = 0
-    heading = False
-    for token in MarkdownIt("commonmark").enable("table").parse(text):
-        if token.type in ("list_item_open", "list_item_close"):
-            items += 1 if token.type == "list_item_open" else -1
-        elif token.type in ("heading_open", "heading_close"):
-            heading = token.type == "heading_open"
-            if heading and token.tag == "h1" and title is None:
-                title = ""  # filled from the heading's text just below
-        elif token.type == "inline":
-            content = _inline_text(token.children or [])
-            kind: BlockKind = "heading" if heading else "bullet" if items else "paragraph"
-            if heading and title == "":
-                title = content
-            blocks.append(Block(kind, content))
-    return ReadResult(tuple(blocks), title=title or None, notes=notes)
-
-
-def _inline_text(children: list[Any]) -> str:
-    pieces: list[str] = []
-    for child in children:
-        if child.type in ("softbreak", "hardbreak"):
-            pieces.append(" ")
-        elif child.type in ("text", "code_inline"):
-            pieces.append(child.content)
-    return "".join(pieces)
-
-
-# --- PDF -------------------------------------------------------------------------------
-
-_PAGE_NUMBER = re.compile(
-    r"^(?:(?:pagina|page|blz\.?|p\.)\s*)?\d{1,4}(?:\s*(?:/|van|of)\s*\d{1,4})?$", re.IGNORECASE
-)
-_NO_TEXT = "no text layer — scanned? run OCR first"
-
-
-@dataclass
-class _PdfLine:
-    text: str = ""
-    size: float = 0.0
-    y: float | None = None
-    page: int = 0
-    gap_before: bool = True
-
-
-def _read_pdf(data: bytes, name: str) -> ReadResult:
-    from pypdf import PdfReader
-
-    try:
-        pdf = PdfReader(io.BytesIO(data))
-        if pdf.is_encrypted and not pdf.decrypt(""):
-            raise UnreadableDocument(
-                f"{name} is encrypted with a password.",
-                hint="Save an unprotected copy (print it to PDF) and add that.",
-            )
-        pages = [_page_lines(page, number) for number, page in enumerate(pdf.pages, 1)]
-        title = pdf.metadata.title if pdf.metadata else None
-    except UnreadableDocument:
-        raise
-    except Exception as exc:  # pypdf raises many types on damaged files; all mean the same
-        raise UnreadableDocument(
-            f"{name} is not a readable PDF ({type(exc).__name__}: {exc}).",
-            hint="Open it in a PDF viewer, save or export it again, and add the new file.",
-        ) from None
-    lines = _without_furniture(pages)
-    if not any(any(c.isalpha() for c in line.text) for line in lines):
-        raise UnreadableDocument(f"{name} has {_NO_TEXT}.", hint="Add the OCR'd PDF instead.")
-    return ReadResult(_blocks_from_lines(_to_lines(lines)), title=title or None)
-
-
-def _page_lines(page: Any, number: int) -> list[_PdfLine]:
-    """The lines of one page with their font size and height, from pypdf's visitor."""
-    raw = [_PdfLine(page=number)]
-
-    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
-        for n, piece in enumerate(text.split("\n")):
-            if n:
-                raw.append(_PdfLine(page=number))
-            if piece.strip():
-                line = raw[-1]
-                scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
-                line.size = max(line.size, float(size or 0) * (scale or 1.0))
-                if line.y is None:
-                    line.y = float(tm[5]) * float(cm[3]) + float(cm[5])
-            line = raw[-1]
-            line.text += piece
-
-    plain = page.extract_text(visitor_text=visit) or ""
-    kept = [line for line in raw if line.text.strip()]
-    if not kept and plain.strip():  # the visitor saw nothing: fall back to plain lines
-        kept = [_PdfLine(text=t, page=number) for t in plain.splitlines() if t.strip()]
-    _mark_gaps(kept)
-    return kept
-
-
-def _mark_gaps(lines: list[_PdfLine]) -> None:
-    """A vertical gap well above the usual line distance starts a new paragraph."""
-    steps = [
-        a.y - b.y
-        for a, b in zip(lines, lines[1:], strict=False)
-        if a.y is not None and b.y is not None and a.y > b.y
-    ]
-    usual = statistics.median(steps) if steps else 0.0
-    for before, line in zip(lines, lines[1:], strict=False):
-        if before.y is None or line.y is None or usual <= 0:
-            line.gap_before = False
-        else:
-            line.gap_before = not 0 < before.y - line.y <= 1.4 * usual
-
-
-def _without_furniture(pages: list[list[_PdfLine]]) -> list[_PdfLine]:
-    """Drop page numbers and running headers or footers: lines at the top or bottom of
-    a page that recur, digits aside, on most pages."""
-
-    def shape(line: _PdfLine) -> tuple[str, int]:
-        return re.sub(r"\d+", "#", _clean(line.text).lower()), round(line.y or 0)
-
-    def edges(page: list[_PdfLine]) -> list[_PdfLine]:
-        return page[:2] + page[2:][-2:]
-
-    seen = Counter(s for page in pages for s in {shape(line) for line in edges(page)})
-    repeated = {s for s, n in seen.items() if len(pages) >= 3 and n > len(pages) / 2}
-    kept: list[_PdfLine] = []
-    for page in pages:
-        furniture = [
-            line for line in edges(page)
-            if _PAGE_NUMBER.match(_clean(line.text)) or shape(line) in repeated
-        ]
-        body = [line for line in page if not any(line is f for f in furniture)]
-        if body and kept and _continues(kept[-1].text, _clean(body[0].text)):
-            body[0].gap_before = False  # a paragraph running on from the previous page
-        kept.extend(body)
-    return kept
-
-
-def _continues(previous: str, text: str) -> bool:
-    return not previous.rstrip().endswith((".", "!", "?", ":")) and text[:1].islower()
-
-
-def _to_lines(lines: list[_PdfLine]) -> list[_Line]:
-    """Mark lines set clearly larger than the body text, which is most of the characters."""
-    sizes = Counter[float]()
-    for line in lines:
-        sizes[round(line.size, 1)] += len(line.text)
-    body = sizes.most_common(1)[0][0] if sizes else 0.0
-    return [
-        _Line(line.text, line.page, line.gap_before, large=body > 0 and line.size >= 1.15 * body)
-        for line in lines
-    ]
-
-
-# --- HTML ------------------------------------------------------------------------------
-
-_SKIP_TAGS = _words(
-    "script style nav header footer aside noscript form svg template iframe button select "
-    "dialog address"
-)
-_SKIP_HINT = re.compile(
-    r"(?<![a-z])(?:cookie|consent|gdpr|nav|menu|breadcrumb|footer|sidebar|banner|popup|modal"
-    r"|newsletter|share|social|skip-link)"
-)
-_SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "dialog", "alertdialog"})
-_VOID = _words("area base br col embed hr img input link meta source track wbr")
-_BREAKS = _words(
-    "p div section article main li h1 h2 h3 h4 h5 h6 td th tr br blockquote dd dt figcaption "
-    "pre table ul ol dl hr caption summary details"
-)
-_MAIN = frozenset({"main", "article"})
-
-
-class _HtmlText(HTMLParser):
-    """Collects the readable blocks of a page, leaving out menus, banners and scripts."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[Block, bool]] = []  # (block, inside <main>/<article>)
-        self.title = ""
-        self._skip: list[str] = []
-        self._main = 0
-        self._in_title = False
-        self._kind: BlockKind = "paragraph"
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID:
-            if tag in _BREAKS:
-                self._flush()
-            return
-        if self._skip:
-            self._skip.append(tag)
-            return
-        if tag in _SKIP_TAGS or self._hidden(dict(attrs)):
-            self._flush()
-            self._skip.append(tag)
-            return
-        if tag == "title":
-            self._in_title = True
-        if tag in _MAIN or dict(attrs).get("role") == "main":
-            self._main += 1
-        if tag in _BREAKS:
-            self._flush()
-            self._kind = (
-                "heading"
-                if re.fullmatch(r"h[1-6]", tag)
-                else ("bullet" if tag == "li" else "paragraph")
-            )
-
-    @staticmethod
-    def _hidden(attrs: dict[str, str | None]) -> bool:
-        if (attrs.get("role") or "") in _SKIP_ROLES or "hidden" in attrs:
-            return True
-        names = f"{attrs.get('id') or ''} {attrs.get('class') or ''}".lower()
-        return bool(_SKIP_HINT.search(names))
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip:
-            self._skip.pop()  # tolerant of sloppy nesting: any end tag closes one level
-            return
-        if tag == "title":
-            self._in_title = False
-        if tag in _BREAKS:
-            self._flush()
-        if tag in _MAIN and self._main:
-            self._main -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        if self._in_title:
-            self.title += data
-        else:
-            self._text.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-    def _flush(self) -> None:
-        text = _clean("".join(self._text))
-        if text:
-            self.blocks.append((Block(self._kind, text), self._main > 0))
-        self._text = []
-        self._kind = "paragraph"
-
-
-def _read_html(data: bytes, name: str) -> ReadResult:
-    text, notes = decode_text(data, name)
-    parser = _HtmlText()
-    parser.feed(text)
-    parser.close()
-    main = [block for block, inside in parser.blocks if inside]
-    chosen = main or [block for block, _ in parser.blocks]
-    return ReadResult(tuple(chosen), title=_clean(parser.title) or None, notes=notes)
-
-
-for _reader in (
-    Reader("pdf", (".pdf",), _read_pdf),
-    Reader("markdown", (".md", ".markdown"), _read_markdown),
-    Reader("text", (".txt", ".text"), _read_text),
-    Reader("html", (".html", ".htm"), _read_html),
-):
-    register_reader(_reader)

@@ -271,8 +271,9 @@ def eval_(
     from klopt.evaluation import evaluate, load_case_file, load_promise_file, report_to_json
 
     promise_file = load_promise_file(promises_path)
-    cases = load_case_file(cases_path)
-    train = load_case_file(train_path) if train_path else None
+    ids = promise_file.ids()
+    cases = load_case_file(cases_path, promise_ids=ids)
+    train = load_case_file(train_path, promise_ids=ids) if train_path else None
     with progress_bar(ctx.t("eval.running")) as (set_total, advance):
         set_total(len(cases))
         report = evaluate(

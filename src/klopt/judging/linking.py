@@ -33,9 +33,12 @@ class LinkerConfig:
     phrasing_weight: float = 1.0
     label_weight: float = 3.0
     none_weight: float = 1.0
-    rounds: int = 2
+    rounds: int = 3
     pseudo_share: float = 0.5
-    pseudo_weight: float = 0.5
+    pseudo_weight: float = 1.0
+    temperature: float = 0.03
+    statement_share: float = 2.0
+    trust_labels: int = 50
     min_batch: int = 40
     threshold: float = 0.35
     relative: float = 0.6
@@ -94,35 +97,62 @@ class Linker:
         self.promise_ids = list(promise_ids)
         self.config = config
         self._embed = embed
-        self._base = self._base_training(promise_texts, themes, library)
-        self.labelled = TrainingSet(self._base.matrix().shape[1])
+        statements = {pid: embed(list(promise_texts[pid])) for pid in self.promise_ids}
+        self._base, self.prototypes = self._base_training(statements, themes, library)
+        self.labelled = TrainingSet(self._base.dim)
         self._fitted: Classifier | None = None
 
-    def _base_training(
-        self,
-        promise_texts: Mapping[str, Sequence[str]],
-        themes: Mapping[str, tuple[str, ...]],
+    def _allocation(
+        self, statements: Mapping[str, np.ndarray], themes: Mapping[str, tuple[str, ...]],
         library: AspectLibrary,
-    ) -> TrainingSet:
+    ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+        """Per promise: (phrasing vectors, weights) of each of its themes.
+
+        When several promises share a theme, each phrasing goes mostly to the promise
+        whose statement it is closest to (a soft arg-max), so that "my suitcase is
+        broken" feeds *damaged* rather than *lost* luggage.
+        """
+        centre = {pid: _centroid(v) for pid, v in statements.items()}
+        out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {p: [] for p in self.promise_ids}
+        for theme_id in dict.fromkeys(t for ts in themes.values() for t in ts):
+            owners = [p for p in self.promise_ids if theme_id in themes.get(p, ())]
+            vectors = self._embed([t for _, _, t in library[theme_id].all_phrasings()])
+            if len(vectors) == 0:
+                continue
+            sims = np.vstack([vectors @ centre[p] for p in owners])
+            alloc = np.exp((sims - sims.max(axis=0)) / self.config.temperature)
+            alloc /= alloc.sum(axis=0)
+            for row, pid in enumerate(owners):
+                rank = themes[pid].index(theme_id)
+                out[pid].append((vectors, alloc[row] * (1.0 if rank == 0 else 0.5)))
+        return out
+
+    def _base_training(
+        self, statements: Mapping[str, np.ndarray], themes: Mapping[str, tuple[str, ...]],
+        library: AspectLibrary,
+    ) -> tuple[TrainingSet, np.ndarray]:
         cfg = self.config
-        rows = TrainingSet(0)
-        used: set[str] = set()
+        dim = next(iter(statements.values())).shape[1]
+        rows, prototypes = TrainingSet(dim), []
+        allocation = self._allocation(statements, themes, library)
         for pid in self.promise_ids:
-            texts = list(promise_texts[pid])
-            rows.add(self._embed(texts), [pid] * len(texts), cfg.promise_weight)
-            for rank, theme_id in enumerate(themes.get(pid, ())):
-                used.add(theme_id)
-                phrasings = [t for _, _, t in library[theme_id].all_phrasings()]
-                weight = cfg.phrasing_weight * (1.0 if rank == 0 else 0.5)
-                rows.add(self._embed(phrasings), [pid] * len(phrasings), weight)
-        rows.dim = rows.matrix().shape[1]
+            own = statements[pid]
+            rows.add(own, [pid] * len(own), cfg.promise_weight)
+            proto = cfg.statement_share * _centroid(own)
+            for vectors, weights in allocation[pid]:
+                keep = weights > 0.05
+                for vector, weight in zip(vectors[keep], weights[keep], strict=True):
+                    rows.add(vector[None, :], [pid], cfg.phrasing_weight * float(weight))
+                if keep.any():
+                    proto = proto + _centroid((vectors * weights[:, None])[keep])
+            prototypes.append(_centroid(proto[None, :]))
+        used = {t for ts in themes.values() for t in ts}
         self._add_none(rows, [t for t in library if t.id not in used])
-        return rows
+        return rows, np.vstack(prototypes)
 
     def _add_none(self, rows: TrainingSet, themes: Sequence[Theme]) -> None:
         texts = [text for theme in themes for _, _, text in theme.all_phrasings()]
-        texts += [label for theme in themes for label in theme.label.values()]
-        if texts:
+        if texts and self.config.none_weight > 0:
             rows.add(self._embed(texts), [NONE] * len(texts), self.config.none_weight)
 
     def learn(self, features: np.ndarray, labels: Sequence[Sequence[str]]) -> None:
@@ -135,8 +165,7 @@ class Linker:
     def _training(self) -> TrainingSet:
         rows = self._base.copy()
         if self.labelled.labels:
-            scale = self.config.label_weight
-            rows.add(self.labelled.matrix(), self.labelled.labels, scale)
+            rows.add(self.labelled.matrix(), self.labelled.labels, self.config.label_weight)
         return rows
 
     def _fit(self, rows: TrainingSet) -> Classifier:
@@ -148,30 +177,46 @@ class Linker:
             self._fitted = self._fit(self._training())
         return self._fitted
 
+    def prototype_scores(self, features: np.ndarray) -> np.ndarray:
+        """Cosine of each text to each promise's prototype, z-scored per promise."""
+        sims = features @ self.prototypes.T
+        if len(features) < 2:
+            return sims
+        return (sims - sims.mean(axis=0)) / (sims.std(axis=0) + 1e-6)
+
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """``(n, promises + 1)`` probabilities, self-trained on ``features`` when large."""
+        """``(n, promises + 1)`` probabilities, self-trained on ``features`` when large.
+
+        The first seeds come from the prototype scores (or, once people have labelled
+        examples, from the supervised classifier); every round keeps the most
+        confident share of each promise's texts as pseudo-labels and refits.
+        """
         classifier = self.base_classifier()
         proba = classifier.predict_proba(features)
-        if len(features) < self.config.min_batch:
+        if len(features) < self.config.min_batch or self.config.rounds == 0:
             return proba
+        if len(self.labelled.labels) >= self.config.trust_labels:
+            seeds = proba
+        else:
+            seeds = self.prototype_scores(features)
         for _ in range(self.config.rounds):
             rows = self._training()
-            self._add_pseudo(rows, features, proba, classifier.classes)
+            self._add_pseudo(rows, features, seeds, classifier.classes)
             classifier = self._fit(rows)
-            proba = classifier.predict_proba(features)
+            proba = seeds = classifier.predict_proba(features)
         return proba
 
     def _add_pseudo(
-        self, rows: TrainingSet, features: np.ndarray, proba: np.ndarray, classes: Sequence[str]
+        self, rows: TrainingSet, features: np.ndarray, scores: np.ndarray, classes: Sequence[str]
     ) -> None:
-        winners = proba.argmax(axis=1)
-        for column, label in enumerate(classes):
+        winners = scores.argmax(axis=1)
+        for column in range(scores.shape[1]):
             members = np.flatnonzero(winners == column)
             if len(members) == 0:
                 continue
             take = max(1, int(len(members) * self.config.pseudo_share))
-            best = members[np.argsort(-proba[members, column])[:take]]
-            rows.add(features[best], [label] * len(best), self.config.pseudo_weight)
+            best = members[np.argsort(-scores[members, column])[:take]]
+            rows.add(features[best], [classes[column]] * len(best), self.config.pseudo_weight)
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:
         """Promise columns linked per row: above the threshold and near the row's best."""
@@ -181,5 +226,5 @@ class Linker:
         for row in promise_part:
             top = float(row.max()) if len(row) else 0.0
             limit = max(cfg.threshold, cfg.relative * top)
-            out.append([j for j in np.argsort(-row) if row[j] >= limit])
+            out.append([int(j) for j in np.argsort(-row) if row[j] >= limit])
         return out
