@@ -207,8 +207,17 @@ def test_eval_prints_the_numbers_and_writes_the_json_keys(
     cases = tmp_path / "cases.csv"
     cases.write_text(CASES, encoding="utf-8")
     out = tmp_path / "eval.json"
-    result = klopt("eval", "--promises", str(register_file), "--cases", str(cases),
-                   "--json", str(out), "--embedder", "hashing")
+    result = klopt(
+        "eval",
+        "--promises",
+        str(register_file),
+        "--cases",
+        str(cases),
+        "--json",
+        str(out),
+        "--embedder",
+        "hashing",
+    )
     assert "klopt eval: 4 cases" in result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["cases"] == 4

@@ -6,9 +6,7 @@ Heavy modules (SQLAlchemy, the models, rich) are imported inside the commands, s
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click

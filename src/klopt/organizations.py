@@ -90,12 +90,16 @@ def list_organizations(store: Store) -> list[OrganizationInfo]:
         promises = dict(
             session.execute(
                 select(Promise.organization_id, func.count()).group_by(Promise.organization_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         posts = dict(
             session.execute(
                 select(Post.organization_id, func.count()).group_by(Post.organization_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         return [
             OrganizationInfo(
