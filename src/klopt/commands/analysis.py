@@ -189,7 +189,7 @@ def _day(value: str | None, parse: Any) -> Any:
 
 
 def _pct(share: Any) -> str:
-    return f"{share.share:.0%} ({share.low:.0%}–{share.high:.0%})"
+    return f"{share.share * 100:.0f} ({share.low * 100:.0f}–{share.high * 100:.0f})"
 
 
 def _signed(value: float | None) -> str:
@@ -227,6 +227,7 @@ def _print_scorecard(ctx: Context, card: Any) -> None:
         ],
         rows,
         justify=["left", "left", "right", "right", "right", "right", "right", "right"],
+        shorten=28,
     )
     console().print(ctx.t("scorecard.footer", mentions=card.mentions))
 

@@ -12,9 +12,14 @@ __all__ = ["console", "table", "print_json", "progress_bar"]
 
 def console(stderr: bool = False) -> Any:
     """A rich console (imported lazily: rich is slow to import)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (a file, a CI log) gets room for a whole table instead of 80 columns.
+    width = None if stream.isatty() else 120
+    return Console(stderr=stderr, highlight=False, width=width)
 
 
 def table(
@@ -22,16 +27,21 @@ def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
     justify: Sequence[str] | None = None,
+    *,
+    shorten: int | None = None,
 ) -> None:
-    """Print a table with a title."""
+    """Print a table with a title; ``shorten`` cuts the widest (second) column with an ellipsis."""
     from rich.table import Table
 
     grid = Table(title=title, title_justify="left", header_style="bold")
     for i, header in enumerate(headers):
+        cut = shorten is not None and i == 1
         grid.add_column(
             header,
             justify=(justify[i] if justify else "left"),  # type: ignore[arg-type]
-            overflow="fold",
+            overflow="ellipsis" if cut else "fold",
+            no_wrap=cut or (justify is not None and justify[i] == "right"),
+            max_width=shorten if cut else None,
         )
     for row in rows:
         grid.add_row(*["" if cell is None else str(cell) for cell in row])
