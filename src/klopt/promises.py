@@ -36,6 +36,7 @@ __all__ = [
     "import_register",
     "export_register",
     "approved_specs",
+    "find_promise",
     "DocumentInfo",
     "list_documents",
 ]
@@ -276,7 +277,8 @@ def list_promises(
         return [_view(p) for p in sorted(session.scalars(query), key=_sort_key)]
 
 
-def _get(session: Session, org_id: int, key: str) -> Promise:
+def find_promise(session: Session, org_id: int, key: str) -> Promise:
+    """The promise with id ``key`` in the organisation's register, or UnknownPromise."""
     promise = session.scalar(
         select(Promise).where(Promise.organization_id == org_id, Promise.key == key)
     )
@@ -292,7 +294,7 @@ def get_promise(store: Store, org_ref: str | None, key: str) -> PromiseView:
     """One promise by its id."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        return _view(_get(session, org.id, key))
+        return _view(find_promise(session, org.id, key))
 
 
 def set_status(
@@ -303,7 +305,7 @@ def set_status(
         raise InputError(f"'{status}' is not a promise status.", hint=f"Use one of {STATUSES}.")
     with store.session() as session:
         org = find_organization(session, org_ref)
-        promises = [_get(session, org.id, key) for key in keys]
+        promises = [find_promise(session, org.id, key) for key in keys]
         for promise in promises:
             if promise.status == status:
                 continue

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import InputError, NotFound
 from klopt.organizations import find_organization
-from klopt.promises import approved_specs
+from klopt.promises import approved_specs, find_promise
 from klopt.store import Store
 from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
 
@@ -204,16 +204,7 @@ def correct(
     with store.session() as session:
         org = find_organization(session, org_ref)
         post = _find_post(session, org.id, post_ref)
-        promise = session.scalar(
-            select(Promise).where(Promise.organization_id == org.id, Promise.key == promise_key)
-        )
-        if promise is None:
-            from klopt.errors import UnknownPromise
-
-            raise UnknownPromise(
-                f"There is no promise '{promise_key}' in the register.",
-                hint="See `klopt promises list` for the ids.",
-            )
+        promise = find_promise(session, org.id, promise_key)
         session.add(
             Correction(
                 post_id=post.id, promise_id=promise.id, stance=stance, author=actor, note=note
