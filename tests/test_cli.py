@@ -67,6 +67,12 @@ def test_the_pipeline_from_register_to_scorecard(
     assert card["mentions"] == 4
     p1 = card["promises"][0]
     assert p1["broken"]["count"] >= 1  # the correction holds whatever the engine says
+    listed = json.loads(klopt("mentions", "list", "--promise", "P1", "--json").output)
+    corrected = [v for v in listed if v["post"] == "m2"]
+    assert corrected and corrected[0]["stance"] == "broken" and corrected[0]["by_person"]
+    klopt("correct", "m2", "P1", "none")
+    listed = json.loads(klopt("mentions", "list", "--promise", "P1", "--json").output)
+    assert "m2" not in [v["post"] for v in listed]
     table = klopt("--lang", "nl", "scorecard", "--since", "2026-10-01").output
     assert "Scorekaart Voorbeeld BV" in table and "gebroken" in table
 

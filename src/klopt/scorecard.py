@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from klopt.organizations import find_organization
 from klopt.store import Store
-from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
+from klopt.store.models import Post, Promise
+from klopt.verdicts import current_stances, in_period
 
 __all__ = ["Share", "PromiseScore", "Scorecard", "wilson", "build_scorecard"]
 
@@ -133,14 +133,6 @@ def _net(stances: Counter[str]) -> float | None:
     return (stances["kept"] - stances["broken"]) / n if n else None
 
 
-def _period(query: object, since: datetime | None, until: datetime | None) -> object:
-    if since is not None:
-        query = query.where(Post.posted_at >= since)  # type: ignore[attr-defined]
-    if until is not None:
-        query = query.where(Post.posted_at < until)  # type: ignore[attr-defined]
-    return query
-
-
 def _mention_count(
     session: Session, org_id: int, since: datetime | None, until: datetime | None
 ) -> int:
@@ -149,44 +141,17 @@ def _mention_count(
         .select_from(Post)
         .where(Post.organization_id == org_id, Post.kind == "mention")
     )
-    return int(session.scalar(_period(query, since, until)) or 0)  # type: ignore[call-overload]
+    return int(session.scalar(in_period(query, since, until)) or 0)  # type: ignore[call-overload]
 
 
 def _stances(
     session: Session, org_id: int, since: datetime | None, until: datetime | None
 ) -> dict[int, Counter[str]]:
     """promise id -> Counter of stances over the mentions in the period."""
-    latest = (
-        select(Judgement.post_id, func.max(Judgement.id).label("jid"))
-        .group_by(Judgement.post_id)
-        .subquery()
-    )
-    machine = (
-        select(Verdict.post_id, Verdict.promise_id, Verdict.stance)
-        .join(latest, Verdict.judgement_id == latest.c.jid)
-        .join(Post, Post.id == Verdict.post_id)
-        .where(Post.organization_id == org_id, Post.kind == "mention")
-    )
-    people = (
-        select(Correction.post_id, Correction.promise_id, Correction.stance)
-        .join(Post, Post.id == Correction.post_id)
-        .where(Post.organization_id == org_id, Post.kind == "mention")
-        .order_by(Correction.id)
-    )
-    pairs: dict[tuple[int, int], str] = {}
-    for post_id, promise_id, stance in _rows(session, _period(machine, since, until)):
-        pairs[(post_id, promise_id)] = stance
-    for post_id, promise_id, stance in _rows(session, _period(people, since, until)):
-        pairs[(post_id, promise_id)] = stance  # newest correction wins
     counts: dict[int, Counter[str]] = {}
-    for (_, promise_id), stance in pairs.items():
-        if stance != "none":
-            counts.setdefault(promise_id, Counter())[stance] += 1
+    for (_, promise_id), (stance, _) in current_stances(session, org_id, since, until).items():
+        counts.setdefault(promise_id, Counter())[stance] += 1
     return counts
-
-
-def _rows(session: Session, query: object) -> Iterable[tuple[int, int, str]]:
-    return session.execute(query).tuples()  # type: ignore[call-overload, no-any-return]
 
 
 def parse_day(value: str) -> datetime:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +25,16 @@ from klopt.promises import approved_specs, find_promise
 from klopt.store import Store
 from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
 
-__all__ = ["JudgeResult", "judge_posts", "correct", "STANCES"]
+__all__ = [
+    "JudgeResult",
+    "judge_posts",
+    "correct",
+    "STANCES",
+    "current_stances",
+    "in_period",
+    "VerdictView",
+    "list_verdicts",
+]
 
 STANCES = ("kept", "broken", "neutral")
 CHUNK = 4096
@@ -232,3 +242,127 @@ def _find_post(session: Session, org_id: int, ref: str) -> Post:
     if post is None:
         raise NotFound(f"There is no post '{ref}'.", hint="Use the id it was imported with.")
     return post
+
+
+def in_period(query: Any, since: datetime | None, until: datetime | None) -> Any:
+    """Limit a query over posts to those posted in [since, until)."""
+    if since is not None:
+        query = query.where(Post.posted_at >= since)
+    if until is not None:
+        query = query.where(Post.posted_at < until)
+    return query
+
+
+def current_stances(
+    session: Session,
+    org_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    kind: str = "mention",
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(post id, promise id) -> (stance, set by a person) for the posts in the period.
+
+    The engine's verdicts come from each post's newest judgement; a person's newest
+    correction for a pair overrides them, and a correction ``none`` removes the pair.
+    """
+    latest = (
+        select(Judgement.post_id, func.max(Judgement.id).label("jid"))
+        .group_by(Judgement.post_id)
+        .subquery()
+    )
+    machine = (
+        select(Verdict.post_id, Verdict.promise_id, Verdict.stance)
+        .join(latest, Verdict.judgement_id == latest.c.jid)
+        .join(Post, Post.id == Verdict.post_id)
+        .where(Post.organization_id == org_id, Post.kind == kind)
+    )
+    people = (
+        select(Correction.post_id, Correction.promise_id, Correction.stance)
+        .join(Post, Post.id == Correction.post_id)
+        .where(Post.organization_id == org_id, Post.kind == kind)
+        .order_by(Correction.id)
+    )
+    pairs: dict[tuple[int, int], tuple[str, bool]] = {}
+    for post_id, promise_id, stance in session.execute(in_period(machine, since, until)):
+        pairs[(post_id, promise_id)] = (stance, False)
+    for post_id, promise_id, stance in session.execute(in_period(people, since, until)):
+        pairs[(post_id, promise_id)] = (stance, True)
+    return {pair: value for pair, value in pairs.items() if value[0] != "none"}
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """One mention about one promise, with what the engine saw in it."""
+
+    post: str
+    platform: str
+    posted_at: datetime | None
+    author: str | None
+    url: str | None
+    text: str
+    promise: str
+    stance: str
+    by_person: bool
+    confidence: float | None
+    evidence: dict[str, Any]
+
+
+def list_verdicts(
+    store: Store,
+    org_ref: str | None,
+    *,
+    promise_key: str | None = None,
+    stance: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[VerdictView]:
+    """The mentions behind the scorecard, newest first, with their evidence."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        wanted = find_promise(session, org.id, promise_key).id if promise_key else None
+        pairs = [
+            (pair, value)
+            for pair, value in current_stances(session, org.id, since, until).items()
+            if (wanted is None or pair[1] == wanted) and (stance is None or value[0] == stance)
+        ]
+        posts = {p.id: p for p in _posts(session, {post_id for (post_id, _), _ in pairs})}
+        pairs.sort(key=lambda item: _newest_first(posts[item[0][0]]), reverse=True)
+        keys = dict(session.execute(select(Promise.id, Promise.key)).tuples().all())
+        return [
+            _verdict_view(session, posts[post_id], keys[promise_id], promise_id, value)
+            for (post_id, promise_id), value in pairs[:limit]
+        ]
+
+
+def _newest_first(post: Post) -> tuple[bool, datetime | None, int]:
+    return (post.posted_at is not None, post.posted_at, post.id)
+
+
+def _posts(session: Session, ids: set[int]) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.id.in_(ids)))) if ids else []
+
+
+def _verdict_view(
+    session: Session, post: Post, key: str, promise_id: int, value: tuple[str, bool]
+) -> VerdictView:
+    verdict = session.scalar(
+        select(Verdict)
+        .where(Verdict.post_id == post.id, Verdict.promise_id == promise_id)
+        .order_by(Verdict.id.desc())
+        .limit(1)
+    )
+    return VerdictView(
+        post=post.external_id,
+        platform=post.platform,
+        posted_at=post.posted_at,
+        author=post.author,
+        url=post.url,
+        text=post.text,
+        promise=key,
+        stance=value[0],
+        by_person=value[1],
+        confidence=verdict.confidence if verdict else None,
+        evidence=dict(verdict.evidence) if verdict else {},
+    )

@@ -106,6 +106,71 @@ def mentions_import(
         out.print(ctx.t("mentions.naive_times", count=result.naive_times))
 
 
+@mentions.command("list")
+@click.option("--promise", "promise_key", metavar="ID", help="Only mentions about this promise.")
+@click.option("--stance", type=click.Choice(["kept", "broken", "neutral"]))
+@click.option("--since", metavar="DATE", help="Start of the period (ISO date).")
+@click.option("--until", metavar="DATE", help="End of the period, exclusive.")
+@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def mentions_list(
+    ctx: Context,
+    promise_key: str | None,
+    stance: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """The mentions behind the scorecard: verdict, confidence and evidence per promise."""
+    import dataclasses
+
+    from klopt.scorecard import parse_day
+    from klopt.verdicts import list_verdicts
+
+    views = list_verdicts(
+        ctx.store,
+        ctx.org,
+        promise_key=promise_key,
+        stance=stance,
+        since=_day(since, parse_day),
+        until=_day(until, parse_day),
+        limit=limit,
+    )
+    if as_json:
+        print_json([dataclasses.asdict(v) for v in views])
+        return
+    rows = [
+        (
+            v.post,
+            v.text,
+            v.posted_at.date() if v.posted_at else "",
+            v.promise,
+            v.stance + (" *" if v.by_person else ""),
+            "" if v.confidence is None else f"{v.confidence:.2f}",
+            ", ".join(v.evidence.get("words", [])[:4]),
+        )
+        for v in views
+    ]
+    table(
+        ctx.t("mentions.title"),
+        [
+            "id",
+            ctx.t("col.text"),
+            ctx.t("col.date"),
+            ctx.t("col.promise"),
+            ctx.t("col.stance"),
+            ctx.t("col.confidence"),
+            ctx.t("col.evidence"),
+        ],
+        rows,
+        justify=["left", "left", "right", "left", "left", "right", "left"],
+        shorten=50,
+    )
+    console().print(ctx.t("mentions.list_footer"))
+
+
 @cli.command()
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
 @click.option(
