@@ -141,7 +141,7 @@ def _mention_count(
         .select_from(Post)
         .where(Post.organization_id == org_id, Post.kind == "mention")
     )
-    return int(session.scalar(in_period(query, since, until)) or 0)  # type: ignore[call-overload]
+    return int(session.scalar(in_period(query, since, until)) or 0)
 
 
 def _stances(
