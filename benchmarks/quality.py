@@ -72,6 +72,10 @@ def _fifth(cases: list[Case]) -> list[Case]:
     return [c for c in cases if _bucket(c, "sent") < 2]
 
 
+def _four_fifths(cases: list[Case]) -> list[Case]:
+    return [c for c in cases if _bucket(c, "sent") >= 2]
+
+
 LINK_MACRO, LINK_MICRO = "linking.macro.f1", "linking.micro.f1"
 STANCE, SENT = "stance.accuracy", "sentiment.accuracy"
 
@@ -93,7 +97,16 @@ TEST_RUNS = (
         "airline_negative_train_20each",
         ((LINK_MACRO, 0.65),),
     ),
-    Run("airline sentiment", "airline.yaml", "airline_sentiment", None, ((SENT, 0.78),)),
+    # The dev protocol looks at one fifth of the airline tweets for sentiment; the test
+    # number is taken on the other four fifths only.
+    Run(
+        "airline sentiment",
+        "airline.yaml",
+        "airline_sentiment",
+        None,
+        ((SENT, 0.78),),
+        split=_four_fifths,
+    ),
     Run(
         "semeval EN zero-shot",
         "restaurant_en.yaml",
