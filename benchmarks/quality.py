@@ -260,7 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, default=None, help="baseline.py --json output")
     parser.add_argument("--dev", action="store_true", help="training splits only (tuning)")
     parser.add_argument("--only", default="", help="comma-separated substrings of run names")
-    parser.add_argument("--profile", default="accurate", help="judge profile: accurate or fast")
+    parser.add_argument(
+        "--profile", default="accurate", help="judge profile: accurate, fast or thorough"
+    )
     args = parser.parse_args(argv)
     _use_cache(args.cache)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else {}

@@ -101,7 +101,7 @@ def run(count: int, profile: str) -> dict[str, float | int | str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=10_000)
-    parser.add_argument("--profile", choices=["accurate", "fast"], default="accurate")
+    parser.add_argument("--profile", choices=["accurate", "fast", "thorough"], default="accurate")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     numbers = run(args.mentions, args.profile)

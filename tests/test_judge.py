@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from klopt.aspects import AspectLibrary, load_theme
+from klopt.embeddings import HashingEmbedder
 from klopt.errors import ConfigError, InputError, ModelError, UnknownPromise
 from klopt.judge import Judge, JudgeConfig, LabelledExample, PromiseSpec
 from klopt.judging.linking import LinkerConfig
@@ -154,8 +156,59 @@ def test_self_training_runs_on_larger_batches(library: AspectLibrary) -> None:
 def test_profiles() -> None:
     assert JudgeConfig.profile("accurate") == JudgeConfig()
     assert JudgeConfig.profile("fast").label_backends == ()
+    assert JudgeConfig.profile("thorough").cascade_probe == 0
     with pytest.raises(ConfigError):
         JudgeConfig.profile("turbo")
+
+
+@pytest.fixture()
+def cascade_judge(library: AspectLibrary, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Judge]:
+    """A judge whose label backend ("slowhash") differs from its linking backend."""
+    import klopt.embeddings as embeddings
+
+    monkeypatch.setitem(embeddings._FACTORIES, "slowhash", lambda: HashingEmbedder(dim=128))
+    monkeypatch.delitem(embeddings._INSTANCES, "slowhash", raising=False)
+
+    def make(**knobs: float) -> Judge:
+        config = JudgeConfig(label_backends=("slowhash",), **knobs)  # type: ignore[arg-type]
+        return Judge(PROMISES, embedder="hashing", aspects=library, config=config)
+
+    return make
+
+
+CASCADE_TEXTS = [f"train {i} was late again, delayed" for i in range(30)] + [
+    f"my bag {i} arrived first, great" for i in range(30)
+]
+
+
+def test_cascade_thresholds_decide_who_reads_the_label_backend(
+    cascade_judge: Callable[..., Judge],
+) -> None:
+    everything = cascade_judge(cascade_sentiment=1.01, cascade_stance=1.01, cascade_probe=0)
+    slow = everything.judge(CASCADE_TEXTS)
+    assert everything.last_slow_share == 1.0
+    nothing = cascade_judge(cascade_sentiment=0.0, cascade_stance=0.0, cascade_probe=0)
+    fast = nothing.judge(CASCADE_TEXTS)
+    assert nothing.last_slow_share == 0.0
+    assert any(r.links for r in slow) and len(fast) == len(slow)
+    pairs = [
+        (text, link.promise_id)
+        for text, r in zip(CASCADE_TEXTS, slow, strict=True)
+        for link in r.links
+    ]
+    given = everything.stance_for([t for t, _ in pairs], [p for _, p in pairs])
+    linked = [(link.stance, link.confidence) for r in slow for link in r.links]
+    assert [s for s, _ in given] == [s for s, _ in linked]
+    assert [c for _, c in given] == pytest.approx([c for _, c in linked], abs=1e-5)
+
+
+def test_cascade_distils_on_the_probe(cascade_judge: Callable[..., Judge]) -> None:
+    judge = cascade_judge(cascade_sentiment=0.0, cascade_stance=0.0, cascade_probe=0.5, probe_min=5)
+    results = judge.judge(CASCADE_TEXTS)
+    assert 0.2 < judge.last_slow_share < 0.8
+    assert all(r.sentiment in ("positive", "negative", "neutral") for r in results)
+    ((stance, confidence),) = judge.stance_for([CASCADE_TEXTS[0]], ["P1"])
+    assert stance in ("kept", "broken", "neutral") and 0.0 <= confidence <= 1.0
 
 
 def test_bundled_library_loads() -> None:

