@@ -26,8 +26,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/convert.py --data $(DATA) --out benchmarks/.cases
-	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases
-	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases
+	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases --json benchmarks/.cases/baseline.json
+	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases --baseline benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/throughput.py
 
 lint: $(STAMP)

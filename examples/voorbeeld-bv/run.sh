@@ -6,7 +6,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 
 "$KLOPT" init "Voorbeeld BV" --language nl
 "$KLOPT" docs add "$HERE/missie.md" "$HERE/visie.md" "$HERE/brochure.md" "$HERE/brochure-en.md"
-"$KLOPT" promises extract | tail -n 25
+"$KLOPT" promises extract | sed -n 1p   # `klopt promises list` shows them with their sources
 # The team reviewed the proposals; its decisions are the register file.
 "$KLOPT" promises import "$HERE/promises.yaml"
 "$KLOPT" mentions import "$HERE/mentions.csv" --text-column body --time-column created_at \
