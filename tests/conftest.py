@@ -59,10 +59,17 @@ def store(db_url: str) -> Iterator[Store]:
     opened.close()
 
 
+@pytest.fixture(scope="session")
+def vector_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cold vector cache for the whole run, so the first-start path is tested too."""
+    return tmp_path_factory.mktemp("vector-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test touches the user's real klopt data or settings."""
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vector_cache: Path) -> None:
+    """No test touches the user's real klopt data, cache or settings."""
     monkeypatch.setenv("KLOPT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KLOPT_CACHE_DIR", str(vector_cache))
     for name in ("KLOPT_DB", "KLOPT_ORG", "KLOPT_LANG", "KLOPT_EMBEDDER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KLOPT_USER", "tester")
