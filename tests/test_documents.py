@@ -164,12 +164,26 @@ def _two_page_pdf() -> bytes:
     pdf.set_title("Brochure 2026")
     pdf.set_auto_page_break(False)
     pages = [
-        ("Onze beloften", ["Voorbeeld BV is opgericht in 1952. Wij leveren binnen 24 uur, "
-                           "ook in het weekend, en wij zorgen ervoor dat elke klant een vaste "
-                           "contactpersoon heeft die de bestelling van begin tot eind volgt.",
-                           "", "Wij beloven u:", "- gratis retour", "- 2 jaar garantie"]),
-        ("Contact", ["Heeft u vragen? Bel 030-1234567.", "", "Wij reageren altijd binnen "
-                     "twee uur op uw e-mail."]),
+        (
+            "Onze beloften",
+            [
+                "Voorbeeld BV is opgericht in 1952. Wij leveren binnen 24 uur, "
+                "ook in het weekend, en wij zorgen ervoor dat elke klant een vaste "
+                "contactpersoon heeft die de bestelling van begin tot eind volgt.",
+                "",
+                "Wij beloven u:",
+                "- gratis retour",
+                "- 2 jaar garantie",
+            ],
+        ),
+        (
+            "Contact",
+            [
+                "Heeft u vragen? Bel 030-1234567.",
+                "",
+                "Wij reageren altijd binnen twee uur op uw e-mail.",
+            ],
+        ),
     ]
     for number, (heading, paragraphs) in enumerate(pages, 1):
         pdf.add_page()
@@ -193,9 +207,13 @@ def test_pdf_pages_and_sections(tmp_path: Path) -> None:
     rows = [(s.text, s.section, s.page, s.lead_in) for s in doc.sentences]
     assert rows == [
         ("Voorbeeld BV is opgericht in 1952.", "Onze beloften", 1, None),
-        ("Wij leveren binnen 24 uur, ook in het weekend, en wij zorgen ervoor dat elke klant "
-         "een vaste contactpersoon heeft die de bestelling van begin tot eind volgt.",
-         "Onze beloften", 1, None),
+        (
+            "Wij leveren binnen 24 uur, ook in het weekend, en wij zorgen ervoor dat elke klant "
+            "een vaste contactpersoon heeft die de bestelling van begin tot eind volgt.",
+            "Onze beloften",
+            1,
+            None,
+        ),
         ("Wij beloven u:", "Onze beloften", 1, None),
         ("gratis retour", "Onze beloften", 1, "Wij beloven u:"),
         ("2 jaar garantie", "Onze beloften", 1, "Wij beloven u:"),

@@ -75,8 +75,11 @@ def test_dutch_brochure_proposals(brochure: DocumentText) -> None:
         ("Wij beloven u: levering binnen 24 uur", "measurable", "Onze beloften"),
         ("Wij beloven u: gratis retour", "measurable", "Onze beloften"),
         ("Wij beloven u: persoonlijk advies", "aspirational", "Onze beloften"),
-        ("Wij garanderen dat uw fiets na een reparatie altijd veilig is.", "measurable",
-         "Onze beloften"),
+        (
+            "Wij garanderen dat uw fiets na een reparatie altijd veilig is.",
+            "measurable",
+            "Onze beloften",
+        ),
         ("Onze klantenservice is bereikbaar van 8.00 tot 22.00 uur.", "measurable", "Service"),
         ("Wij staan voor eerlijk advies.", "aspirational", "Service"),
         ("Onze missie is dat iedereen zorgeloos kan fietsen.", "aspirational", "Over ons"),
@@ -139,8 +142,10 @@ def test_pdf_proposals_keep_their_page(tmp_path: Path) -> None:
     from fpdf import FPDF
 
     pdf = FPDF()
-    for heading, text in [("Welkom", "Voorbeeld BV werd in 1952 opgericht."),
-                          ("Garantie", "Op elk onderdeel krijgt u 2 jaar garantie.")]:
+    for heading, text in [
+        ("Welkom", "Voorbeeld BV werd in 1952 opgericht."),
+        ("Garantie", "Op elk onderdeel krijgt u 2 jaar garantie."),
+    ]:
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 18)
         pdf.multi_cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
@@ -160,8 +165,13 @@ def _doc(*texts: str, language: str = "en") -> DocumentText:
         sentences.append(Sentence(text, index, offset, offset + len(text), None, None))
         offset += len(text) + 1
     return DocumentText(
-        path="memory.txt", title="memory", kind="text", text=" ".join(texts),
-        language=language, sentences=tuple(sentences), sha256="0" * 64,
+        path="memory.txt",
+        title="memory",
+        kind="text",
+        text=" ".join(texts),
+        language=language,
+        sentences=tuple(sentences),
+        sha256="0" * 64,
     )
 
 
