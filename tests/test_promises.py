@@ -60,19 +60,25 @@ def test_decisions_are_all_or_nothing_and_audited(store: Store, register_file: P
     assert (event.actor, event.subject_id, event.details) == ("bob", "P1", {"before": "approved"})
 
 
-def test_importing_moves_an_undecided_proposal_out_of_the_way(
-    store: Store, register_file: Path
-) -> None:
+def _propose(store: Store, key: str, sentence: str, **fields: object) -> None:
+    """Store a proposal as `klopt promises extract` would."""
     with store.session() as session:
         session.add(
             Promise(
                 organization_id=1,
-                key="P1",
-                statement="Opgericht in 2009.",
-                original_sentence="Opgericht in 2009.",
+                key=key,
+                statement=sentence,
+                original_sentence=sentence,
                 status="proposed",
+                **fields,
             )
         )
+
+
+def test_importing_moves_an_undecided_proposal_out_of_the_way(
+    store: Store, register_file: Path
+) -> None:
+    _propose(store, "P1", "Opgericht in 2009.")
     import_register(store, None, register_file, actor="anna")
     by_key = {v.key: v for v in list_promises(store, None)}
     assert by_key["P1"].statement == "Wij leveren binnen 24 uur."
@@ -83,18 +89,13 @@ def test_importing_moves_an_undecided_proposal_out_of_the_way(
 def test_importing_approves_a_matching_proposal_and_keeps_its_provenance(
     store: Store, register_file: Path
 ) -> None:
-    with store.session() as session:
-        session.add(
-            Promise(
-                organization_id=1,
-                key="P7",
-                statement="Wij leveren binnen 24 uur.",
-                original_sentence="Wij leveren binnen 24 uur.",
-                status="proposed",
-                section="Beloften",
-                reasons=["deadline: 'binnen 24 uur'"],
-            )
-        )
+    _propose(
+        store,
+        "P7",
+        "Wij leveren binnen 24 uur.",
+        section="Beloften",
+        reasons=["deadline: 'binnen 24 uur'"],
+    )
     import_register(store, None, register_file, actor="anna")
     p1 = next(v for v in list_promises(store, None) if v.key == "P1")
     assert (p1.status, p1.section, p1.reasons) == (
