@@ -75,6 +75,7 @@ def test_the_pipeline_from_register_to_scorecard(
     assert "m2" not in [v["post"] for v in listed]
     table = klopt("--lang", "nl", "scorecard", "--since", "2026-10-01").output
     assert "Scorekaart Voorbeeld BV" in table and "gebroken" in table
+    assert "Scorekaart" in klopt("scorecard", "--since", "2026-10-01", "--lang", "nl").output
 
 
 def test_export_writes_the_register(klopt: Klopt, tmp_path: Path, register_file: Path) -> None:

@@ -97,3 +97,28 @@ def main() -> None:
 
 # Commands live in klopt.commands.* and register themselves on `cli`.
 from klopt.commands import analysis, register, setup  # noqa: E402, F401
+
+
+def _set_lang(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.find_object(Context).lang = value  # type: ignore[union-attr]
+
+
+def _leaves(group: click.Group) -> list[click.Command]:
+    found: list[click.Command] = []
+    for command in group.commands.values():
+        found += _leaves(command) if isinstance(command, click.Group) else [command]
+    return found
+
+
+# `--lang` works after the command too (`klopt scorecard --lang nl`), as users type it.
+for _command in _leaves(cli):
+    _command.params.append(
+        click.Option(
+            ["--lang"],
+            type=click.Choice(["en", "nl"]),
+            expose_value=False,
+            callback=_set_lang,
+            help="Language of output (KLOPT_LANG).",
+        )
+    )
