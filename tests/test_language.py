@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from klopt.language import clean_for_embedding, detect_language, split_sentences
+from klopt.language import detect_language, split_sentences
 
 
 def test_detects_dutch_english_and_other() -> None:
@@ -37,7 +37,3 @@ def test_split_sentences_english() -> None:
     ]
 
 
-def test_clean_for_embedding_drops_handles_and_links() -> None:
-    cleaned = clean_for_embedding("@united thanks &amp; #fail https://t.co/x see you")
-    assert cleaned == "thanks & fail see you"
-    assert clean_for_embedding("@only") == "@only"

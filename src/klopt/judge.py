@@ -46,7 +46,7 @@ from klopt.judging.values import (
     Sentiment,
     Stance,
 )
-from klopt.language import clean_for_embedding, detect_language, split_sentences
+from klopt.language import detect_language, split_sentences
 
 __all__ = [
     "Stance",
@@ -228,12 +228,13 @@ class Judge:
 
     def _preload(self, texts: Sequence[str]) -> None:
         """Fill the cache with vectors of shipped training texts, from disk when possible."""
-        cleaned = list(dict.fromkeys(clean_for_embedding(t) for t in texts))
+        # Keyed by the text exactly as training looks it up, so nothing is embedded twice.
+        distinct = list(dict.fromkeys(texts))
         for name in dict.fromkeys([self._embedder_name, *self._label_backends()]):
             backend = self._backend(name)
-            if name == "hashing" or not cleaned:
+            if name == "hashing" or not distinct:
                 continue
-            for text, vector in zip(cleaned, embed_once(backend, cleaned), strict=True):
+            for text, vector in zip(distinct, embed_once(backend, distinct), strict=True):
                 self._cache[(name, text)] = vector
 
     def _label_models(self, library: AspectLibrary) -> tuple[LabelModel, LabelModel]:

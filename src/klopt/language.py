@@ -8,7 +8,6 @@ are not forced into Dutch or English. The detector is built lazily, once.
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 from collections.abc import Sequence
@@ -18,7 +17,6 @@ __all__ = [
     "detect_language",
     "split_sentences",
     "clean_for_detection",
-    "clean_for_embedding",
     "LANGUAGES",
 ]
 
@@ -46,19 +44,6 @@ def _get_detector() -> Any:
 def clean_for_detection(text: str) -> str:
     """Remove handles, hashtags and links, which say nothing about the language."""
     return " ".join(_HANDLE.sub(" ", text).split())
-
-
-_MENTION = re.compile(r"(?<!\w)@\w+|https?://\S+|www\.\S+")
-
-
-def clean_for_embedding(text: str) -> str:
-    """Drop @handles and links and unescape HTML entities; keep hashtag words.
-
-    Handles and links carry no meaning for a sentence model but pull every mention of
-    the same account towards each other.
-    """
-    cleaned = " ".join(_MENTION.sub(" ", html.unescape(text)).replace("#", " ").split())
-    return cleaned or text.strip() or text
 
 
 def detect_language(texts: Sequence[str]) -> list[str]:
