@@ -35,5 +35,3 @@ def test_split_sentences_english() -> None:
         "We fly on time.",
         "E.g. the 7:40 to Paris.",
     ]
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.orm import Session
 
 from klopt.scorecard import build_scorecard, wilson
 from klopt.store import Store
@@ -22,7 +23,7 @@ def test_wilson_matches_the_textbook_values() -> None:
     assert wilson(0, 5).low == 0.0
 
 
-def _mention(session: object, number: int, day: int, month: int = 10) -> Post:
+def _mention(session: Session, number: int, day: int, month: int = 10) -> Post:
     post = Post(
         organization_id=1,
         platform="x",
@@ -31,12 +32,12 @@ def _mention(session: object, number: int, day: int, month: int = 10) -> Post:
         text=f"mention {number}",
         posted_at=datetime(2026, month, day, tzinfo=UTC),
     )
-    session.add(post)  # type: ignore[attr-defined]
+    session.add(post)
     return post
 
 
-def _judged(session: object, post: Post, promise: Promise, stance: str) -> None:
-    session.flush()  # type: ignore[attr-defined]
+def _judged(session: Session, post: Post, promise: Promise, stance: str) -> None:
+    session.flush()
     judgement = Judgement(
         post_id=post.id,
         model_version="m",
@@ -44,17 +45,16 @@ def _judged(session: object, post: Post, promise: Promise, stance: str) -> None:
         sentiment="neutral",
         sentiment_confidence=0.5,
     )
-    session.add(judgement)  # type: ignore[attr-defined]
-    session.flush()  # type: ignore[attr-defined]
+    session.add(judgement)
+    session.flush()
     session.add(
         Verdict(
             judgement_id=judgement.id,
-            post_id=post.id,  # type: ignore[attr-defined]
+            post_id=post.id,
             promise_id=promise.id,
             stance=stance,
             confidence=0.9,
             score=0.9,
-            model_version="m",
         )
     )
 

@@ -198,18 +198,12 @@ def _store_chunk(
                 reach=record.reach,
                 language=record.language,
                 text=record.text,
-                raw=_jsonable(record.raw),
+                raw=dict(record.raw),  # readers give JSON values (CSV: strings)
                 import_batch_id=result.batch_id,
             )
         )
         result.imported += 1
     session.flush()
-
-
-def _jsonable(raw: object) -> dict[str, object]:
-    import json
-
-    return dict(json.loads(json.dumps(raw, default=str)))
 
 
 def _update_batch(session: Session, result: ImportResult, status: str) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "export_register",
     "approved_specs",
     "find_promise",
+    "register_order",
     "DocumentInfo",
     "list_documents",
 ]
@@ -260,7 +261,8 @@ def _view(p: Promise) -> PromiseView:
     )
 
 
-def _sort_key(p: Promise) -> tuple[int, str]:
+def register_order(p: Promise) -> tuple[int, str]:
+    """Sort key that puts P2 before P10; ids that are not P<n> come last."""
     m = _KEY.match(p.key)
     return (int(m.group(1)) if m else 10**9, p.key)
 
@@ -274,7 +276,7 @@ def list_promises(
         query = select(Promise).where(Promise.organization_id == org.id)
         if status:
             query = query.where(Promise.status == status)
-        return [_view(p) for p in sorted(session.scalars(query), key=_sort_key)]
+        return [_view(p) for p in sorted(session.scalars(query), key=register_order)]
 
 
 def find_promise(session: Session, org_id: int, key: str) -> Promise:
@@ -432,7 +434,7 @@ def export_register(store: Store, org_ref: str | None, *, status: str | None = N
         query = select(Promise).where(Promise.organization_id == org.id)
         if status:
             query = query.where(Promise.status == status)
-        promises = sorted(session.scalars(query), key=_sort_key)
+        promises = sorted(session.scalars(query), key=register_order)
         entries = [_entry(p) for p in promises]
         document = {"organization": org.name, "language": org.language, "promises": entries}
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
@@ -472,7 +474,7 @@ def approved_specs(session: Session, org_id: int) -> list[tuple[int, Any]]:
                 id=p.key, text=p.statement, paraphrases=tuple(p.paraphrases or ()), theme=p.theme
             ),
         )
-        for p in sorted(promises, key=_sort_key)
+        for p in sorted(promises, key=register_order)
     ]
 
 

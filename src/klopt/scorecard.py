@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klopt.organizations import find_organization
+from klopt.promises import register_order
 from klopt.store import Store
 from klopt.store.models import Post, Promise
 from klopt.verdicts import current_stances, in_period
@@ -106,7 +107,7 @@ def build_scorecard(
         total = _mention_count(session, org.id, since, until)
     rows = tuple(
         _row(p, now.get(p.id, Counter()), before.get(p.id, Counter()))
-        for p in sorted(promises, key=lambda p: (len(p.key), p.key))
+        for p in sorted(promises, key=register_order)
     )
     return Scorecard(org.name, since, until, previous_since, total, rows)
 
@@ -158,11 +159,6 @@ def parse_day(value: str) -> datetime:
     """A date (or ISO time) from the command line, as an aware UTC time."""
     stamp = datetime.fromisoformat(value)
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
-
-
-def default_since(until: datetime, days: int = 30) -> datetime:
-    """The start of the default period: ``days`` before ``until``."""
-    return until - timedelta(days=days)
 
 
 def scorecard_json(card: Scorecard) -> dict[str, object]:

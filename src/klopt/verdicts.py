@@ -133,43 +133,41 @@ def _judge_chunk(
     version: str,
     progress: Callable[[int], None] | None,
 ) -> int:
+    """Judge one chunk of posts and store the judgements with their verdicts."""
     judgements = judge.judge([text for _, text in chunk], progress=progress)
     count = 0
     with store.session() as session:
+        posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
         for (post_id, _), result in zip(chunk, judgements, strict=True):
-            row = Judgement(
-                post_id=post_id,
-                model_version=version,
-                language=result.language,
-                sentiment=result.sentiment,
-                sentiment_confidence=float(result.sentiment_confidence),
+            verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
+            session.add(
+                Judgement(
+                    post_id=post_id,
+                    model_version=version,
+                    language=result.language,
+                    sentiment=result.sentiment,
+                    sentiment_confidence=float(result.sentiment_confidence),
+                    verdicts=verdicts,
+                )
             )
-            session.add(row)
-            session.flush()
-            post = session.get_one(Post, post_id)
-            if not post.language:
-                post.language = result.language
-            for link in result.links:
-                session.add(_verdict(row, post_id, ids[link.promise_id], link, version))
-                count += 1
+            posts[post_id].language = posts[post_id].language or result.language
+            count += len(verdicts)
     return count
 
 
-def _verdict(row: Judgement, post_id: int, promise_id: int, link: Any, version: str) -> Verdict:
+def _verdict(post_id: int, promise_id: int, link: Any) -> Verdict:
     evidence = {
         "promise_sentence": link.evidence.promise_sentence,
         "words": list(link.evidence.words),
         "similarity": round(float(link.evidence.similarity), 4),
     }
     return Verdict(
-        judgement_id=row.id,
         post_id=post_id,
         promise_id=promise_id,
         stance=link.stance,
         confidence=float(link.confidence),
         score=float(link.score),
         evidence=evidence,
-        model_version=version,
     )
 
 

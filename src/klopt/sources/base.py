@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,6 @@ class ColumnMapping:
     reach: str | None = None
     lang: str | None = None
     default_platform: str = "import"
-    extra: tuple[str, ...] = field(default=())
 
     def columns(self) -> dict[str, str]:
         """Mapped role -> column name, for the columns that were named."""

@@ -179,7 +179,11 @@ class Judgement(Base):
 
 
 class Verdict(Base):
-    """The engine's link of a post to a promise, with stance and evidence."""
+    """The engine's link of a post to a promise, with stance and evidence.
+
+    The model that made it is its judgement's ``model_version``; ``post_id`` repeats the
+    judgement's post so that verdicts can be filtered by post without a join.
+    """
 
     __tablename__ = "verdict"
     __table_args__ = (UniqueConstraint("judgement_id", "promise_id"),)
@@ -192,7 +196,6 @@ class Verdict(Base):
     confidence: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    model_version: Mapped[str] = mapped_column(String(200))
     judgement: Mapped[Judgement] = relationship(back_populates="verdicts")
 
 

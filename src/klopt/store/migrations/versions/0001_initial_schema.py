@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 03:22:18.407450
+Create Date: 2026-11-26 05:27:32.157469
 """
 
 from __future__ import annotations
@@ -238,7 +238,6 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
-        sa.Column("model_version", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["judgement_id"],
             ["judgement.id"],
