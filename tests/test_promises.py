@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from klopt.errors import UnknownPromise
+from klopt.errors import InputError, UnknownPromise
 from klopt.promises import export_register, import_register, list_promises, set_status
 from klopt.store import Store
 from klopt.store.models import AuditEvent, Promise
@@ -103,3 +103,16 @@ def test_importing_approves_a_matching_proposal_and_keeps_its_provenance(
         "Beloften",
         ("deadline: 'binnen 24 uur'",),
     )
+
+
+def test_a_broken_register_file_names_the_entry_and_stores_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("promises:\n  - {id: 7, text: Gratis retour}\n  - {id: P8}\n", "utf-8")
+    with pytest.raises(InputError, match="promise 2: every promise needs an 'id' and a 'text'"):
+        import_register(store, None, bad, actor="anna")
+    assert list_promises(store, None) == []
+    bad.write_text("promises:\n  - {id: 7, text: Gratis retour}\n", "utf-8")
+    import_register(store, None, bad, actor="anna")
+    assert [v.key for v in list_promises(store, None)] == ["7"]

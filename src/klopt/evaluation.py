@@ -56,6 +56,7 @@ __all__ = [
     "CaseResult",
     "EvalReport",
     "load_promise_file",
+    "read_promise_entries",
     "load_case_file",
     "evaluate",
     "report_to_json",
@@ -170,7 +171,10 @@ def _strings(value: Any) -> tuple[str, ...]:
         return (value.strip(),)
     if isinstance(value, list):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    raise InputError(f"paraphrases must be a list of texts, not {value!r}.")
+    raise InputError(
+        f"paraphrases must be a list of texts, not {value!r}.",
+        hint='Write them as paraphrases: ["...", "..."].',
+    )
 
 
 def _promise(entry: Any, where: str) -> PromiseSpec:
@@ -188,13 +192,11 @@ def _promise(entry: Any, where: str) -> PromiseSpec:
     )
 
 
-def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> PromiseFile:
-    """Read a promise file (YAML; see the module docstring).
+def read_promise_entries(path: str | Path) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    """Read and check a promise file; return the whole document and its promise entries.
 
-    Args:
-        path: the file.
-        keep_themes: use the file's ``theme`` fields; by default they are ignored and
-            the engine assigns themes itself, as it must for a bare register.
+    Every entry has an ``id`` and a ``text`` and ids are unique; fields beyond the eval
+    format (theme, kind, status, sources) are left for the caller.
 
     Raises:
         InputError: the file cannot be read, is not YAML, or a promise lacks id/text.
@@ -219,11 +221,32 @@ def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> Promise
             hint="Add a 'promises:' list with id and text per promise.",
         )
     if not isinstance(entries, list):
-        raise InputError(f"{path}: 'promises' must be a list.")
-    promises = tuple(_promise(e, f"{path}, promise {n}") for n, e in enumerate(entries, 1))
+        raise InputError(
+            f"{path}: 'promises' must be a list.",
+            hint="Write each promise as a list item: '- {id: P1, text: ...}'.",
+        )
+    for number, entry in enumerate(entries, 1):
+        _promise(entry, f"{path}, promise {number}")
+    _check_unique([str(e["id"]).strip() for e in entries], path)
+    return data, entries
+
+
+def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> PromiseFile:
+    """Read a promise file (YAML; see the module docstring).
+
+    Args:
+        path: the file.
+        keep_themes: use the file's ``theme`` fields; by default they are ignored and
+            the engine assigns themes itself, as it must for a bare register.
+
+    Raises:
+        InputError: the file cannot be read, is not YAML, or a promise lacks id/text.
+        EmptyInput: the file holds no promises.
+    """
+    data, entries = read_promise_entries(path)
+    promises = tuple(_promise(e, str(path)) for e in entries)
     if not keep_themes:
         promises = tuple(PromiseSpec(p.id, p.text, p.paraphrases) for p in promises)
-    _check_unique([p.id for p in promises], path)
     org, lang = data.get("organization"), data.get("language")
     return PromiseFile(
         promises, None if org is None else str(org), None if lang is None else str(lang), str(path)
@@ -329,7 +352,10 @@ def load_case_file(path: str | Path, *, promise_ids: Collection[str] | None = No
             f"Case file {path} is not UTF-8.", hint="Save it as UTF-8 and try again."
         ) from exc
     except csv.Error as exc:
-        raise InputError(f"Case file {path} is not valid CSV: {exc}.") from exc
+        raise InputError(
+            f"Case file {path} is not valid CSV: {exc}.",
+            hint="Check the quoting; the header must be id,text,labels,sentiment,lang.",
+        ) from exc
     if not cases:
         raise EmptyInput(f"Case file {path} holds no cases.", hint="Add rows below the header.")
     return cases
@@ -425,9 +451,11 @@ def evaluate(
     """
     specs = tuple(promises.promises if isinstance(promises, PromiseFile) else promises)
     if not specs:
-        raise EmptyInput("There are no promises to evaluate against.")
+        raise EmptyInput(
+            "There are no promises to evaluate against.", hint="Give a promise file with promises."
+        )
     if not cases:
-        raise EmptyInput("There are no cases to evaluate.")
+        raise EmptyInput("There are no cases to evaluate.", hint="Give a case file with rows.")
     ids = [p.id for p in specs]
     _check_cases(cases, ids, "Test")
     _check_cases(train or (), ids, "Training")

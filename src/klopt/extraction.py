@@ -119,7 +119,9 @@ def load_cues(path: Path | None = None) -> CueSet:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read the cue file {path}: {exc}.") from None
+        raise ConfigError(
+            f"Cannot read the cue file {path}: {exc}.", hint="Check the path and that it is UTF-8."
+        ) from None
     return _parse_cues(text, str(path))
 
 

@@ -313,7 +313,10 @@ class Judge:
     ) -> list[tuple[Stance, float]]:
         """The stance of each text towards the promise at the same position."""
         if len(texts) != len(promise_ids):
-            raise InputError("stance_for needs one promise id per text.")
+            raise InputError(
+                "stance_for needs one promise id per text.",
+                hint="Pass texts and promise_ids of the same length.",
+            )
         self._setup()
         for pid in set(promise_ids):
             self._index(pid)

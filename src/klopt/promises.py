@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,9 +333,10 @@ def import_register(
     A promise whose id exists is updated in place; the file's ``status`` wins, else
     imported promises are approved (a register file is a decision already made).
     """
-    from klopt.evaluation import load_promise_file
+    from klopt.evaluation import read_promise_entries
 
-    entries = _register_entries(path, load_promise_file)
+    _, raw = read_promise_entries(path)
+    entries = [{**e, "id": str(e["id"]).strip()} for e in raw]
     new = updated = 0
     with store.session() as session:
         org = find_organization(session, org_ref)
@@ -365,7 +366,7 @@ def import_register(
     return new, updated
 
 
-def _match(session: Session, org_id: int, entry: dict[str, Any]) -> Promise | None:
+def _match(session: Session, org_id: int, entry: Mapping[str, Any]) -> Promise | None:
     """The promise an entry is about: same id, else a proposal with the same sentence.
 
     Matching on the sentence lets a reviewed register file approve the proposals that
@@ -398,15 +399,7 @@ def _claim_key(session: Session, org_id: int, key: str) -> None:
     session.flush()
 
 
-def _register_entries(path: Path, loader: Any) -> list[dict[str, Any]]:
-    import yaml
-
-    loader(path)  # validates the file and reports problems with their place
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return [dict(e) for e in data["promises"]]
-
-
-def _apply_entry(promise: Promise, entry: dict[str, Any], default_status: str) -> None:
+def _apply_entry(promise: Promise, entry: Mapping[str, Any], default_status: str) -> None:
     promise.statement = str(entry["text"]).strip()
     promise.original_sentence = str(entry.get("original") or promise.original_sentence or "")
     promise.paraphrases = [str(p) for p in entry.get("paraphrases") or []]
