@@ -54,6 +54,9 @@ class Proposal:
         reasons: why, e.g. ``"commitment: 'garanderen'"``, ``"deadline: 'binnen 24 uur'"``.
         sentence: the sentence it came from, with section, page and offsets.
         document: the path of the document.
+        theme: the aspect-library theme it is about (``delivery``, ``privacy`` ...),
+            when one fits; linking inherits that theme's customer phrasings.
+        language: the language of the sentence (``nl``, ``en`` or ``other``).
     """
 
     text: str
@@ -62,6 +65,8 @@ class Proposal:
     reasons: tuple[str, ...]
     sentence: Sentence
     document: str
+    theme: str | None = None
+    language: str = "other"
 
 
 @dataclass(frozen=True)
