@@ -19,7 +19,13 @@ from klopt.documents import (
     sentence_spans,
     supported_suffixes,
 )
-from klopt.errors import BadEncoding, EmptyInput, UnreadableDocument, UnsupportedFileType
+from klopt.errors import (
+    BadEncoding,
+    CookieWall,
+    EmptyInput,
+    UnreadableDocument,
+    UnsupportedFileType,
+)
 
 BROCHURE_MD = """\
 ---
@@ -151,10 +157,15 @@ def test_html_without_main_uses_the_body(tmp_path: Path) -> None:
     assert doc.title == "page"
 
 
-def test_html_cookie_wall_is_empty(tmp_path: Path) -> None:
+def test_html_cookie_wall_is_a_clear_error(tmp_path: Path) -> None:
     page = '<html><body><div class="consent-wall"><p>Accepteer cookies.</p></div></body></html>'
-    with pytest.raises(EmptyInput, match="no sentences"):
+    with pytest.raises(CookieWall) as caught:
         read_document(_write(tmp_path, "wall.html", page))
+    assert str(caught.value) == (
+        "wall.html holds only a cookie notice, no main text. Open the page in a browser, "
+        "accept or refuse the cookies, save the page again and add that file."
+    )
+    assert isinstance(caught.value, EmptyInput)
 
 
 def _two_page_pdf() -> bytes:
@@ -312,12 +323,12 @@ def test_bad_encoding(tmp_path: Path, content: bytes) -> None:
 
 
 def test_unknown_suffix_lists_the_supported_ones(tmp_path: Path) -> None:
-    path = _write(tmp_path, "brochure.docx", b"PK\x03\x04")
+    path = _write(tmp_path, "brochure.odt", b"PK\x03\x04")
     with pytest.raises(UnsupportedFileType) as caught:
         read_document(path)
     message = str(caught.value)
-    assert "no reader for '.docx'" in message
-    assert ".htm, .html, .markdown, .md, .pdf, .text, .txt" in message
+    assert "no reader for '.odt'" in message
+    assert ".docx, .htm, .html, .markdown, .md, .pdf, .text, .txt, .xhtml" in message
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -326,7 +337,17 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_supported_suffixes() -> None:
-    assert supported_suffixes() == (".htm", ".html", ".markdown", ".md", ".pdf", ".text", ".txt")
+    assert supported_suffixes() == (
+        ".docx",
+        ".htm",
+        ".html",
+        ".markdown",
+        ".md",
+        ".pdf",
+        ".text",
+        ".txt",
+        ".xhtml",
+    )
 
 
 def test_a_reader_registered_like_a_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

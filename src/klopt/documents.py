@@ -13,8 +13,8 @@ import codecs
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -25,9 +25,13 @@ __all__ = [
     "DocumentText",
     "ReadResult",
     "Reader",
+    "Progress",
     "Sentence",
+    "URL_LIST_SUFFIXES",
     "decode_text",
+    "document_sources",
     "read_document",
+    "read_url_list",
     "reader_for",
     "readers",
     "register_reader",
@@ -36,6 +40,10 @@ __all__ = [
 ]
 
 BlockKind = Literal["heading", "paragraph", "bullet"]
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as a long read goes on (per page for a PDF)."""
+URL_LIST_SUFFIXES = (".urls",)
+"""Suffixes of a URL list file: pages the user saved, one ``URL path`` a line."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,9 @@ class Sentence:
         page: the page it starts on (PDF only).
         lead_in: for a list item, the sentence that introduces the list
             (``"Wij beloven u:"``); the item alone is often no full sentence.
+        language: ``nl``, ``en`` or ``other``, detected per paragraph, so a Dutch
+            brochure with an English page has English sentences there; ``None`` for
+            sentences stored before klopt detected it per sentence.
     """
 
     text: str
@@ -60,6 +71,7 @@ class Sentence:
     section: str | None
     page: int | None
     lead_in: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +81,15 @@ class DocumentText:
     Attributes:
         path: the path it was read from.
         title: the document's own title, else its first heading, else the file name.
-        kind: the reader that read it: ``pdf``, ``markdown``, ``text`` or ``html``.
+        kind: the reader that read it: ``pdf``, ``docx``, ``markdown``, ``text`` or ``html``.
         text: the clean text; headings, paragraphs and bullets on their own lines.
-        language: ``nl``, ``en`` or ``other``.
+        language: ``nl``, ``en`` or ``other``: the language of most of the text; each
+            sentence has its own in :attr:`Sentence.language`.
         sentences: the sentences, in order; headings are not sentences.
         sha256: hex digest of the raw bytes, so a changed file is a new version.
         notes: things a user may want to know (e.g. the file was read as cp1252).
+        name: the name it is known by: the file name, or the address of a page saved
+            from a website (the ``name`` given to :func:`read_document`).
     """
 
     path: str
@@ -85,6 +100,7 @@ class DocumentText:
     sentences: tuple[Sentence, ...]
     sha256: str
     notes: tuple[str, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,11 +137,15 @@ class Reader:
         name: the document kind it produces (``pdf``, ``markdown`` ...).
         suffixes: lower-case file suffixes with the dot (``.md``).
         read: ``read(data, file_name)``; raises :class:`~klopt.errors.InputError` s.
+            When ``paged`` is true it is called as ``read(data, file_name, progress)``
+            and calls ``progress(done, total)`` itself, e.g. once a page.
+        paged: ``read`` reports its own progress.
     """
 
     name: str
     suffixes: tuple[str, ...]
-    read: Callable[[bytes, str], ReadResult]
+    read: Callable[..., ReadResult]
+    paged: bool = False
 
 
 _READERS: dict[str, Reader] = {}
@@ -195,22 +215,36 @@ def reader_for(path: Path) -> Reader:
     )
 
 
-def read_document(path: Path) -> DocumentText:
+def read_document(
+    path: Path, *, name: str | None = None, progress: Progress | None = None
+) -> DocumentText:
     """Read a source document into clean text and sentences.
 
     Args:
-        path: a PDF, Markdown, plain text or HTML file (see :func:`supported_suffixes`).
+        path: a PDF, DOCX, Markdown, plain text or HTML file (see
+            :func:`supported_suffixes`).
+        name: the name the document is known by, e.g. the address of a saved page;
+            the file name when not given.
+        progress: called as ``progress(done, total)`` while reading: once a page for
+            a PDF, once at the end for other files.
 
     Returns:
         The document's text, sentences, language and hash.
 
     Raises:
-        UnsupportedFileType: the suffix has no reader.
-        UnreadableDocument: missing file, encrypted or corrupt PDF, PDF without text.
-        EmptyInput: the file holds no sentences.
+        UnsupportedFileType: the suffix has no reader (a URL list is read with
+            :func:`read_url_list`).
+        UnreadableDocument: missing file, encrypted or corrupt PDF, PDF without text,
+            a DOCX that is no Word document.
+        EmptyInput: the file holds no sentences (a cookie wall, only headings).
         BadEncoding: a text file that is neither UTF-8 nor Windows-1252.
     """
     path = Path(path)
+    if path.suffix.lower() in URL_LIST_SUFFIXES:
+        raise UnsupportedFileType(
+            f"{path.name} is a list of saved pages, not one document.",
+            hint="Read it with read_url_list() or add it with `klopt docs add`.",
+        )
     reader = reader_for(path)
     try:
         data = path.read_bytes()
@@ -222,36 +256,113 @@ def read_document(path: Path) -> DocumentText:
         ) from None
     if not data.strip():
         raise EmptyInput(f"{path.name} is empty.", hint="Give a document with text in it.")
-    result = reader.read(data, path.name)
-    return _build(path, reader.name, data, result)
+    if reader.paged:
+        result = reader.read(data, path.name, progress)
+    else:
+        result = reader.read(data, path.name)
+        if progress is not None:
+            progress(1, 1)
+    return _build(path, reader.name, data, result, name or path.name)
 
 
-def _build(path: Path, kind: str, data: bytes, result: ReadResult) -> DocumentText:
-    text, sentences = _assemble(result.blocks)
+def read_url_list(path: Path) -> list[tuple[str, Path]]:
+    """Read a URL list: the pages a user saved from a website, one a line.
+
+    Each line is ``URL<spaces>saved-file``, the file relative to the list's folder;
+    blank lines and ``#`` comments are skipped. Read each page with
+    ``read_document(file, name=url)`` so its provenance shows the page's address.
+
+    Raises:
+        UnreadableDocument: the list is missing, or a saved file it names is.
+        InvalidUrlList: a line is not ``URL file`` (the message gives its number).
+        EmptyInput: the list names no pages.
+    """
+    from klopt.readers.url_list import read_url_list as read
+
+    return read(Path(path))
+
+
+def document_sources(paths: Iterable[Path]) -> list[tuple[Path, str | None]]:
+    """The documents to read for ``paths``: URL lists expanded to their saved pages.
+
+    Returns:
+        ``(file, name)`` pairs for :func:`read_document`; ``name`` is the page address
+        for a page from a URL list, else ``None``.
+    """
+    sources: list[tuple[Path, str | None]] = []
+    for path in map(Path, paths):
+        if path.suffix.lower() in URL_LIST_SUFFIXES:
+            sources.extend((file, url) for url, file in read_url_list(path))
+        else:
+            sources.append((path, None))
+    return sources
+
+
+def _build(path: Path, kind: str, data: bytes, result: ReadResult, name: str) -> DocumentText:
+    text, sentences, blocks = _assemble(result.blocks)
     if not sentences:
         raise EmptyInput(
             f"{path.name} holds no sentences to read (only headings, menus or markup).",
             hint="Give the document that holds the text itself.",
         )
     headings = [b.text for b in result.blocks if b.kind == "heading" and _clean(b.text)]
-    title = _clean(result.title or "") or (_clean(headings[0]) if headings else path.stem)
+    fallback = name if name != path.name else path.stem
+    title = _clean(result.title or "") or (_clean(headings[0]) if headings else fallback)
+    sentences, language = _with_languages(sentences, blocks)
     return DocumentText(
         path=str(path),
         title=title,
         kind=kind,
         text=text,
-        language=_language(sentences),
+        language=language,
         sentences=sentences,
         sha256=hashlib.sha256(data).hexdigest(),
         notes=result.notes,
+        name=name,
     )
 
 
-def _language(sentences: Iterable[Sentence]) -> str:
+# A paragraph this short says little about its language ("gratis retour"): it takes
+# the language of the text around it.
+_SHORT = 4
+
+
+def _with_languages(
+    sentences: Sequence[Sentence], blocks: Sequence[int]
+) -> tuple[tuple[Sentence, ...], str]:
+    """Detect the language per block (in one batch) and give it to the block's sentences.
+
+    Args:
+        sentences: the document's sentences.
+        blocks: for each sentence, the number of the block it came from.
+
+    Returns:
+        The sentences with their language, and the language of most of the text.
+    """
     from klopt.language import detect_language
 
-    sample = " ".join(s.text for s in sentences)[:20_000]
-    return detect_language([sample])[0]
+    groups: dict[int, list[Sentence]] = {}
+    for sentence, block in zip(sentences, blocks, strict=True):
+        groups.setdefault(block, []).append(sentence)
+    paragraphs = list(groups.values())
+    texts = [" ".join(s.text for s in group)[:2_000] for group in paragraphs]
+    detected = detect_language(texts)
+    weight: dict[str, int] = {}
+    for text, language in zip(texts, detected, strict=True):
+        weight[language] = weight.get(language, 0) + len(text)
+    majority = max(weight, key=lambda code: (weight[code], code != "other"))
+    languages: dict[int, str] = {}
+    context: str | None = None
+    for group, text, language in zip(paragraphs, texts, detected, strict=True):
+        if len(text.split()) >= _SHORT:
+            context = language
+        elif context is not None:
+            language = context
+        elif language == "other":
+            language = majority
+        languages.update((s.index, language) for s in group)
+    with_language = tuple(replace(s, language=languages[s.index]) for s in sentences)
+    return with_language, majority
 
 
 # --- text and sentences ----------------------------------------------------------------
@@ -280,10 +391,12 @@ _BEFORE_NUMBER = _words("nr. nrs. blz. art. no. nos. fig. vol. p. pp. hfst. par.
 # Abbreviations that often end a sentence: split when a capital follows.
 _MAYBE_END = _words("etc. enz. e.d. z.s.m. b.v. n.v. inc. ltd. co. corp.")
 _END_MARK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
-_DOTTED = re.compile(r"(?:\w\.){2,}")
+_DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")  # "o.a.", "d.w.z.", "U.S."; not "2.0."
 _CAMEL = re.compile(r"[a-z]{1,3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,}\.")
 _OPENERS = "([\"'“‘"
+_ENUMERATION = re.compile(r"\(?\d{1,2}[.)]\s+(?=\S)")  # "1. Wij leveren ...", "2) ..."
+_NUMBER_MARK = re.compile(r"\(?\d{1,2}[.)]")
 _INLINE_BULLET = re.compile(r"(?:^|\s)[•▪►●◦‣✓✔■]\s*")
 
 
@@ -324,17 +437,28 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
         return True
     if word in _BEFORE_NUMBER:
         return not rest[0].isdigit()
+    if _NUMBER_MARK.fullmatch(original) and _starts_sentence(text, mark + 1 - len(original)):
+        return False  # "1. Wij leveren ...": the number of a list item
     if word in _NO_SPLIT or _DOTTED.fullmatch(word):
         return False
     # An initial, as in "J. Jansen".
     return not (len(word) == 2 and text[mark - 1].isupper())
 
 
+def _starts_sentence(text: str, offset: int) -> bool:
+    before = text[:offset].rstrip()
+    return not before or before.endswith((".", "!", "?", ":", "…"))
+
+
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     piece = text[start:end]
     stripped = piece.strip()
+    offset = start + len(piece) - len(piece.lstrip())
+    number = _ENUMERATION.match(stripped)
+    if number and stripped[number.end() :][:1].isupper():  # the item's text, not its number
+        offset += number.end()
+        stripped = stripped[number.end() :]
     if any(c.isalnum() for c in stripped):
-        offset = start + len(piece) - len(piece.lstrip())
         spans.append((offset, offset + len(stripped)))
 
 
@@ -356,19 +480,21 @@ def _block_spans(text: str) -> list[tuple[int, int, bool]]:
 class _Assembly:
     parts: list[str]
     sentences: list[Sentence]
+    blocks: list[int]  # per sentence, the number of its block
     length: int = 0
     section: str | None = None
     lead_in: str | None = None
     last_kind: str = ""
 
 
-def _assemble(blocks: Iterable[Block]) -> tuple[str, tuple[Sentence, ...]]:
-    state = _Assembly(parts=[], sentences=[])
-    for block in blocks:
+def _assemble(blocks: Iterable[Block]) -> tuple[str, tuple[Sentence, ...], list[int]]:
+    state = _Assembly(parts=[], sentences=[], blocks=[])
+    for number, block in enumerate(blocks):
         text = _clean(block.text)
         if text:
             _add_block(state, block, text)
-    return "".join(state.parts), tuple(state.sentences)
+            state.blocks.extend([number] * (len(state.sentences) - len(state.blocks)))
+    return "".join(state.parts), tuple(state.sentences), state.blocks
 
 
 def _add_block(state: _Assembly, block: Block, text: str) -> None:

@@ -93,3 +93,40 @@ class UnknownPromise(NotFound):
 
 class ModelError(KloptError):
     """A bundled model could not be loaded or used."""
+
+
+# --- reading documents (issue 3) ---------------------------------------------------------
+
+
+class EncryptedDocument(UnreadableDocument):
+    """A document is protected with a password."""
+
+
+class NoTextLayer(UnreadableDocument):
+    """A PDF holds only images of pages (a scan): there is no text to read."""
+
+
+class NotAWordDocument(UnreadableDocument):
+    """A ``.docx`` file is not a Word document (not a ZIP, or a ZIP of something else)."""
+
+
+class NoMainText(EmptyInput):
+    """A saved web page holds no main text: only menus, banners or a cookie notice."""
+
+
+class CookieWall(NoMainText):
+    """A saved web page holds only a cookie notice: it was saved before accepting cookies."""
+
+
+class InvalidUrlList(InputError):
+    """A line of a URL list file is not ``URL saved-file``."""
+
+
+__all__ += [
+    "EncryptedDocument",
+    "NoTextLayer",
+    "NotAWordDocument",
+    "NoMainText",
+    "CookieWall",
+    "InvalidUrlList",
+]

@@ -1,109 +1,128 @@
-"""HTML: the readable blocks of a page, without menus, banners, cookie notices or scripts."""
+"""HTML pages saved from a website: the main content only, through trafilatura.
+
+trafilatura finds the main text of a page and leaves out menus, footers, sidebars and
+banners; its XML output keeps headings, paragraphs, lists and table cells, which become
+klopt's blocks. Cookie notices are removed before it looks, so that a page saved before
+accepting cookies is reported as such instead of read as an empty document.
+"""
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from collections.abc import Iterator
+from typing import Any
 
-from klopt.documents import Block, BlockKind, ReadResult, _clean, _words, decode_text
+from klopt.documents import Block, ReadResult, _clean, decode_text
+from klopt.errors import CookieWall, NoMainText
 
-_SKIP_TAGS = _words(
-    "script style nav header footer aside noscript form svg template iframe button select "
-    "dialog address"
-)
-_SKIP_HINT = re.compile(
-    r"(?<![a-z])(?:cookie|consent|gdpr|nav|menu|breadcrumb|footer|sidebar|banner|popup|modal"
-    r"|newsletter|share|social|skip-link)"
-)
-_SKIP_ROLES = frozenset({"navigation", "banner", "contentinfo", "dialog", "alertdialog"})
-_VOID = _words("area base br col embed hr img input link meta source track wbr")
-_BREAKS = _words(
-    "p div section article main li h1 h2 h3 h4 h5 h6 td th tr br blockquote dd dt figcaption "
-    "pre table ul ol dl hr caption summary details"
-)
-_MAIN = frozenset({"main", "article"})
-
-
-class _HtmlText(HTMLParser):
-    """Collects the readable blocks of a page, leaving out menus, banners and scripts."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[Block, bool]] = []  # (block, inside <main>/<article>)
-        self.title = ""
-        self._skip: list[str] = []
-        self._main = 0
-        self._in_title = False
-        self._kind: BlockKind = "paragraph"
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID:
-            if tag in _BREAKS:
-                self._flush()
-            return
-        if self._skip:
-            self._skip.append(tag)
-            return
-        if tag in _SKIP_TAGS or self._hidden(dict(attrs)):
-            self._flush()
-            self._skip.append(tag)
-            return
-        if tag == "title":
-            self._in_title = True
-        if tag in _MAIN or dict(attrs).get("role") == "main":
-            self._main += 1
-        if tag in _BREAKS:
-            self._flush()
-            self._kind = (
-                "heading"
-                if re.fullmatch(r"h[1-6]", tag)
-                else ("bullet" if tag == "li" else "paragraph")
-            )
-
-    @staticmethod
-    def _hidden(attrs: dict[str, str | None]) -> bool:
-        if (attrs.get("role") or "") in _SKIP_ROLES or "hidden" in attrs:
-            return True
-        names = f"{attrs.get('id') or ''} {attrs.get('class') or ''}".lower()
-        return bool(_SKIP_HINT.search(names))
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip:
-            self._skip.pop()  # tolerant of sloppy nesting: any end tag closes one level
-            return
-        if tag == "title":
-            self._in_title = False
-        if tag in _BREAKS:
-            self._flush()
-        if tag in _MAIN and self._main:
-            self._main -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        if self._in_title:
-            self.title += data
-        else:
-            self._text.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-    def _flush(self) -> None:
-        text = _clean("".join(self._text))
-        if text:
-            self.blocks.append((Block(self._kind, text), self._main > 0))
-        self._text = []
-        self._kind = "paragraph"
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Elements whose id, class or aria-label say they hold a cookie or consent notice.
+_CONSENT = re.compile(r"cookie|consent|gdpr|onetrust|cookiebot|didomi|privacy-?wall", re.I)
+_COOKIE_WORDS = re.compile(r"\bcookies?\b|\bconsent\b|\btoestemming\b", re.I)
+_WALL_SIZE = 1_000  # characters; a page about cookies (a cookie policy) is longer
 
 
 def _read_html(data: bytes, name: str) -> ReadResult:
+    from trafilatura import extract
+
     text, notes = decode_text(data, name)
-    parser = _HtmlText()
-    parser.feed(text)
-    parser.close()
-    main = [block for block, inside in parser.blocks if inside]
-    chosen = main or [block for block, _ in parser.blocks]
-    return ReadResult(tuple(chosen), title=_clean(parser.title) or None, notes=notes)
+    tree = _parse(_XML_DECLARATION.sub("", text, count=1), name)
+    title = _clean(" ".join(tree.xpath("//head/title//text()"))) or None
+    removed = _remove_consent(tree)
+    xml = extract(
+        tree,
+        output_format="xml",
+        favor_precision=True,  # menus and footers out, even on short pages
+        fast=True,  # no fallback extractors: they flatten headings and lists into one text
+        include_tables=True,
+        include_comments=False,
+        include_images=False,
+        include_links=False,
+        with_metadata=False,
+    )
+    blocks = tuple(_blocks(xml)) if xml else ()
+    if not any(block.kind != "heading" for block in blocks):
+        raise _no_main_text(name, removed)
+    body = [block.text for block in blocks if block.kind != "heading"]
+    if sum(map(len, body)) < _WALL_SIZE and all(_COOKIE_WORDS.search(text) for text in body):
+        raise _no_main_text(name, removed or ["cookies"])  # a wall, not a cookie policy
+    return ReadResult(blocks, title=title, notes=notes)
+
+
+def _parse(text: str, name: str) -> Any:
+    import lxml.html  # type: ignore[import-untyped]
+    from lxml.etree import ParserError  # type: ignore[import-untyped]
+
+    try:
+        return lxml.html.document_fromstring(text)
+    except (ParserError, ValueError):
+        raise NoMainText(
+            f"{name} holds no HTML that klopt can read.",
+            hint="Open the page in a browser, save it again as 'Web page, complete' and add it.",
+        ) from None
+
+
+def _remove_consent(tree: Any) -> list[str]:
+    """Remove cookie and consent notices; return their texts."""
+    removed: list[str] = []
+    for element in tree.xpath("//body//*[@id or @class or @aria-label]"):
+        names = " ".join(element.get(a) or "" for a in ("id", "class", "aria-label"))
+        parent = element.getparent()
+        if parent is not None and _CONSENT.search(names):
+            removed.append(_clean(element.text_content()))
+            parent.remove(element)
+    return [text for text in removed if text]
+
+
+def _no_main_text(name: str, cookie_notices: list[str]) -> NoMainText:
+    if cookie_notices:
+        return CookieWall(
+            f"{name} holds only a cookie notice, no main text.",
+            hint="Open the page in a browser, accept or refuse the cookies, save the page "
+            "again and add that file.",
+        )
+    return NoMainText(
+        f"{name} holds no main text (only menus, headers or footers).",
+        hint="Save the page that holds the text itself, or copy its text into a .txt file.",
+    )
+
+
+def _blocks(xml: str) -> Iterator[Block]:
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode("utf-8"))
+    main = root.find("main")
+    yield from _children(main if main is not None else root)
+
+
+def _children(element: Any) -> Iterator[Block]:
+    for child in element:
+        tag = child.tag
+        if tag == "head":
+            yield Block("heading", _text(child))
+        elif tag == "list":
+            yield from _list(child)
+        elif tag == "table":
+            for cell in child.iter("cell"):
+                yield Block("paragraph", _text(cell))
+        elif tag in ("p", "quote"):
+            yield Block("paragraph", _text(child))
+        elif tag != "code":
+            yield from _children(child)
+
+
+def _list(element: Any) -> Iterator[Block]:
+    for item in element.iter("item"):
+        own = _text(item, skip=("list",))
+        if own.strip():
+            yield Block("bullet", own)
+
+
+def _text(element: Any, *, skip: tuple[str, ...] = ()) -> str:
+    """The element's text with its inline children, leaving out nested ``skip`` elements."""
+    pieces = [element.text or ""]
+    for child in element:
+        if child.tag not in skip:
+            pieces.append(_text(child, skip=skip))
+        pieces.append(child.tail or "")
+    return "".join(pieces)

@@ -1,0 +1,93 @@
+"""Word (.docx), through python-docx: heading styles become headings, list paragraphs
+bullets, table cells paragraphs; page headers and footers are left out."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from klopt.documents import Block, BlockKind, ReadResult
+from klopt.errors import EncryptedDocument, NotAWordDocument
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc files, and password-protected .docx
+_LIST_STYLES = ("list", "lijst")
+
+
+def _read_docx(data: bytes, name: str) -> ReadResult:
+    document = _open(data, name)
+    blocks = tuple(_inner(document))
+    title = document.core_properties.title or None
+    return ReadResult(blocks, title=title)
+
+
+def _open(data: bytes, name: str) -> Any:
+    import docx
+
+    _check_package(data, name)
+    try:
+        return docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many types on damaged files
+        raise NotAWordDocument(
+            f"{name} is not a readable Word document ({type(exc).__name__}: {exc}).",
+            hint="Open it in Word or LibreOffice, save it as .docx again and add the new file.",
+        ) from None
+
+
+def _check_package(data: bytes, name: str) -> None:
+    """Say clearly what the file is when it is no .docx: an old .doc, a protected file,
+    no ZIP at all, or a ZIP of something else."""
+    if data.startswith(_OLE):
+        raise EncryptedDocument(
+            f"{name} is an old Word 97-2003 file or a password-protected Word document.",
+            hint="Open it in Word, remove any password, save it as .docx and add that.",
+        )
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise NotAWordDocument(
+            f"{name} is not a Word document: a .docx is a ZIP file, and this is not one.",
+            hint="Open it in Word or LibreOffice, save it as .docx and add the new file.",
+        )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+    if "word/document.xml" not in names:
+        shown = ", ".join(sorted(names)[:5]) + (" ..." if len(names) > 5 else "")
+        raise NotAWordDocument(
+            f"{name} is a ZIP file of something else, not a Word document "
+            f"(it holds {shown or 'nothing'}).",
+            hint="Unpack it and add the documents inside, or save the text as .docx.",
+        )
+
+
+def _inner(container: Any) -> Iterator[Block]:
+    """Paragraphs and tables in document order; a table's cells row by row."""
+    from docx.table import Table
+
+    for item in container.iter_inner_content():
+        if isinstance(item, Table):
+            yield from _table(item)
+        else:
+            text = item.text
+            if text.strip():
+                yield Block(_kind(item), text)
+
+
+def _table(table: Any) -> Iterator[Block]:
+    seen: set[Any] = set()  # the cells' XML elements: held, so never mistaken by id
+    for row in table.rows:
+        for cell in row.cells:
+            if cell._tc in seen:  # a merged cell is listed once per grid column
+                continue
+            seen.add(cell._tc)
+            yield from _inner(cell)
+
+
+def _kind(paragraph: Any) -> BlockKind:
+    style = (paragraph.style.name if paragraph.style is not None else "").lower()
+    if style.startswith(("heading", "kop", "title", "titel")):
+        return "heading"
+    properties = paragraph._p.pPr
+    numbered = properties is not None and properties.numPr is not None
+    if numbered or style.startswith(_LIST_STYLES):
+        return "bullet"
+    return "paragraph"
