@@ -26,8 +26,10 @@ class Klopt:
         self.db = f"sqlite:///{tmp_path / 'cli.db'}"
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--db", self.db, *args], catch_exceptions=False)
+    def __call__(self, *args: str, code: int = 0, input: str | None = None) -> Result:
+        result = self.runner.invoke(
+            cli, ["--db", self.db, *args], catch_exceptions=False, input=input
+        )
         assert result.exit_code == code, result.output
         return result
 
@@ -244,3 +246,103 @@ def test_eval_names_an_unknown_promise_id_and_its_line(
     cases.write_text(CASES.replace("P2:kept", "P7:kept"), encoding="utf-8")
     result = klopt("eval", "--promises", str(register_file), "--cases", str(cases), code=1)
     assert "P7" in result.output and "Traceback" not in result.output
+
+
+TWO_LANGUAGES = {
+    "folder.md": BROCHURE,
+    "flyer.md": """\
+# Our promises
+
+We promise you:
+
+- delivery within 24 hours
+- free returns within 30 days
+
+Our customer service always responds within 2 hours.
+""",
+}
+
+
+def _two_documents(klopt: Klopt, tmp_path: Path) -> list[str]:
+    paths = []
+    for name, text in TWO_LANGUAGES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / name))
+    klopt("init", "Voorbeeld BV")
+    klopt("docs", "add", *paths)
+    klopt("promises", "extract")
+    return paths
+
+
+def test_show_edit_and_merge_from_the_command_line(klopt: Klopt, tmp_path: Path) -> None:
+    _two_documents(klopt, tmp_path)
+    listed = json.loads(klopt("promises", "list", "--json").output)
+    first = listed[0]
+    assert first["statement"] == "Wij beloven u: levering binnen 24 uur"
+    assert [(s["document"], s["language"]) for s in first["sources"]] == [
+        ("folder.md", "nl"),
+        ("flyer.md", "en"),
+    ]
+    assert (
+        "Wij leveren binnen 24 uur."
+        in klopt("promises", "edit", "P1", "Wij leveren binnen 24 uur.").output
+    )
+    shown = klopt("promises", "show", "P1").output
+    assert "P1  Wij leveren binnen 24 uur." in shown
+    assert "original sentence: levering binnen 24 uur" in shown
+    assert "folder.md v1 § Onze beloften [nl]: «levering binnen 24 uur»" in shown
+    assert "flyer.md v1 § Our promises [en]: «delivery within 24 hours»" in shown
+    error = klopt("promises", "edit", "P1", "", code=1).output
+    assert error.startswith("error: A promise cannot have an empty statement.")
+    assert "merging P3 into itself" not in klopt("promises", "merge", "P3", "P3", code=1).output
+    assert (
+        "P3 cannot be merged into itself" in klopt("promises", "merge", "P3", "P3", code=1).output
+    )
+    out = klopt("promises", "merge", "P1", "P2").output
+    assert "P2 merged into P1; it has 4 sources now." in out
+    merged = json.loads(klopt("promises", "list", "--status", "merged", "--json").output)
+    assert [(p["key"], p["merged_into"]) for p in merged] == [("P2", "P1")]
+    assert "samengevoegd met: P1" in klopt("--lang", "nl", "promises", "show", "P2").output
+
+
+def test_review_walks_through_the_proposals(klopt: Klopt, tmp_path: Path) -> None:
+    _two_documents(klopt, tmp_path)
+    queue = [p["key"] for p in json.loads(klopt("promises", "list", "--json").output)]
+    assert len(queue) == 3
+    # best-scored first; the answers: approve, edit then approve, merge into P1 (after an
+    # unknown id), and that was all.
+    result = klopt("promises", "review", input="a\ne\nNieuw\na\nm\nP9\nm\nP1\n")
+    assert "Proposal 1 of 3" in result.output and "Proposal 3 of 3" in result.output
+    assert "There is no promise 'P9'" in result.output
+    assert "Reviewed: 2 approved, 0 rejected, 1 edited, 1 merged, 0 skipped." in result.output
+    statuses = {
+        p["key"]: p["status"] for p in json.loads(klopt("promises", "list", "--json").output)
+    }
+    assert sorted(statuses.values()) == ["approved", "approved", "merged"]
+    assert "geen voorstellen" in klopt("--lang", "nl", "promises", "review").output
+
+
+def test_review_can_stop_halfway(klopt: Klopt, tmp_path: Path) -> None:
+    _two_documents(klopt, tmp_path)
+    result = klopt("--lang", "nl", "promises", "review", input="s\nr\nq\n")
+    assert "Voorstel 1 van 3" in result.output
+    assert (
+        "Beoordeeld: 0 goedgekeurd, 1 afgewezen, 0 bewerkt, 0 samengevoegd, 1 overgeslagen."
+        in result.output
+    )
+
+
+def test_re_adding_a_changed_document_prints_the_diff(klopt: Klopt, tmp_path: Path) -> None:
+    folder, _ = _two_documents(klopt, tmp_path)
+    Path(folder).write_text(BROCHURE.replace("binnen 2 uur", "binnen 4 uur"), encoding="utf-8")
+    out = klopt("docs", "add", folder).output
+    assert "folder.md: version 1 → 2: 2 promises unchanged, 1 changed, 0 went, 0 came." in out
+    assert "~ P3: «Onze klantenservice reageert altijd binnen 2 uur.» → «Onze" in out
+    assert "binnen 4 uur.»" in out
+    again = klopt("docs", "diff", "folder.md").output
+    assert "= P1: «levering binnen 24 uur»" in again
+    assert (
+        "There is no version diff for flyer.md" in klopt("docs", "diff", "flyer.md", code=1).output
+    )
+    shown = klopt("promises", "show", "P3").output
+    assert "the document now words it differently" in shown

@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from klopt.errors import DatabaseUnavailable
 from klopt.store import Store, open_store
 from klopt.store.migrate import current_revision
-from klopt.store.models import AuditEvent, Organization, Post
+from klopt.store.models import AuditEvent, Organization, Post, Promise
 
 TABLES = {
     "organization",
     "source_document",
     "document_version",
     "promise",
+    "promise_source",
     "post",
     "judgement",
     "verdict",
@@ -28,7 +29,7 @@ TABLES = {
 
 def test_migrations_create_every_table(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
 
 
 def test_opening_twice_migrates_once_and_keeps_data(db_url: str) -> None:
@@ -77,3 +78,58 @@ def test_a_database_that_does_not_answer_is_one_clear_error() -> None:
 def test_a_malformed_url_is_one_clear_error() -> None:
     with pytest.raises(DatabaseUnavailable, match="not a database URL"):
         open_store("this is not a url")
+
+
+def test_migration_0002_copies_each_promise_source(tmp_path: object) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from klopt.store.migrate import _config
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = create_engine(url)
+    cfg = _config(url)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.upgrade(cfg, "0001")  # type: ignore[arg-type]
+        connection.execute(
+            text(
+                "INSERT INTO organization (id, name, slug, language, created_at) "
+                "VALUES (1, 'A', 'a', 'nl', '2026-01-01');"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_document (id, organization_id, name, kind, created_at) "
+                "VALUES (1, 1, 'brochure.md', 'markdown', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO document_version (id, document_id, version, sha256, path, title, "
+                "language, text, sentences, added_by, added_at) VALUES (1, 1, 1, 'x', 'p', 't', "
+                "'nl', 'Wij leveren binnen 24 uur.', '[]', 'a', '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO promise (organization_id, key, statement, original_sentence, kind, "
+                "status, reasons, paraphrases, document_version_id, section, page, char_start, "
+                "char_end, created_at, updated_at) VALUES (1, 'P1', 'Levering 24 uur', "
+                "'Wij leveren binnen 24 uur.', 'measurable', 'approved', '[]', '[]', 1, "
+                "'Beloften', NULL, 0, 26, '2026-01-01', '2026-01-01'), (1, 'P2', 'Gratis', '', "
+                "'aspirational', 'approved', '[]', '[]', NULL, NULL, NULL, NULL, NULL, "
+                "'2026-01-01', '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    migrated = open_store(url)
+    assert current_revision(migrated.engine) == "0002"
+    with migrated.session() as session:
+        p1, p2 = session.scalars(select(Promise).order_by(Promise.key)).all()
+        assert [
+            (s.document, s.version, s.sentence, s.section, s.char_start, s.char_end, s.language)
+            for s in p1.sources
+        ] == [("brochure.md", 1, "Wij leveren binnen 24 uur.", "Beloften", 0, 26, "nl")]
+        assert p2.sources == [] and p2.merged_into_id is None and p2.flag is None
+    migrated.close()

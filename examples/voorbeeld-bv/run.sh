@@ -9,6 +9,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 "$KLOPT" promises extract | sed -n 1p   # `klopt promises list` shows them with their sources
 # The team reviewed the proposals; its decisions are the register file.
 "$KLOPT" promises import "$HERE/promises.yaml"
+"$KLOPT" promises show P1   # one promise, its Dutch and English sources
 "$KLOPT" mentions import "$HERE/mentions.csv" --text-column body --time-column created_at \
   --id-column id --author-column author --url-column url --platform-column platform \
   --reach-column reach

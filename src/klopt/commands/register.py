@@ -1,19 +1,24 @@
-"""`klopt promises ...`: the register, non-interactively."""
+"""`klopt promises ...`: the register, interactively (`review`) and for scripts."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
 from klopt.cli import Context, cli, pass_ctx
 from klopt.commands.output import console, print_json, table
+from klopt.errors import KloptError
+
+_STATUSES = ["proposed", "approved", "rejected", "retired", "merged"]
 
 
 @cli.group()
 def promises() -> None:
-    """The promise register: extract, review, approve, import, export."""
+    """The promise register: extract, review, approve, edit, merge, import, export."""
 
 
 @promises.command("extract")
@@ -28,7 +33,7 @@ def promises_extract(ctx: Context) -> None:
 
 
 @promises.command("list")
-@click.option("--status", type=click.Choice(["proposed", "approved", "rejected", "retired"]))
+@click.option("--status", type=click.Choice(_STATUSES))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_ctx
 def promises_list(ctx: Context, status: str | None, as_json: bool) -> None:
@@ -42,9 +47,9 @@ def promises_list(ctx: Context, status: str | None, as_json: bool) -> None:
     _print_list(ctx, views)
 
 
-def _print_list(ctx: Context, views: list) -> None:  # type: ignore[type-arg]
+def _print_list(ctx: Context, views: list[Any]) -> None:
     rows = [
-        (v.key, v.status, v.kind, v.theme or "", v.statement, _source(v), "; ".join(v.reasons[:3]))
+        (v.key, v.status, v.kind, v.theme or "", v.statement, _where(v), "; ".join(v.reasons[:3]))
         for v in views
     ]
     table(
@@ -62,39 +67,62 @@ def _print_list(ctx: Context, views: list) -> None:  # type: ignore[type-arg]
     )
 
 
-def _source(v: object) -> str:
-    document = getattr(v, "document", None)
+def _place(document: str | None, version: int | None, section: str | None, page: int | None) -> str:
     if not document:
         return ""
-    where = f"{document} v{getattr(v, 'version', '')}"
-    if getattr(v, "page", None):
-        where += f" p.{v.page}"  # type: ignore[attr-defined]
-    elif getattr(v, "section", None):
-        where += f" § {v.section}"  # type: ignore[attr-defined]
+    where = f"{document} v{version}" if version is not None else document
+    if page:
+        where += f" p.{page}"
+    elif section:
+        where += f" § {section}"
     return where
+
+
+def _where(v: Any) -> str:
+    """The first source, plus how many more there are."""
+    where = _place(v.document, v.version, v.section, v.page)
+    return f"{where} (+{len(v.sources) - 1})" if len(v.sources) > 1 else where
+
+
+def _show(ctx: Context, v: Any) -> None:
+    """A promise in full: statement next to its original sentence, and every source."""
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]{escape(v.key)}[/bold]  {escape(v.statement)}")
+    for label, value in (
+        ("col.original", v.original_sentence if v.edited else ""),
+        ("col.status", v.status),
+        ("col.merged_into", v.merged_into),
+        ("col.flag", ctx.t(f"flag.{v.flag}") if v.flag else ""),
+        ("col.kind", v.kind),
+        ("col.theme", v.theme),
+        ("col.score", f"{v.score:.2f}" if v.score is not None else ""),
+        ("col.paraphrases", " | ".join(v.paraphrases)),
+        ("col.why", "; ".join(v.reasons)),
+    ):
+        if value:
+            out.print(f"  {ctx.t(label)}: {value}", markup=False)
+    if v.sources:
+        out.print(f"  {ctx.t('col.sources')}:", markup=False)
+    for s in v.sources:
+        notes = [f"[{s.language}]"] if s.language else []
+        if s.state != "current":
+            notes.append(f"({ctx.t('source.state.' + s.state)})")
+        if s.merged_from:
+            notes.append(f"({ctx.t('source.merged_from', id=s.merged_from)})")
+        place = _place(s.document, s.version, s.section, s.page)
+        out.print(f"    - {place} {' '.join(notes)}: «{s.sentence}»", markup=False)
 
 
 @promises.command("show")
 @click.argument("key")
 @pass_ctx
 def promises_show(ctx: Context, key: str) -> None:
-    """Show one promise in full."""
+    """Show one promise in full, with all its sources."""
     from klopt.promises import get_promise
 
-    v = get_promise(ctx.store, ctx.org, key)
-    out = console()
-    out.print(f"[bold]{v.key}[/bold]  {v.statement}")
-    for label, value in (
-        ("col.status", v.status),
-        ("col.kind", v.kind),
-        ("col.theme", v.theme),
-        ("col.source", _source(v)),
-        ("col.original", v.original_sentence),
-        ("col.paraphrases", " | ".join(v.paraphrases)),
-        ("col.why", "; ".join(v.reasons)),
-    ):
-        if value:
-            out.print(f"  {ctx.t(label)}: {value}")
+    _show(ctx, get_promise(ctx.store, ctx.org, key))
 
 
 def _status_command(name: str, status: str) -> None:
@@ -115,6 +143,93 @@ _status_command("reject", "rejected")
 _status_command("retire", "retired")
 
 
+@promises.command("edit")
+@click.argument("key")
+@click.argument("statement", required=False)
+@click.option("--theme", help="The aspect-library theme (delivery, privacy ...).")
+@click.option("--kind", type=click.Choice(["measurable", "aspirational"]))
+@pass_ctx
+def promises_edit(
+    ctx: Context, key: str, statement: str | None, theme: str | None, kind: str | None
+) -> None:
+    """Reword a promise or change its theme or kind; the original sentence is kept."""
+    from klopt.promises import edit_promise
+
+    v = edit_promise(
+        ctx.store, ctx.org, key, actor=ctx.actor, statement=statement, theme=theme, kind=kind
+    )
+    console().print(ctx.t("promises.edited", id=v.key, statement=v.statement), markup=False)
+
+
+@promises.command("merge")
+@click.argument("key")
+@click.argument("others", nargs=-1, required=True)
+@pass_ctx
+def promises_merge(ctx: Context, key: str, others: tuple[str, ...]) -> None:
+    """Merge OTHERS into KEY: KEY keeps all sources and wordings, the others become merged."""
+    from klopt.promises import merge_promises
+
+    v = merge_promises(ctx.store, ctx.org, key, list(others), actor=ctx.actor)
+    console().print(
+        ctx.t("promises.merged", others=", ".join(others), id=v.key, sources=len(v.sources))
+    )
+
+
+@promises.command("review")
+@pass_ctx
+def promises_review(ctx: Context) -> None:
+    """Walk through the proposals, best-scored first, and decide on each."""
+    from klopt.promises import review_queue
+
+    queue = review_queue(ctx.store, ctx.org)
+    if not queue:
+        console().print(ctx.t("promises.no_proposals"))
+        return
+    tally: Counter[str] = Counter()
+    for number, v in enumerate(queue, 1):
+        console().print(f"\n{ctx.t('review.progress', number=number, total=len(queue))}")
+        if not _review_one(ctx, v, tally):
+            break
+    console().print(
+        ctx.t(
+            "review.done",
+            **{k: tally[k] for k in ("approved", "rejected", "edited", "merged", "skipped")},
+        )
+    )
+
+
+def _review_one(ctx: Context, v: Any, tally: Counter[str]) -> bool:
+    """Ask about one proposal until it is decided or skipped; False means quit."""
+    from klopt.promises import edit_promise, merge_promises, set_status
+
+    while True:
+        _show(ctx, v)
+        choice = click.prompt(
+            ctx.t("review.ask"), type=click.Choice(list("aemrsq")), show_choices=False
+        )
+        try:
+            if choice == "q":
+                return False
+            if choice == "s":
+                tally["skipped"] += 1
+            elif choice in "ar":
+                status = "approved" if choice == "a" else "rejected"
+                set_status(ctx.store, ctx.org, [v.key], status, actor=ctx.actor)
+                tally[status] += 1
+            elif choice == "m":
+                into = click.prompt(ctx.t("review.into")).strip()
+                merge_promises(ctx.store, ctx.org, into, [v.key], actor=ctx.actor)
+                tally["merged"] += 1
+            else:
+                statement = click.prompt(ctx.t("review.statement"), default=v.statement)
+                v = edit_promise(ctx.store, ctx.org, v.key, actor=ctx.actor, statement=statement)
+                tally["edited"] += 1
+                continue
+            return True
+        except KloptError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+
+
 @promises.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_ctx
@@ -133,7 +248,7 @@ def promises_import(ctx: Context, path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-@click.option("--status", type=click.Choice(["proposed", "approved", "rejected", "retired"]))
+@click.option("--status", type=click.Choice(_STATUSES))
 @pass_ctx
 def promises_export(ctx: Context, output: Path | None, status: str | None) -> None:
     """Export the register as YAML (the eval promise format plus provenance)."""

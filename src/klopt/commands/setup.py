@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -61,20 +63,73 @@ def docs() -> None:
 )
 @pass_ctx
 def docs_add(ctx: Context, paths: tuple[Path, ...]) -> None:
-    """Read documents and store them; a changed document gets a new version."""
+    """Read documents and store them; a changed document gets a new version and a diff."""
+    from klopt.commands.output import progress_bar
     from klopt.promises import add_documents
 
-    for added in add_documents(ctx.store, ctx.org, list(paths), actor=ctx.actor):
-        key = "docs.added" if added.changed else "docs.unchanged"
+    with progress_bar(ctx.t("docs.reading")) as (set_total, advance):
+        totals: dict[str, int] = {}
+        seen: dict[str, int] = {}
+
+        def progress(name: str) -> Callable[[int, int], None]:
+            def report(done: int, total: int) -> None:
+                totals[name] = total
+                set_total(sum(totals.values()))
+                advance(done - seen.get(name, 0))
+                seen[name] = done
+
+            return report
+
+        added = add_documents(ctx.store, ctx.org, list(paths), actor=ctx.actor, progress=progress)
+    for item in added:
+        key = "docs.added" if item.changed else "docs.unchanged"
         console().print(
             ctx.t(
                 key,
-                name=added.name,
-                version=added.version,
-                sentences=added.sentences,
-                language=added.language,
+                name=item.name,
+                version=item.version,
+                sentences=item.sentences,
+                language=item.language,
             )
         )
+        if item.diff is not None:
+            _print_diff(ctx, item.diff)
+
+
+def _print_diff(ctx: Context, diff: Any, *, unchanged: bool = False) -> None:
+    out = console()
+    out.print(
+        ctx.t(
+            "docs.diff",
+            name=diff.document,
+            old=diff.old_version,
+            new=diff.new_version,
+            **{c: diff.count(c) for c in ("unchanged", "changed", "went", "came")},
+        ),
+        markup=False,
+    )
+    for change in diff.changes:
+        if change.change != "unchanged" or unchanged:
+            out.print(
+                ctx.t(
+                    f"docs.diff.{change.change}",
+                    id=change.key,
+                    before=change.before,
+                    after=change.after,
+                ),
+                markup=False,
+            )
+
+
+@docs.command("diff")
+@click.argument("name")
+@click.argument("version", type=int, required=False)
+@pass_ctx
+def docs_diff(ctx: Context, name: str, version: int | None) -> None:
+    """Show which promises came, went or changed when VERSION (default: newest) was added."""
+    from klopt.promises import version_diff
+
+    _print_diff(ctx, version_diff(ctx.store, ctx.org, name, version), unchanged=True)
 
 
 @docs.command("list")

@@ -28,6 +28,7 @@ __all__ = [
     "SourceDocument",
     "DocumentVersion",
     "Promise",
+    "PromiseSource",
     "Post",
     "Judgement",
     "Verdict",
@@ -90,6 +91,19 @@ class DocumentVersion(Base):
 
 
 class Promise(Base):
+    """One promise of the register.
+
+    Where it came from lives in :class:`PromiseSource` rows (one per sentence that states
+    it, across documents and languages). ``original_sentence`` is the sentence it was first
+    proposed from and never changes when a person edits ``statement``. A promise merged
+    into another has status ``merged`` and points at it with ``merged_into_id``.
+
+    The table still holds the columns ``document_version_id``, ``section``, ``page``,
+    ``char_start`` and ``char_end`` of schema 0001; migration 0002 copied them into
+    ``promise_source`` and they are no longer read or written (dropping them would make
+    SQLite rebuild a table that verdicts and corrections point at).
+    """
+
     __tablename__ = "promise"
     __table_args__ = (UniqueConstraint("organization_id", "key"),)
 
@@ -104,15 +118,46 @@ class Promise(Base):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     paraphrases: Mapped[list[Any]] = mapped_column(default=list)
-    document_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("document_version.id"), nullable=True
+    # No foreign key: adding one to an existing table makes SQLite rebuild it (see 0002).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    flag: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sources: Mapped[list[PromiseSource]] = relationship(
+        back_populates="promise", order_by="PromiseSource.id", cascade="all, delete-orphan"
     )
+
+
+class PromiseSource(Base):
+    """One sentence of one document version that states a promise.
+
+    ``document`` and ``version`` repeat the document's name and version number so that a
+    register moved to another installation (without the documents) keeps its provenance;
+    ``document_version_id`` links to the stored version when there is one. ``state`` is
+    ``current``, ``changed`` (a newer version words it differently) or ``gone`` (a newer
+    version no longer says it). ``merged_from`` names the promise it belonged to before a
+    merge, so a merge can be read back.
+    """
+
+    __tablename__ = "promise_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"), index=True)
+    document_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_version.id"), nullable=True, index=True
+    )
+    document: Mapped[str] = mapped_column(String(300), default="")
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sentence: Mapped[str] = mapped_column(Text)
     section: Mapped[str | None] = mapped_column(Text, nullable=True)
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     char_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     char_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="current")
+    merged_from: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    promise: Mapped[Promise] = relationship(back_populates="sources")
     document_version: Mapped[DocumentVersion | None] = relationship()
 
 
