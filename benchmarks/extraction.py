@@ -490,6 +490,23 @@ def print_report(result: dict[str, Any]) -> None:
                 )
 
 
+def print_errors(groups: dict[str, list[Scored]], threshold: float) -> None:
+    """The false positives and negatives of the dev split and the Dutch check; never test."""
+    for name, docs in groups.items():
+        if name == "test":
+            continue
+        print(f"\n[{name}] errors at threshold {threshold}")
+        for d in docs:
+            for j, kind in enumerate(d.klopt(threshold)):
+                g = d.matching.gold[j]
+                if g is None or (kind is not None) == d.labels[g].promise:
+                    continue
+                tag = "FP" if kind is not None else "FN"
+                score = d.scores[j]
+                shown = "  -  " if score is None else f"{score:.2f}"
+                print(f"  {tag} {shown} {d.name}: {d.sentences[j].text[:150]}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--missions", type=Path, required=True, help="mission_statements.csv")
@@ -504,7 +521,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-similarity", action="store_true", help="score on the cues alone (no embeddings)"
     )
+    parser.add_argument(
+        "--errors", action="store_true", help="list the errors of dev and the Dutch check"
+    )
     args = parser.parse_args(argv)
+    if args.errors and args.split != "dev":
+        parser.error("--errors lists dev errors only: the test split is for reporting")
 
     from klopt.extraction import load_cues
 
@@ -527,6 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     else:
         print_report(result)
+        if args.errors:
+            print_errors(groups, threshold)
         print(f"\n({result['seconds']} s, similarity {'on' if result['similarity'] else 'off'})")
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False))
