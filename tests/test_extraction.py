@@ -395,3 +395,43 @@ def test_a_broken_statements_file_is_a_config_error(tmp_path: Path, content: str
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match="statements.yaml"):
         PromiseLikeness(statements=path)(["Wij leveren snel."])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reason"),
+    [
+        ("In 2025 bezorgden wij meer dan 600.000 pakketten.", "nl", "past tense: 'bezorgden'"),
+        ("In 2019 wonnen we de Thuiswinkel Award.", "nl", "past tense: 'wonnen'"),
+        (
+            "Er werken ruim 180 mensen bij ons.",
+            "nl",
+            "size of the organisation: 'werken ruim 180 mensen'",
+        ),
+        (
+            "Our workshops employ 85 certified mechanics.",
+            "en",
+            "size of the organisation: 'employ 85'",
+        ),
+        (
+            "De besparing is een gemiddelde en geen garantie.",
+            "nl",
+            "condition or disclaimer: 'geen garantie'",
+        ),
+    ],
+)
+def test_facts_past_tense_and_small_print_count_against(
+    text: str, language: str, reason: str
+) -> None:
+    (scored,) = score_sentences(_doc(text, language=language), **CUES_ONLY)
+    assert reason in scored.reasons
+    assert scored.score < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wij leveren uw bestelling binnen 24 uur.", "Wij zorgen ervoor dat u altijd geholpen wordt."],
+)
+def test_a_present_plural_beside_wij_is_no_past_tense(text: str) -> None:
+    (scored,) = score_sentences(_doc(text, language="nl"), **CUES_ONLY)
+    assert not any(r.startswith("past tense") for r in scored.reasons)
+    assert scored.score >= 0.5
