@@ -269,6 +269,38 @@ def _find(cue: Cue, text: Text) -> tuple[int, int] | None:
     return find_term(cue, text)
 
 
+_Source = Literal["sentence", "lead-in", "section"]
+
+
+_Plan = tuple[tuple[Cue, tuple[_Source, ...]], ...]
+_PLANS: dict[int, tuple[CueSet, _Plan]] = {}
+
+
+def _plan(cues: CueSet) -> _Plan:
+    """Each cue with the texts it is looked for in: the sentence, its lead-in, its section.
+
+    Kept per cue set (by identity; a cue set holds dicts, so it cannot be hashed).
+    """
+    known = _PLANS.get(id(cues))
+    if known is not None and known[0] is cues:
+        return known[1]
+    plan = []
+    for cue in cues.cues:
+        category = cues.categories[cue.category]
+        sources: tuple[_Source, ...] = (
+            ("section",)
+            if cue.where == "section"
+            else ("sentence", "lead-in")
+            if category.lead_in
+            else ("sentence",)
+        )
+        plan.append((cue, sources))
+    if len(_PLANS) > 16:
+        _PLANS.clear()
+    _PLANS[id(cues)] = (cues, tuple(plan))
+    return _PLANS[id(cues)][1]
+
+
 def find_hits(sentence: Sentence, cues: CueSet, langs: frozenset[str], title: str) -> list[Hit]:
     # The document's title heads every sentence, so it says nothing about one of them.
     section = sentence.section if sentence.section != title else None
@@ -279,19 +311,16 @@ def find_hits(sentence: Sentence, cues: CueSet, langs: frozenset[str], title: st
     }
     analysed = {source: Text(text) for source, text in texts.items()}
     hits: list[Hit] = []
-    for cue in cues.cues:
+    for cue, sources in _plan(cues):
         if cue.lang not in langs:
             continue
-        category = cues.categories[cue.category]
-        sources: tuple[Literal["sentence", "lead-in", "section"], ...] = (
-            ("section",)
-            if cue.where == "section"
-            else ("sentence", "lead-in")
-            if category.lead_in
-            else ("sentence",)
-        )
         for source in sources:
-            span = _find(cue, analysed[source]) if texts[source] else None
+            if not texts[source]:
+                continue
+            text = analysed[source]
+            if cue.words and cue.words[0] not in text.forms(cue.lang)[1]:
+                continue  # the cheap test first: the cue's first word is not there
+            span = _find(cue, text)
             if span is None or _overlaps(hits, cue.category, source, span):
                 continue
             surface = texts[source] if source == "section" else texts[source][span[0] : span[1]]

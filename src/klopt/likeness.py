@@ -141,7 +141,7 @@ class ThemeMatcher:
         self.minimum = minimum
         self._library = library
         self._profiles: tuple[list[str], np.ndarray, np.ndarray] | None = None
-        self._keywords: list[tuple[str, str, tuple[str, ...]]] = []
+        self._keywords: list[tuple[str, Cue]] = []
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -155,7 +155,10 @@ class ThemeMatcher:
                     owners += [number] * len(own)
                     texts += own
                     self._keywords += [
-                        (theme.id, lang, tuple(t.text for t in tokens(word)))
+                        (
+                            theme.id,
+                            Cue("theme", 0.0, lang, words=tuple(t.text for t in tokens(word))),
+                        )
                         for lang, words in theme.keywords.items()
                         for word in words
                         if tokens(word)
@@ -191,10 +194,11 @@ class ThemeMatcher:
 
     def _keyword_hits(self, text: Text, lang: str) -> dict[str, str]:
         hits: dict[str, str] = {}
-        for theme, keyword_lang, words in self._keywords:
-            if theme in hits or (lang in ("nl", "en") and keyword_lang != lang):
+        for theme, cue in self._keywords:
+            if theme in hits or (lang in ("nl", "en") and cue.lang != lang):
                 continue
-            cue = Cue(category="theme", weight=0.0, lang=keyword_lang, words=words)
+            if cue.words[0] not in text.forms(cue.lang)[1]:
+                continue
             span = find_term(cue, text)
             if span is not None:
                 hits[theme] = text.text[span[0] : span[1]]
