@@ -382,3 +382,33 @@ def test_a_changed_document_shows_what_came_went_and_changed(store: Store, tmp_p
     set_status(store, None, ["P2"], "retired", actor="anna")
     assert get_promise(store, None, "P2").flag is None
     assert ("document.diff", "folder.md") in _actions(store)
+
+
+SAVED_PAGE = """<!doctype html><html><head><title>Onze beloften | Voorbeeld BV</title></head>
+<body><nav><a href="/">Home</a> <a href="/winkel">Winkel</a></nav>
+<main><article><h1>Onze beloften</h1>
+<p>Bij Voorbeeld BV weet u waar u aan toe bent. Wij leveren uw bestelling binnen 24 uur,
+ook op zaterdag. Onze klantenservice reageert altijd binnen 2 uur op uw vraag.</p>
+<p>Niet tevreden? U krijgt binnen 30 dagen uw geld terug, zonder vragen.</p>
+</article></main><footer>© Voorbeeld BV · Privacy · Cookies</footer></body></html>
+"""
+
+
+def test_pages_from_a_url_list_keep_their_address(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "beloften.html").write_text(SAVED_PAGE, encoding="utf-8")
+    listing = tmp_path / "site.urls"
+    listing.write_text(
+        "# saved on 2026-11-20\nhttps://voorbeeld.example/beloften  pages/beloften.html\n",
+        encoding="utf-8",
+    )
+    (added,) = add_documents(store, None, [listing], actor="anna")
+    assert (added.name, added.version, added.changed) == (
+        "https://voorbeeld.example/beloften",
+        1,
+        True,
+    )
+    created = extract_promises(store, None, actor="anna")
+    delivery = next(v for v in created if "24 uur" in v.statement)
+    assert [s.document for s in delivery.sources] == ["https://voorbeeld.example/beloften"]
+    assert not any("Home" in v.statement or "Cookies" in v.statement for v in created)

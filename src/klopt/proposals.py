@@ -10,7 +10,7 @@ same" and the pair scores behind the thresholds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,25 +44,35 @@ class Candidate:
 
 
 def extract_promises(
-    store: Store, org_ref: str | None, *, actor: str, embedder: Embedder | None = None
+    store: Store,
+    org_ref: str | None,
+    *,
+    actor: str,
+    embedder: Embedder | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[PromiseView]:
     """Propose promises from the newest version of every document.
 
     A sentence already a source of a promise is not proposed again, so running this twice
     proposes nothing new. Returns the new promises; proposals that joined an existing
-    promise are recorded as ``promise.source`` audit events.
+    promise are recorded as ``promise.source`` audit events. ``progress(done, total)`` is
+    called after each document.
     """
     from klopt.extraction import propose_promises
 
     with store.session() as session:
         org = find_organization(session, org_ref)
         known = _known_sentences(session, org.id)
-        candidates = [
-            Candidate(p, version, _language(p, version))
-            for version in latest_versions(session, org.id)
-            for p in propose_promises(stored_document(version))
-            if (version.id, normal(p.sentence.text)) not in known
-        ]
+        versions = latest_versions(session, org.id)
+        candidates: list[Candidate] = []
+        for done, version in enumerate(versions, 1):
+            candidates += [
+                Candidate(p, version, _language(p, version))
+                for p in propose_promises(stored_document(version))
+                if (version.id, normal(p.sentence.text)) not in known
+            ]
+            if progress is not None:
+                progress(done, len(versions))
         promises = list(
             session.scalars(
                 select(Promise).where(Promise.organization_id == org.id, Promise.status != "merged")

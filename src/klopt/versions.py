@@ -10,7 +10,6 @@ whose sentence changed or went are flagged, never deleted; the diff is an audit 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klopt import audit
-from klopt.errors import NotFound
+from klopt.errors import InputError, NotFound
 from klopt.organizations import find_organization
 from klopt.register import normal
 from klopt.store import Store
@@ -90,14 +89,7 @@ class DocumentInfo:
     added_at: Any
 
 
-def _read(path: Path, progress: Progress | None) -> Any:
-    """Read one document, passing ``progress`` on when the reader offers it."""
-    from klopt.documents import read_document
-
-    read: Any = read_document  # ``progress`` is newer than some readers' signature
-    if progress is not None and "progress" in inspect.signature(read).parameters:
-        return read(path, progress=progress)
-    return read(path)
+_NAME_LIMIT = 300  # SourceDocument.name
 
 
 def add_documents(
@@ -111,10 +103,26 @@ def add_documents(
     """Read and store documents; a changed document becomes a new version with a diff.
 
     All documents are read before anything is stored, so one unreadable file leaves the
-    store unchanged. ``progress(name)`` may return a ``(done, total)`` callback for the
-    reading of that document.
+    store unchanged. A URL list file (``.urls``) stands for the saved pages it lists;
+    each is stored under its address. ``progress(name)`` may return a ``(done, total)``
+    callback for the reading of that document.
     """
-    texts = [_read(Path(p), progress(Path(p).name) if progress else None) for p in paths]
+    from klopt.documents import document_sources, read_document
+
+    texts = [
+        read_document(
+            file,
+            name=name,
+            progress=progress(name or file.name) if progress else None,
+        )
+        for file, name in document_sources(Path(p) for p in paths)
+    ]
+    for doc in texts:
+        if len(doc.name) > _NAME_LIMIT:
+            raise InputError(
+                f"The document name {doc.name[:80]}... is longer than {_NAME_LIMIT} characters.",
+                hint="Give the page a shorter address in the URL list (drop the query string).",
+            )
     added: list[DocumentAdded] = []
     with store.session() as session:
         org = find_organization(session, org_ref)
@@ -124,7 +132,7 @@ def add_documents(
 
 
 def _store_version(session: Session, org_id: int, doc: Any, actor: str) -> DocumentAdded:
-    name = Path(doc.path).name
+    name = doc.name or Path(doc.path).name
     source = session.scalar(
         select(SourceDocument).where(
             SourceDocument.organization_id == org_id, SourceDocument.name == name

@@ -25,9 +25,16 @@ def promises() -> None:
 @pass_ctx
 def promises_extract(ctx: Context) -> None:
     """Propose promises from the stored documents (nothing is proposed twice)."""
+    from klopt.commands.output import progress_bar
     from klopt.promises import extract_promises
 
-    proposed = extract_promises(ctx.store, ctx.org, actor=ctx.actor)
+    with progress_bar(ctx.t("promises.extracting")) as (set_total, advance):
+
+        def progress(done: int, total: int) -> None:
+            set_total(total)
+            advance(1)
+
+        proposed = extract_promises(ctx.store, ctx.org, actor=ctx.actor, progress=progress)
     console().print(ctx.t("promises.proposed", count=len(proposed)))
     _print_list(ctx, proposed)
 
