@@ -29,6 +29,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases --json benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases --baseline benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/extraction.py --missions $(DATA)/mission_statements_en/mission_statements.csv --split all
+	$(BIN)/python benchmarks/documents.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -305,6 +305,18 @@ def test_show_edit_and_merge_from_the_command_line(klopt: Klopt, tmp_path: Path)
     assert "samengevoegd met: P1" in klopt("--lang", "nl", "promises", "show", "P2").output
 
 
+def test_reasons_kind_and_status_follow_the_language(klopt: Klopt, tmp_path: Path) -> None:
+    _two_documents(klopt, tmp_path)
+    english = klopt("promises", "show", "P1").output
+    assert "measurable" in english and "proposed" in english
+    assert "lead-in commitment: 'beloven'" in english
+    dutch = klopt("--lang", "nl", "promises", "show", "P1").output
+    assert "soort: meetbaar" in dutch and "status: voorgesteld" in dutch
+    assert "inleiding toezegging: 'beloven'" in dutch
+    approved = klopt("--lang", "nl", "promises", "approve", "P1").output
+    assert approved == "1 beloften zijn nu goedgekeurd.\n"
+
+
 def test_review_walks_through_the_proposals(klopt: Klopt, tmp_path: Path) -> None:
     _two_documents(klopt, tmp_path)
     queue = [p["key"] for p in json.loads(klopt("promises", "list", "--json").output)]

@@ -56,7 +56,15 @@ def promises_list(ctx: Context, status: str | None, as_json: bool) -> None:
 
 def _print_list(ctx: Context, views: list[Any]) -> None:
     rows = [
-        (v.key, v.status, v.kind, v.theme or "", v.statement, _where(v), "; ".join(v.reasons[:3]))
+        (
+            v.key,
+            _value(ctx, v.status),
+            _value(ctx, v.kind),
+            v.theme or "",
+            v.statement,
+            _where(v),
+            "; ".join(_reason(ctx, r) for r in v.reasons[:3]),
+        )
         for v in views
     ]
     table(
@@ -99,14 +107,14 @@ def _show(ctx: Context, v: Any) -> None:
     out.print(f"[bold]{escape(v.key)}[/bold]  {escape(v.statement)}")
     for label, value in (
         ("col.original", v.original_sentence if v.edited else ""),
-        ("col.status", v.status),
+        ("col.status", _value(ctx, v.status)),
         ("col.merged_into", v.merged_into),
         ("col.flag", ctx.t(f"flag.{v.flag}") if v.flag else ""),
-        ("col.kind", v.kind),
+        ("col.kind", _value(ctx, v.kind)),
         ("col.theme", v.theme),
         ("col.score", f"{v.score:.2f}" if v.score is not None else ""),
         ("col.paraphrases", " | ".join(v.paraphrases)),
-        ("col.why", "; ".join(v.reasons)),
+        ("col.why", "; ".join(_reason(ctx, r) for r in v.reasons)),
     ):
         if value:
             out.print(f"  {ctx.t(label)}: {value}", markup=False)
@@ -140,7 +148,7 @@ def _status_command(name: str, status: str) -> None:
         from klopt.promises import set_status
 
         changed = set_status(ctx.store, ctx.org, list(keys), status, actor=ctx.actor)
-        console().print(ctx.t("promises.status", count=len(changed), status=status))
+        console().print(ctx.t("promises.status", count=len(changed), status=_value(ctx, status)))
 
     command.__doc__ = f"Mark promises as {status} (recorded in the audit trail)."
 
@@ -267,3 +275,28 @@ def promises_export(ctx: Context, output: Path | None, status: str | None) -> No
         console(stderr=True).print(ctx.t("written", path=output))
     else:
         click.echo(text, nl=False)
+
+
+def _value(ctx: Context, value: str) -> str:
+    """A status or kind in the user's language (an unknown value as it is)."""
+    shown = ctx.t(f"value.{value}")
+    return value if shown == f"value.{value}" else shown
+
+
+def _reason(ctx: Context, reason: str) -> str:
+    """A stored reason ("deadline: 'binnen 24 uur'") with its label in the user's language.
+
+    Reasons are stored as klopt made them, with the English labels of the cue file; the
+    labels klopt ships are translated here, an organisation's own labels are shown as is.
+    """
+    label, colon, rest = reason.partition(": ")
+    prefix = ""
+    if label.startswith("lead-in "):
+        prefix, label = f"{_label(ctx, 'lead-in')} ", label.removeprefix("lead-in ")
+    return f"{prefix}{_label(ctx, label)}{colon}{rest}" if colon else reason
+
+
+def _label(ctx: Context, label: str) -> str:
+    key = f"reason.{label}"
+    shown = ctx.t(key)
+    return label if shown == key else shown
