@@ -99,17 +99,24 @@ def _column(pdf: Any, rng: random.Random, x: float, width: float, english: bool)
         pdf.set_x(x)
         pdf.set_font("Helvetica", "B", 14)
         pdf.multi_cell(width, 7, rng.choice(headings), new_x="LEFT", new_y="NEXT")
-        pdf.ln(2)
+        _down(pdf, x, 2)
         pdf.set_font("Helvetica", "", 10)
         for _ in range(2):
             text = " ".join(_vary(rng, s, english) for s in rng.sample(sentences, 3))
             pdf.multi_cell(width, 5, text, new_x="LEFT", new_y="NEXT")
-            pdf.ln(3)
-        pdf.multi_cell(width, 5, "We promise you:" if english else "Wij beloven u:", new_x="LEFT")
-        pdf.ln(5)
+            _down(pdf, x, 3)
+        pdf.multi_cell(
+            width, 5, "We promise you:" if english else "Wij beloven u:", new_x="LEFT", new_y="NEXT"
+        )
+        _down(pdf, x, 5)
         for item in rng.sample(bullets, 2):
             pdf.multi_cell(width, 5, f"- {item}", new_x="LEFT", new_y="NEXT")
-        pdf.ln(4)
+        _down(pdf, x, 4)
+
+
+def _down(pdf: Any, x: float, height: float) -> None:
+    """Move down within the column (``pdf.ln`` would jump back to the left margin)."""
+    pdf.set_xy(x, pdf.get_y() + height)
 
 
 def _vary(rng: random.Random, sentence: str, english: bool) -> str:
