@@ -491,7 +491,8 @@ def print_report(result: dict[str, Any]) -> None:
 
 
 def print_errors(groups: dict[str, list[Scored]], threshold: float) -> None:
-    """The false positives and negatives of the dev split and the Dutch check; never test."""
+    """The false positives and negatives of the dev split and the Dutch check, and the true
+    positives of the wrong kind (KM: proposed as measurable, KA: as aspirational); never test."""
     for name, docs in groups.items():
         if name == "test":
             continue
@@ -499,9 +500,15 @@ def print_errors(groups: dict[str, list[Scored]], threshold: float) -> None:
         for d in docs:
             for j, kind in enumerate(d.klopt(threshold)):
                 g = d.matching.gold[j]
-                if g is None or (kind is not None) == d.labels[g].promise:
+                if g is None:
                     continue
-                tag = "FP" if kind is not None else "FN"
+                gold = d.labels[g]
+                if (kind is not None) == gold.promise:
+                    if kind is None or kind == gold.kind:
+                        continue
+                    tag = "K" + kind[0].upper()  # right proposal, wrong kind (KM: said measurable)
+                else:
+                    tag = "FP" if kind is not None else "FN"
                 score = d.scores[j]
                 shown = "  -  " if score is None else f"{score:.2f}"
                 print(f"  {tag} {shown} {d.name}: {d.sentences[j].text[:150]}")
