@@ -56,6 +56,20 @@ def test_load_promise_file(tmp_path: Path) -> None:
     assert kept.promises[0].theme == "delivery"
 
 
+def test_an_exported_register_is_measured_on_its_approved_promises(tmp_path: Path) -> None:
+    text = (
+        "promises:\n"
+        "  - {id: P1, text: Wij leveren binnen 24 uur., status: approved}\n"
+        "  - {id: P2, text: Onze missie is eenvoudig., status: proposed}\n"
+        "  - {id: P3, text: Gratis retour., status: merged}\n"
+        "  - {id: P4, text: Wij reageren binnen 2 uur.}\n"
+    )
+    assert load_promise_file(write(tmp_path, "p.yaml", text)).ids() == ["P1", "P4"]
+    none_approved = "promises:\n  - {id: P2, text: Onze missie., status: rejected}\n"
+    with pytest.raises(EmptyInput, match="no approved promises"):
+        load_promise_file(write(tmp_path, "q.yaml", none_approved))
+
+
 @pytest.mark.parametrize(
     ("text", "error"),
     [

@@ -239,11 +239,22 @@ def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> Promise
         keep_themes: use the file's ``theme`` fields; by default they are ignored and
             the engine assigns themes itself, as it must for a bare register.
 
+    Entries with a ``status`` other than ``approved`` (an exported register's proposals,
+    rejected, retired and merged promises) are left out.
+
     Raises:
         InputError: the file cannot be read, is not YAML, or a promise lacks id/text.
         EmptyInput: the file holds no promises.
     """
     data, entries = read_promise_entries(path)
+    # A register exported by `klopt promises export` also holds proposals, rejected,
+    # retired and merged promises; like `klopt judge`, eval measures the approved ones.
+    entries = [e for e in entries if e.get("status", "approved") == "approved"]
+    if not entries:
+        raise EmptyInput(
+            f"Promise file {path} holds no approved promises.",
+            hint="Approve promises first, or drop the 'status' fields from the file.",
+        )
     promises = tuple(_promise(e, str(path)) for e in entries)
     if not keep_themes:
         promises = tuple(PromiseSpec(p.id, p.text, p.paraphrases) for p in promises)
