@@ -313,6 +313,7 @@ def test_reasons_kind_and_status_follow_the_language(klopt: Klopt, tmp_path: Pat
     dutch = klopt("--lang", "nl", "promises", "show", "P1").output
     assert "soort: meetbaar" in dutch and "status: voorgesteld" in dutch
     assert "inleiding toezegging: 'beloven'" in dutch
+    assert "thema: Levering" in dutch and "theme: Delivery" in english
     approved = klopt("--lang", "nl", "promises", "approve", "P1").output
     assert approved == "1 beloften zijn nu goedgekeurd.\n"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ def _print_list(ctx: Context, views: list[Any]) -> None:
             v.key,
             _value(ctx, v.status),
             _value(ctx, v.kind),
-            v.theme or "",
+            _theme(ctx, v.theme),
             v.statement,
             _where(v),
             "; ".join(_reason(ctx, r) for r in v.reasons[:3]),
@@ -111,7 +112,7 @@ def _show(ctx: Context, v: Any) -> None:
         ("col.merged_into", v.merged_into),
         ("col.flag", ctx.t(f"flag.{v.flag}") if v.flag else ""),
         ("col.kind", _value(ctx, v.kind)),
-        ("col.theme", v.theme),
+        ("col.theme", _theme(ctx, v.theme)),
         ("col.score", f"{v.score:.2f}" if v.score is not None else ""),
         ("col.paraphrases", " | ".join(v.paraphrases)),
         ("col.why", "; ".join(_reason(ctx, r) for r in v.reasons)),
@@ -300,3 +301,21 @@ def _label(ctx: Context, label: str) -> str:
     key = f"reason.{label}"
     shown = ctx.t(key)
     return label if shown == key else shown
+
+
+def _theme(ctx: Context, theme: str | None) -> str:
+    """A theme's label in the user's language ("Levering"), or its id if it is not known."""
+    if not theme:
+        return ""
+    library = _library()
+    if theme not in library:
+        return theme
+    label = library[theme].label
+    return label.get(ctx.lang) or label.get("en") or theme
+
+
+@cache
+def _library() -> Any:
+    from klopt.aspects import AspectLibrary
+
+    return AspectLibrary.bundled()
