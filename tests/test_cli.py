@@ -359,3 +359,66 @@ def test_re_adding_a_changed_document_prints_the_diff(klopt: Klopt, tmp_path: Pa
     )
     shown = klopt("promises", "show", "P3").output
     assert "the document now words it differently" in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--lang", "nl", "docs", "add", "{broken}"],
+            "fout: broken.pdf is geen leesbare PDF (",
+        ),
+        (
+            ["--lang", "nl", "promises", "approve", "P9"],
+            "fout: Er is geen belofte 'P9' in het register. Zie `klopt promises list` voor de ids.",
+        ),
+        (
+            ["promises", "approve", "P9", "--lang", "nl"],
+            "fout: Er is geen belofte 'P9' in het register.",
+        ),
+        (
+            ["--lang", "nl", "mentions", "import", "{mentions}", "--text-column", "bericht"],
+            "fout: De text-kolom 'bericht' staat niet in het bestand "
+            "(het heeft: id, created_at, body). Geef de juiste kolom op met --text-column.",
+        ),
+        (
+            ["--lang", "nl", "--org", "Onbekend BV", "promises", "list"],
+            "fout: Er is geen organisatie 'Onbekend BV'.",
+        ),
+    ],
+    ids=["document", "promise", "lang-after-command", "mentions-column", "organisation"],
+)
+def test_a_dutch_user_gets_dutch_errors(
+    klopt: Klopt, tmp_path: Path, args: list[str], error: str
+) -> None:
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\nthis is not a PDF at all\n")
+    (tmp_path / "mentions.csv").write_text(MENTIONS, encoding="utf-8")
+    klopt("init", "Voorbeeld BV")
+    filled = [
+        a.format(broken=tmp_path / "broken.pdf", mentions=tmp_path / "mentions.csv") for a in args
+    ]
+    result = klopt(*filled, code=1)
+    assert result.output.strip().startswith(error), result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_dutch_user_gets_a_dutch_error_from_the_database(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--lang", "nl", "--db", "postgresql://x@127.0.0.1:9/k", "orgs"]
+    )
+    assert result.exit_code == 3
+    assert result.output.startswith("fout: De database op postgresql+psycopg://x@127.0.0.1:9/k")
+    assert "antwoordt niet" in result.output
+
+
+def test_settings_errors_before_a_command_fall_back_sensibly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("KLOPT_LANG", "de")
+    result = CliRunner().invoke(cli, ["--db", db, "orgs"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: klopt does not speak 'de'. Choose one of: en, nl.")
+    monkeypatch.setenv("KLOPT_LANG", "nl")
+    result = CliRunner().invoke(cli, ["--db", db, "--org", "Onbekend", "promises", "list"])
+    assert result.output.startswith("fout: Er is geen organisatie 'Onbekend'.")

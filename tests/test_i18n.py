@@ -18,7 +18,10 @@ def test_every_language_has_the_same_keys() -> None:
 def test_every_key_the_code_uses_is_translated() -> None:
     used: set[str] = set()
     for path in SRC.rglob("*.py"):
-        used |= set(re.findall(r"\bt\(\s*\"([a-z_]+\.[a-z_.]+|[a-z_]+)\"", path.read_text()))
+        text = path.read_text()
+        used |= set(re.findall(r"\bt\(\s*\"([a-z_]+\.[a-z_.]+|[a-z_]+)\"", text))
+        # Errors name their text by key: `SomeError.keyed("document.encrypted", ...)`.
+        used |= {f"error.{k}" for k in re.findall(r"\.keyed\(\s*\"([a-z0-9_.]+)\"", text)}
     used |= {"mentions.problem.line", "mentions.problem.record", "docs.added", "docs.unchanged"}
     missing = sorted(k for k in used if k not in messages("en"))
     assert missing == []

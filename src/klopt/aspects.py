@@ -74,7 +74,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    raise InputError(f"{where} must be a list of texts.", hint="Fix the aspect file.")
+    raise InputError.keyed("aspects.not_texts", where=where)
 
 
 def _text(value: Any) -> str:
@@ -85,7 +85,7 @@ def _text(value: Any) -> str:
 
 def _theme_from_mapping(data: Mapping[str, Any], where: str) -> Theme:
     if "id" not in data:
-        raise InputError(f"{where} has no 'id'.", hint="Give every theme an id.")
+        raise InputError.keyed("aspects.no_id", where=where)
     theme_id = str(data["id"])
     label_raw = data.get("label") or {}
     label = (
@@ -100,10 +100,7 @@ def _theme_from_mapping(data: Mapping[str, Any], where: str) -> Theme:
     phrasings: dict[str, dict[str, tuple[str, ...]]] = {}
     for stance, by_lang in (data.get("phrasings") or {}).items():
         if stance not in STANCES:
-            raise InputError(
-                f"{where}: unknown stance {stance!r} under phrasings.",
-                hint="Use kept, broken or neutral.",
-            )
+            raise InputError.keyed("aspects.unknown_stance", where=where, stance=stance)
         if not isinstance(by_lang, Mapping):
             by_lang = {"en": by_lang}
         phrasings[stance] = {
@@ -123,9 +120,9 @@ def load_theme(path: str | Path) -> Theme:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"Cannot read aspect file {path}: {exc}.", hint="Fix the YAML.") from exc
+        raise InputError.keyed("aspects.unreadable", path=path, detail=exc) from exc
     if not isinstance(data, Mapping):
-        raise InputError(f"Aspect file {path} holds no theme.", hint="Fix the YAML.")
+        raise InputError.keyed("aspects.no_theme", path=path)
     return _theme_from_mapping(data, str(path))
 
 

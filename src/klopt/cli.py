@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from klopt.errors import KloptError
-from klopt.i18n import t
+from klopt.i18n import LANGUAGES, check_language, t
 
 __all__ = ["main", "cli"]
 
@@ -25,7 +25,7 @@ class Context:
 
         self.db = db
         self.org = org or get_setting("org") or None
-        self.lang = get_setting("lang", lang)
+        self.lang = check_language(get_setting("lang", lang))
         self.user = user
         self._store: Any = None
 
@@ -58,18 +58,32 @@ class KloptGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KloptError as exc:
-            _fail(str(exc), exc.exit_code)
+            lang = _lang(ctx)
+            _fail(error_line(exc, lang), exc.exit_code)
         except KeyboardInterrupt:
-            _fail(t("interrupted", _lang(ctx)), 130)
+            lang = _lang(ctx)
+            _fail(t("cli.error", lang, message=t("interrupted", lang)), 130)
 
 
 def _lang(ctx: click.Context) -> str:
+    """The user's language; before the settings are read (or when they are wrong), the
+    ``--lang`` option or ``KLOPT_LANG`` if klopt speaks it, else English."""
     obj = ctx.obj
-    return obj.lang if isinstance(obj, Context) else "en"
+    if isinstance(obj, Context):
+        return obj.lang
+    from klopt.config import get_setting
+
+    lang = get_setting("lang", ctx.params.get("lang"))
+    return lang if lang in LANGUAGES else "en"
+
+
+def error_line(exc: KloptError, lang: str) -> str:
+    """The line the CLI shows for ``exc``: ``error: ...`` or ``fout: ...``."""
+    return t("cli.error", lang, message=exc.localized(lang))
 
 
 def _fail(message: str, code: int) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
+    click.secho(message, fg="red", err=True)
     sys.exit(code)
 
 

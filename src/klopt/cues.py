@@ -90,9 +90,7 @@ def load_cues(path: Path | None = None) -> CueSet:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"Cannot read the cue file {path}: {exc}.", hint="Check the path and that it is UTF-8."
-        ) from None
+        raise ConfigError.keyed("config.cues_unreadable", path=path, detail=exc) from None
     return _parse_cues(text, str(path))
 
 
@@ -131,10 +129,8 @@ def _parse_cues(text: str, name: str) -> CueSet:
             similarity_bias=float(score["similarity"].get("bias", score["bias"])),
         )
     except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError, re.error) as exc:
-        raise ConfigError(
-            f"The cue file {name} is not valid ({type(exc).__name__}: {exc}).",
-            hint="Compare it with klopt/data/commitment.yaml, which documents the format.",
-        ) from None
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ConfigError.keyed("config.cues_invalid", path=name, detail=detail) from None
 
 
 def _entry_cues(entry: Mapping[str, Any], categories: Mapping[str, Category]) -> list[Cue]:

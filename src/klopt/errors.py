@@ -3,9 +3,22 @@
 Every error a user can cause (a bad file, a missing column, a database that does not
 answer) is a :class:`KloptError`. Its message says what went wrong *and* what to do
 next; the CLI prints it without a traceback and exits with ``exit_code``.
+
+klopt raises its errors by message key, so their text lives in the locale files with all
+other text (``error.<key>`` and, where there is one, ``error.<key>.hint``)::
+
+    raise EncryptedDocument.keyed("document.encrypted", name=name)
+
+``str(exc)``, ``exc.message`` and ``exc.hint`` are English (for logs and library users);
+``exc.localized("nl")`` is the text a Dutch user sees. A plugin may still raise
+``KloptError("message", hint="...")``: a plain message is shown as it is.
 """
 
 from __future__ import annotations
+
+from typing import Any, Self
+
+from klopt.i18n import messages, t
 
 __all__ = [
     "KloptError",
@@ -34,9 +47,39 @@ class KloptError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.key: str | None = None
+        self.values: dict[str, Any] = {}
+
+    @classmethod
+    def keyed(cls, key: str, /, **values: Any) -> Self:
+        """The error whose text is ``error.<key>`` (and ``error.<key>.hint``) in the locale files.
+
+        Args:
+            key: The message key without its ``error.`` prefix, e.g. ``"document.encrypted"``.
+            **values: The ``{name}`` fields of the message and hint: file names, ids, details.
+        """
+        message, hint = _texts(key, "en", values)
+        error = cls(message, hint=hint)
+        error.key = key
+        error.values = values
+        return error
+
+    def localized(self, lang: str) -> str:
+        """The message and hint in ``lang`` (English where klopt does not speak it)."""
+        if self.key is None:
+            return str(self)
+        message, hint = _texts(self.key, lang, self.values)
+        return f"{message} {hint}" if hint else message
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+def _texts(key: str, lang: str, values: dict[str, Any]) -> tuple[str, str | None]:
+    # Always format, even without values, so that ``{{`` in a text is one literal brace.
+    hint_key = f"error.{key}.hint"
+    hint = t(hint_key, lang).format(**values) if hint_key in messages("en") else None
+    return t(f"error.{key}", lang).format(**values), hint
 
 
 class ConfigError(KloptError):

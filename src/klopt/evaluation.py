@@ -171,18 +171,15 @@ def _strings(value: Any) -> tuple[str, ...]:
         return (value.strip(),)
     if isinstance(value, list):
         return tuple(str(v).strip() for v in value if str(v).strip())
-    raise InputError(
-        f"paraphrases must be a list of texts, not {value!r}.",
-        hint='Write them as paraphrases: ["...", "..."].',
-    )
+    raise InputError.keyed("eval.paraphrases_not_list", value=value)
 
 
-def _promise(entry: Any, where: str) -> PromiseSpec:
+def _check_promise(entry: Any, path: Path, number: int) -> None:
     if not isinstance(entry, Mapping) or "id" not in entry or not entry.get("text"):
-        raise InputError(
-            f"{where}: every promise needs an 'id' and a 'text'.",
-            hint="Write promises as '- {id: P1, text: ...}'.",
-        )
+        raise InputError.keyed("eval.promise_incomplete", path=path, number=number)
+
+
+def _promise(entry: Mapping[str, Any]) -> PromiseSpec:
     theme = entry.get("theme")
     return PromiseSpec(
         id=str(entry["id"]).strip(),
@@ -206,27 +203,18 @@ def read_promise_entries(path: str | Path) -> tuple[Mapping[str, Any], list[Mapp
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(
-            f"Cannot read promise file {path}: {exc.strerror}.", hint="Check the path."
+        raise InputError.keyed(
+            "eval.promise_file_unreadable", path=path, detail=exc.strerror
         ) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"Promise file {path} is not valid UTF-8 YAML: {exc}.",
-            hint="Fix the file; see 'klopt eval --help' for the format.",
-        ) from exc
+        raise InputError.keyed("eval.promise_file_invalid", path=path, detail=exc) from exc
     entries = data.get("promises") if isinstance(data, Mapping) else None
     if not entries:
-        raise EmptyInput(
-            f"Promise file {path} holds no promises.",
-            hint="Add a 'promises:' list with id and text per promise.",
-        )
+        raise EmptyInput.keyed("eval.promise_file_empty", path=path)
     if not isinstance(entries, list):
-        raise InputError(
-            f"{path}: 'promises' must be a list.",
-            hint="Write each promise as a list item: '- {id: P1, text: ...}'.",
-        )
+        raise InputError.keyed("eval.promises_not_list", path=path)
     for number, entry in enumerate(entries, 1):
-        _promise(entry, f"{path}, promise {number}")
+        _check_promise(entry, path, number)
     _check_unique([str(e["id"]).strip() for e in entries], path)
     return data, entries
 
@@ -251,11 +239,8 @@ def load_promise_file(path: str | Path, *, keep_themes: bool = False) -> Promise
     # retired and merged promises; like `klopt judge`, eval measures the approved ones.
     entries = [e for e in entries if e.get("status", "approved") == "approved"]
     if not entries:
-        raise EmptyInput(
-            f"Promise file {path} holds no approved promises.",
-            hint="Approve promises first, or drop the 'status' fields from the file.",
-        )
-    promises = tuple(_promise(e, str(path)) for e in entries)
+        raise EmptyInput.keyed("eval.no_approved", path=path)
+    promises = tuple(_promise(e) for e in entries)
     if not keep_themes:
         promises = tuple(PromiseSpec(p.id, p.text, p.paraphrases) for p in promises)
     org, lang = data.get("organization"), data.get("language")
@@ -268,49 +253,40 @@ def _check_unique(ids: Sequence[str], path: Path) -> None:
     seen: set[str] = set()
     for pid in ids:
         if pid in seen:
-            raise InputError(
-                f"{path}: promise id {pid!r} occurs twice.", hint="Give every promise its own id."
-            )
+            raise InputError.keyed("eval.duplicate_id", path=path, id=pid)
         seen.add(pid)
 
 
-def _labels(raw: str, where: str, known: Collection[str] | None) -> dict[str, Stance]:
+def _labels(raw: str, path: Path, line: int, known: Collection[str] | None) -> dict[str, Stance]:
     labels: dict[str, Stance] = {}
     for item in filter(None, (p.strip() for p in raw.split("|"))):
         pid, sep, stance = item.rpartition(":")
         pid, stance = pid.strip(), stance.strip().lower()
         if not sep or not pid:
-            raise InputError(
-                f"{where}: label {item!r} is not 'promise_id:stance'.",
-                hint="Write labels like 'P1:kept|P2:broken'.",
-            )
+            raise InputError.keyed("eval.bad_label", path=path, line=line, label=item)
         if stance not in _STANCES:
-            raise InputError(
-                f"{where}: unknown stance {stance!r} in {item!r}.",
-                hint="Use kept, broken or neutral.",
+            raise InputError.keyed(
+                "eval.unknown_stance", path=path, line=line, stance=stance, label=item
             )
         if known is not None and pid not in known:
-            raise UnknownPromise(
-                f"{where}: unknown promise id {pid!r}.", hint="Use an id from the promise file."
-            )
+            raise UnknownPromise.keyed("eval.unknown_label_id", path=path, line=line, id=pid)
         labels[pid] = cast(Stance, stance)
     return labels
 
 
-def _case(row: Mapping[str, str | None], where: str, known: Collection[str] | None) -> Case:
+def _case(
+    row: Mapping[str, str | None], path: Path, line: int, known: Collection[str] | None
+) -> Case:
     text = (row.get("text") or "").strip()
     if not text:
-        raise InputError(f"{where}: the text is empty.", hint="Give every case a text.")
+        raise InputError.keyed("eval.empty_text", path=path, line=line)
     sentiment = (row.get("sentiment") or "").strip().lower() or None
     if sentiment is not None and sentiment not in _SENTIMENTS:
-        raise InputError(
-            f"{where}: unknown sentiment {sentiment!r}.",
-            hint="Use positive, negative, neutral or leave it empty.",
-        )
+        raise InputError.keyed("eval.unknown_sentiment", path=path, line=line, sentiment=sentiment)
     return Case(
         id=(row.get("id") or "").strip(),
         text=text,
-        labels=_labels(row.get("labels") or "", where, known),
+        labels=_labels(row.get("labels") or "", path, line, known),
         sentiment=cast(Sentiment | None, sentiment),
         lang=(row.get("lang") or "").strip() or None,
         line=0,
@@ -336,14 +312,15 @@ def load_case_file(path: str | Path, *, promise_ids: Collection[str] | None = No
             reader = csv.DictReader(handle)
             missing = [c for c in ("id", "text", "labels") if c not in (reader.fieldnames or [])]
             if missing:
-                raise MissingColumn(
-                    f"Case file {path} has no column {', '.join(map(repr, missing))}.",
-                    hint=f"The header must be {','.join(CASE_COLUMNS)}.",
+                raise MissingColumn.keyed(
+                    "eval.missing_column",
+                    path=path,
+                    columns=", ".join(map(repr, missing)),
+                    header=",".join(CASE_COLUMNS),
                 )
             cases: list[Case] = []
             for row in reader:
-                where = f"{path}, line {reader.line_num}"
-                case = _case(row, where, promise_ids)
+                case = _case(row, path, reader.line_num, promise_ids)
                 cases.append(
                     Case(
                         case.id or str(len(cases) + 1),
@@ -355,20 +332,15 @@ def load_case_file(path: str | Path, *, promise_ids: Collection[str] | None = No
                     )
                 )
     except OSError as exc:
-        raise InputError(
-            f"Cannot read case file {path}: {exc.strerror}.", hint="Check the path."
-        ) from exc
+        raise InputError.keyed("eval.case_file_unreadable", path=path, detail=exc.strerror) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"Case file {path} is not UTF-8.", hint="Save it as UTF-8 and try again."
-        ) from exc
+        raise InputError.keyed("eval.case_file_not_utf8", path=path) from exc
     except csv.Error as exc:
-        raise InputError(
-            f"Case file {path} is not valid CSV: {exc}.",
-            hint="Check the quoting; the header must be id,text,labels,sentiment,lang.",
+        raise InputError.keyed(
+            "eval.case_file_bad_csv", path=path, detail=exc, header=",".join(CASE_COLUMNS)
         ) from exc
     if not cases:
-        raise EmptyInput(f"Case file {path} holds no cases.", hint="Add rows below the header.")
+        raise EmptyInput.keyed("eval.case_file_empty", path=path)
     return cases
 
 
@@ -425,13 +397,16 @@ def linking_scores(
 
 
 # ----- running ----------------------------------------------------------------------
-def _check_cases(cases: Sequence[Case], ids: Collection[str], what: str) -> None:
+def _check_cases(cases: Sequence[Case], ids: Collection[str], *, training: bool) -> None:
     for case in cases:
         for pid in case.labels:
+            if pid not in ids and training:
+                raise UnknownPromise.keyed(
+                    "eval.training_case_unknown_id", case=case.id, line=case.line, id=pid
+                )
             if pid not in ids:
-                raise UnknownPromise(
-                    f"{what} case {case.id!r} (line {case.line}) names unknown promise {pid!r}.",
-                    hint="Use an id from the promise file.",
+                raise UnknownPromise.keyed(
+                    "eval.test_case_unknown_id", case=case.id, line=case.line, id=pid
                 )
 
 
@@ -462,14 +437,12 @@ def evaluate(
     """
     specs = tuple(promises.promises if isinstance(promises, PromiseFile) else promises)
     if not specs:
-        raise EmptyInput(
-            "There are no promises to evaluate against.", hint="Give a promise file with promises."
-        )
+        raise EmptyInput.keyed("eval.no_promises")
     if not cases:
-        raise EmptyInput("There are no cases to evaluate.", hint="Give a case file with rows.")
+        raise EmptyInput.keyed("eval.no_cases")
     ids = [p.id for p in specs]
-    _check_cases(cases, ids, "Test")
-    _check_cases(train or (), ids, "Training")
+    _check_cases(cases, ids, training=False)
+    _check_cases(train or (), ids, training=True)
     engine = judge or Judge(specs, embedder=embedder, config=config)
     if train:
         engine.learn([c.example() for c in train])

@@ -31,9 +31,7 @@ def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
         from klopt.errors import ConfigError
 
-        raise ConfigError(
-            f"klopt does not speak '{lang}'.", hint=f"Choose one of: {', '.join(LANGUAGES)}."
-        )
+        raise ConfigError.keyed("config.unknown_language", lang=lang, choices=", ".join(LANGUAGES))
     return lang
 
 

@@ -91,10 +91,7 @@ class Judge:
         ids = [p.id for p in promises]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise InputError(
-                f"Promise ids must be unique; repeated: {', '.join(duplicates)}.",
-                hint="Give every promise its own id.",
-            )
+            raise InputError.keyed("judge.duplicate_ids", ids=", ".join(duplicates))
         self.promises = tuple(promises)
         self.config = config or JudgeConfig()
         self._embedder_name = embedder
@@ -268,10 +265,7 @@ class Judge:
         for index, promise in enumerate(self.promises):
             if promise.id == promise_id:
                 return index
-        raise UnknownPromise(
-            f"There is no promise with id {promise_id!r}.",
-            hint="Check the id against the promise register.",
-        )
+        raise UnknownPromise.keyed("judge.unknown_promise", id=promise_id)
 
     def learn(self, examples: Sequence[LabelledExample]) -> None:
         """Learn from labelled texts (corrections, or a ``--train`` file).
@@ -313,10 +307,7 @@ class Judge:
     ) -> list[tuple[Stance, float]]:
         """The stance of each text towards the promise at the same position."""
         if len(texts) != len(promise_ids):
-            raise InputError(
-                "stance_for needs one promise id per text.",
-                hint="Pass texts and promise_ids of the same length.",
-            )
+            raise InputError.keyed("judge.stance_for_lengths")
         self._setup()
         for pid in set(promise_ids):
             self._index(pid)

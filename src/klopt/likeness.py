@@ -48,15 +48,10 @@ def _statement_file(path: Path | None) -> tuple[list[str], list[int]]:
                 texts += [str(s) for s in statements]
                 labels += [label] * len(statements)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as e:
-        raise ConfigError(
-            f"The promise statements file {where} is not valid ({type(e).__name__}: {e}).",
-            hint="Compare it with klopt/data/promise_statements.yaml.",
-        ) from None
+        detail = f"{type(e).__name__}: {e}"
+        raise ConfigError.keyed("config.statements_invalid", path=where, detail=detail) from None
     if len(set(labels)) < 2:
-        raise ConfigError(
-            f"The promise statements file {where} needs both promise and other statements.",
-            hint="Add statements under both 'promise' and 'other'.",
-        )
+        raise ConfigError.keyed("config.statements_one_sided", path=where)
     return texts, labels
 
 

@@ -129,10 +129,12 @@ def _records(
             line = row.line
             problem = RowProblem(line, str(exc))
             if strict:
-                where = "record" if format == "json" else "line"
-                raise ImportInterrupted(
-                    f"{where.capitalize()} {line}: {problem.reason}; nothing was imported.",
-                    hint="Fix the row, or leave out --strict to skip bad rows and report them.",
+                if format == "json":
+                    raise ImportInterrupted.keyed(
+                        "mentions.strict_record", line=line, reason=problem.reason
+                    ) from exc
+                raise ImportInterrupted.keyed(
+                    "mentions.strict_line", line=line, reason=problem.reason
                 ) from exc
             result.skipped += 1
             if len(result.problems) < MAX_PROBLEMS_KEPT:
@@ -150,9 +152,8 @@ def _check_columns(columns: list[str], mapping: ColumnMapping, first_record: boo
     if missing:
         role, column = next(iter(missing.items()))
         shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
-        raise MissingColumn(
-            f"The {role} column '{column}' is not in the file (it has: {shown}).",
-            hint=f"Name the right one with --{role}-column.",
+        raise MissingColumn.keyed(
+            "mentions.missing_column", role=role, column=column, columns=shown
         )
 
 

@@ -39,9 +39,7 @@ def create_organization(store: Store, name: str, *, language: str, actor: str) -
     """Create an organisation; creating one that exists returns it unchanged."""
     slug = slugify(name)
     if not slug:
-        raise InputError(
-            f"'{name}' is not a usable organisation name.", hint="Use letters or digits."
-        )
+        raise InputError.keyed("org.bad_name", name=name)
     with store.session() as session:
         org = session.scalar(select(Organization).where(Organization.slug == slug))
         if org is None:
@@ -69,18 +67,13 @@ def find_organization(session: Session, ref: str | None) -> Organization:
             )
         )
         if org is None:
-            raise NotFound(
-                f"There is no organisation '{ref}'.",
-                hint="See `klopt orgs` for the ones there are, or create it with `klopt init`.",
-            )
+            raise NotFound.keyed("org.unknown", name=ref)
         return org
     orgs = list(session.scalars(select(Organization).order_by(Organization.id).limit(2)))
     if not orgs:
-        raise NotFound("There is no organisation yet.", hint='Create one with `klopt init "Name"`.')
+        raise NotFound.keyed("org.none")
     if len(orgs) > 1:
-        raise InputError(
-            "There are several organisations.", hint="Choose one with --org NAME or KLOPT_ORG."
-        )
+        raise InputError.keyed("org.several")
     return orgs[0]
 
 

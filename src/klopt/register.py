@@ -166,10 +166,7 @@ def find_promise(session: Session, org_id: int, key: str) -> Promise:
         select(Promise).where(Promise.organization_id == org_id, Promise.key == key)
     )
     if promise is None:
-        raise UnknownPromise(
-            f"There is no promise '{key}' in the register.",
-            hint="See `klopt promises list` for the ids.",
-        )
+        raise UnknownPromise.keyed("promise.unknown", id=key)
     return promise
 
 
@@ -221,16 +218,13 @@ def set_status(
     A decision clears a promise's flag (its source changed or went): a person looked.
     """
     if status not in DECISIONS:
-        raise InputError(f"'{status}' is not a decision.", hint=f"Use one of {DECISIONS}.")
+        raise InputError.keyed("promise.not_a_decision", status=status, choices=DECISIONS)
     with store.session() as session:
         org = find_organization(session, org_ref)
         promises = [find_promise(session, org.id, key) for key in keys]
         for promise in promises:
             if promise.status == "merged":
-                raise InputError(
-                    f"{promise.key} was merged into another promise.",
-                    hint="Decide on the promise it was merged into (see `klopt promises show`).",
-                )
+                raise InputError.keyed("promise.decide_merged", id=promise.key)
         for promise in promises:
             if promise.status == status:
                 continue
@@ -261,14 +255,11 @@ def edit_promise(
         InputError: an empty statement, an unknown kind, or nothing to change.
     """
     if statement is not None and not statement.strip():
-        raise InputError(
-            "A promise cannot have an empty statement.",
-            hint="Give the new statement in quotes, or retire the promise instead.",
-        )
+        raise InputError.keyed("promise.empty_statement")
     if kind is not None and kind not in KINDS:
-        raise InputError(f"'{kind}' is not a kind of promise.", hint=f"Use one of {KINDS}.")
+        raise InputError.keyed("promise.not_a_kind", kind=kind, choices=KINDS)
     if statement is None and theme is None and kind is None:
-        raise InputError("Nothing to change.", hint="Give a new statement, --theme or --kind.")
+        raise InputError.keyed("promise.nothing_to_change")
     with store.session() as session:
         org = find_organization(session, org_ref)
         promise = find_promise(session, org.id, key)
@@ -305,22 +296,16 @@ def merge_promises(
         InputError: a promise merged into itself, or one that is already merged.
     """
     if not others:
-        raise InputError("Name at least one promise to merge.", hint="klopt promises merge P3 P7")
+        raise InputError.keyed("promise.merge_none")
     if target in others:
-        raise InputError(
-            f"{target} cannot be merged into itself.",
-            hint="Name the promise that stays first, then the ones that join it.",
-        )
+        raise InputError.keyed("promise.merge_self", id=target)
     with store.session() as session:
         org = find_organization(session, org_ref)
         into = find_promise(session, org.id, target)
         merging = [find_promise(session, org.id, key) for key in dict.fromkeys(others)]
         for promise in (into, *merging):
             if promise.status == "merged":
-                raise InputError(
-                    f"{promise.key} is already merged into another promise.",
-                    hint="Merge into the promise it joined instead.",
-                )
+                raise InputError.keyed("promise.already_merged", id=promise.key)
         wordings = list(into.paraphrases or [])
         for promise in merging:
             moved = list(promise.sources)

@@ -149,28 +149,22 @@ def _check(item: Mapping[str, Any], default_status: str) -> None:
     key = item["id"]
     status = item.get("status") or default_status
     if status not in STATUSES:
-        raise InputError(f"Promise {key} has status '{status}'.", hint=f"Use one of {STATUSES}.")
+        raise InputError.keyed("register.bad_status", id=key, status=status, choices=STATUSES)
     if (status == "merged") != bool(item.get("merged_into")):
-        raise InputError(
-            f"Promise {key}: status 'merged' and 'merged_into' go together.",
-            hint="Give a merged promise the id it was merged into, and only a merged one.",
-        )
+        raise InputError.keyed("register.merged_without_target", id=key)
     if item.get("merged_into") == key:
-        raise InputError(f"Promise {key} is merged into itself.", hint="Name another promise.")
+        raise InputError.keyed("register.merged_into_itself", id=key)
     kind = item.get("kind")
     if kind is not None and kind not in KINDS:
-        raise InputError(f"Promise {key} has kind '{kind}'.", hint=f"Use one of {KINDS}.")
+        raise InputError.keyed("register.bad_kind", id=key, kind=kind, choices=KINDS)
     if not str(item["text"]).strip():
-        raise InputError(f"Promise {key} has an empty text.", hint="Write the promise.")
+        raise InputError.keyed("register.empty_text", id=key)
     sources = item.get("sources")
     if sources is not None and (
         not isinstance(sources, list)
         or not all(isinstance(s, Mapping) and s.get("sentence") for s in sources)
     ):
-        raise InputError(
-            f"Promise {key}: 'sources' must be a list of entries with a 'sentence'.",
-            hint="Write each source as '- {document: brochure.md, version: 1, sentence: ...}'.",
-        )
+        raise InputError.keyed("register.bad_sources", id=key)
 
 
 def _match(
@@ -212,9 +206,8 @@ def _claim_key(session: Session, org_id: int, key: str) -> None:
     if holder is None:
         return
     if holder.status != "proposed":
-        raise InputError(
-            f"The id {key} belongs to '{holder.statement}' ({holder.status}) in the register.",
-            hint="Give the promise in the file another id, or retire and rename the old one.",
+        raise InputError.keyed(
+            "register.id_taken", id=key, statement=holder.statement, status=holder.status
         )
     holder.key = f"P{next_key(session, org_id)}"
     session.flush()
@@ -307,9 +300,5 @@ def _link_merge(session: Session, org_id: int, promise: Promise, item: Mapping[s
         select(Promise).where(Promise.organization_id == org_id, Promise.key == str(target_key))
     )
     if target is None or target.status == "merged":
-        raise InputError(
-            f"Promise {item['id']} is merged into {target_key}, which is not an open promise "
-            "in the file or the register.",
-            hint="Add that promise to the file, or remove 'merged_into'.",
-        )
+        raise InputError.keyed("register.merge_target_closed", id=item["id"], target=target_key)
     promise.merged_into_id = target.id

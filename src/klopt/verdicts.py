@@ -68,10 +68,7 @@ def judge_posts(
         org = find_organization(session, org_ref)
         specs = approved_specs(session, org.id)
         if not specs:
-            raise NotFound(
-                "The register has no approved promise to judge against.",
-                hint="Approve promises with `klopt promises approve` or import a register.",
-            )
+            raise NotFound.keyed("judge.no_approved_promise")
         examples = _corrections_as_examples(session, org.id)
     judge = Judge(
         [spec for _, spec in specs], embedder=embedder, config=JudgeConfig.profile(profile)
@@ -208,7 +205,7 @@ def correct(
 ) -> None:
     """Record a person's verdict on a post and a promise (``none``: not about it)."""
     if stance not in (*STANCES, "none"):
-        raise InputError(f"'{stance}' is not a stance.", hint="Use kept, broken, neutral or none.")
+        raise InputError.keyed("verdict.not_a_stance", stance=stance)
     with store.session() as session:
         org = find_organization(session, org_ref)
         post = _find_post(session, org.id, post_ref)
@@ -238,7 +235,7 @@ def _find_post(session: Session, org_id: int, ref: str) -> Post:
     else:
         post = session.scalar(query.where(Post.external_id == ref))
     if post is None:
-        raise NotFound(f"There is no post '{ref}'.", hint="Use the id it was imported with.")
+        raise NotFound.keyed("verdict.unknown_post", id=ref)
     return post
 
 

@@ -119,10 +119,7 @@ def add_documents(
     ]
     for doc in texts:
         if len(doc.name) > _NAME_LIMIT:
-            raise InputError(
-                f"The document name {doc.name[:80]}... is longer than {_NAME_LIMIT} characters.",
-                hint="Give the page a shorter address in the URL list (drop the query string).",
-            )
+            raise InputError.keyed("document.name_too_long", name=doc.name[:80], limit=_NAME_LIMIT)
     added: list[DocumentAdded] = []
     with store.session() as session:
         org = find_organization(session, org_ref)
@@ -358,7 +355,4 @@ def version_diff(
                     tuple(PromiseChange(**c) for c in event.details.get("changes", [])),
                 )
     shown = f"{name} v{version}" if version else name
-    raise NotFound(
-        f"There is no version diff for {shown}.",
-        hint="A diff is made when a changed document is added again; see `klopt docs list`.",
-    )
+    raise NotFound.keyed("document.no_diff", name=shown)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from klopt.cli import Context, cli, pass_ctx
+from klopt.cli import Context, cli, error_line, pass_ctx
 from klopt.commands.output import console, print_json, table
 from klopt.errors import KloptError
 
@@ -243,7 +243,7 @@ def _review_one(ctx: Context, v: Any, tally: Counter[str]) -> bool:
                 continue
             return True
         except KloptError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(error_line(exc, ctx.lang), fg="red", err=True)
 
 
 @promises.command("import")

@@ -141,6 +141,4 @@ class JudgeConfig:
             return cls(label_backends=())
         if name == "thorough":
             return cls(cascade_sentiment=1.01, cascade_stance=1.01, cascade_probe=0.0)
-        raise ConfigError(
-            f"There is no judge profile {name!r}.", hint="Use accurate, fast or thorough."
-        )
+        raise ConfigError.keyed("judge.unknown_profile", name=name)

@@ -29,34 +29,24 @@ def _open(data: bytes, name: str) -> Any:
     try:
         return docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many types on damaged files
-        raise NotAWordDocument(
-            f"{name} is not a readable Word document ({type(exc).__name__}: {exc}).",
-            hint="Open it in Word or LibreOffice, save it as .docx again and add the new file.",
-        ) from None
+        detail = f"{type(exc).__name__}: {exc}"
+        raise NotAWordDocument.keyed("document.docx_damaged", name=name, detail=detail) from None
 
 
 def _check_package(data: bytes, name: str) -> None:
     """Say clearly what the file is when it is no .docx: an old .doc, a protected file,
     no ZIP at all, or a ZIP of something else."""
     if data.startswith(_OLE):
-        raise EncryptedDocument(
-            f"{name} is an old Word 97-2003 file or a password-protected Word document.",
-            hint="Open it in Word, remove any password, save it as .docx and add that.",
-        )
+        raise EncryptedDocument.keyed("document.docx_old_or_protected", name=name)
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise NotAWordDocument(
-            f"{name} is not a Word document: a .docx is a ZIP file, and this is not one.",
-            hint="Open it in Word or LibreOffice, save it as .docx and add the new file.",
-        )
+        raise NotAWordDocument.keyed("document.docx_not_zip", name=name)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
     if "word/document.xml" not in names:
         shown = ", ".join(sorted(names)[:5]) + (" ..." if len(names) > 5 else "")
-        raise NotAWordDocument(
-            f"{name} is a ZIP file of something else, not a Word document "
-            f"(it holds {shown or 'nothing'}).",
-            hint="Unpack it and add the documents inside, or save the text as .docx.",
-        )
+        if not shown:
+            raise NotAWordDocument.keyed("document.docx_empty_zip", name=name)
+        raise NotAWordDocument.keyed("document.docx_other_zip", name=name, files=shown)
 
 
 def _inner(container: Any) -> Iterator[Block]:

@@ -56,10 +56,7 @@ def _parse(text: str, name: str) -> Any:
     try:
         return lxml.html.document_fromstring(text)
     except (ParserError, ValueError):
-        raise NoMainText(
-            f"{name} holds no HTML that klopt can read.",
-            hint="Open the page in a browser, save it again as 'Web page, complete' and add it.",
-        ) from None
+        raise NoMainText.keyed("document.html_unreadable", name=name) from None
 
 
 def _remove_consent(tree: Any) -> list[str]:
@@ -76,15 +73,8 @@ def _remove_consent(tree: Any) -> list[str]:
 
 def _no_main_text(name: str, cookie_notices: list[str]) -> NoMainText:
     if cookie_notices:
-        return CookieWall(
-            f"{name} holds only a cookie notice, no main text.",
-            hint="Open the page in a browser, accept or refuse the cookies, save the page "
-            "again and add that file.",
-        )
-    return NoMainText(
-        f"{name} holds no main text (only menus, headers or footers).",
-        hint="Save the page that holds the text itself, or copy its text into a .txt file.",
-    )
+        return CookieWall.keyed("document.cookie_wall", name=name)
+    return NoMainText.keyed("document.no_main_text", name=name)
 
 
 def _blocks(xml: str) -> Iterator[Block]:

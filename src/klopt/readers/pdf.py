@@ -51,18 +51,13 @@ def _read_pdf(data: bytes, name: str, progress: Progress | None = None) -> ReadR
     except UnreadableDocument:
         raise
     except Exception as exc:  # pdfminer raises many types on damaged files; all mean the same
-        raise UnreadableDocument(
-            f"{name} is not a readable PDF ({type(exc).__name__}: {exc}).",
-            hint="Open it in a PDF viewer, save or export it again, and add the new file.",
-        ) from None
+        detail = f"{type(exc).__name__}: {exc}"
+        raise UnreadableDocument.keyed("document.pdf_damaged", name=name, detail=detail) from None
     if not pages:
-        raise UnreadableDocument(
-            f"{name} is not a readable PDF (it has no pages).",
-            hint="Open it in a PDF viewer, save or export it again, and add the new file.",
-        )
+        raise UnreadableDocument.keyed("document.pdf_no_pages", name=name)
     blank = [number for number, lines in enumerate(pages, 1) if not _has_letters(lines)]
     if len(blank) == len(pages):
-        raise NoTextLayer(f"{name} has {_NO_TEXT}.", hint="Add the OCR'd PDF instead.")
+        raise NoTextLayer.keyed("document.pdf_no_text", name=name)
     notes = (_blank_note(name, blank),) if blank else ()
     lines = _without_furniture(pages)
     return ReadResult(_blocks_from_lines(_to_lines(lines)), title=title, notes=notes)
@@ -75,15 +70,9 @@ def _open(data: bytes, name: str) -> Any:
     try:
         return PDFDocument(PDFParser(io.BytesIO(data)), password="")
     except PDFPasswordIncorrect:
-        raise EncryptedDocument(
-            f"{name} is encrypted with a password.",
-            hint="Save an unprotected copy (print it to PDF) and add that.",
-        ) from None
+        raise EncryptedDocument.keyed("document.encrypted", name=name) from None
     except PDFEncryptionError as exc:
-        raise EncryptedDocument(
-            f"{name} is encrypted in a way klopt cannot open ({exc}).",
-            hint="Save an unprotected copy (print it to PDF) and add that.",
-        ) from None
+        raise EncryptedDocument.keyed("document.encrypted_unknown", name=name, detail=exc) from None
 
 
 def _title(document: Any) -> str | None:

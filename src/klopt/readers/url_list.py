@@ -26,10 +26,10 @@ def read_url_list(path: Path) -> list[tuple[str, Path]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise UnreadableDocument(f"{path} does not exist.", hint="Check the path.") from None
+        raise UnreadableDocument.keyed("file.not_found", path=path) from None
     except OSError as exc:
-        raise UnreadableDocument(
-            f"{path} cannot be read ({exc.strerror or exc}).", hint="Give a readable file."
+        raise UnreadableDocument.keyed(
+            "file.unreadable", path=path, detail=exc.strerror or exc
         ) from None
     text, _ = decode_text(data, path.name)
     pages: list[tuple[str, Path]] = []
@@ -38,25 +38,17 @@ def read_url_list(path: Path) -> list[tuple[str, Path]]:
         if line and not line.startswith("#"):
             pages.append(_page(path, number, line))
     if not pages:
-        raise EmptyInput(
-            f"{path.name} lists no pages.",
-            hint="Write one page a line: the address, a space, and the saved file.",
-        )
+        raise EmptyInput.keyed("url_list.empty", name=path.name)
     return pages
 
 
 def _page(path: Path, number: int, line: str) -> tuple[str, Path]:
-    where = f"{path.name}, line {number}"
     match = _LINE.match(line)
     if match is None or not _URL.match(match["url"]):
-        raise InvalidUrlList(
-            f"{where} is not 'URL saved-file': {line[:80]!r}.",
-            hint="Write the page's address (https://...), a space, and the saved file's path.",
-        )
+        raise InvalidUrlList.keyed("url_list.bad_line", name=path.name, line=number, text=line[:80])
     file = path.parent / match["file"]
     if not file.is_file():
-        raise UnreadableDocument(
-            f"{where} names {match['file']}, which does not exist next to {path.name}.",
-            hint="Give the saved file's path relative to the list, or save the page again.",
+        raise UnreadableDocument.keyed(
+            "url_list.missing_file", name=path.name, line=number, file=match["file"]
         )
     return match["url"], file

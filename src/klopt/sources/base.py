@@ -92,10 +92,7 @@ def reader_for(path: Path, format: str | None = None) -> tuple[str, Reader]:
     name = format or _SUFFIXES.get(path.suffix.lower())
     if name is None or name not in READERS:
         known = ", ".join(sorted(READERS))
-        raise UnsupportedFileType(
-            f"klopt cannot read '{path.name}' as mentions.",
-            hint=f"Use one of these formats: {known} (or say which with --format).",
-        )
+        raise UnsupportedFileType.keyed("mentions.unknown_format", name=path.name, choices=known)
     return name, READERS[name]
 
 

@@ -21,16 +21,15 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 def _open(path: Path, encoding: str) -> Any:
     if not path.exists():
-        raise InputError(f"There is no file '{path}'.", hint="Check the path.")
+        raise InputError.keyed("file.missing", path=path)
     if path.stat().st_size == 0:
-        raise EmptyInput(f"'{path.name}' is empty.", hint="Export the mentions again.")
+        raise EmptyInput.keyed("mentions.empty_file", name=path.name)
     return path.open(encoding=encoding, newline="")
 
 
 def _decoding(path: Path, encoding: str, exc: UnicodeDecodeError) -> BadEncoding:
-    return BadEncoding(
-        f"'{path.name}' is not {encoding} text (byte {exc.start} cannot be decoded).",
-        hint="Give the right encoding with --encoding, e.g. --encoding cp1252.",
+    return BadEncoding.keyed(
+        "mentions.bad_encoding", name=path.name, encoding=encoding, byte=exc.start
     )
 
 
@@ -45,7 +44,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRo
             reader = csv.reader(handle, dialect)
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
-                raise EmptyInput(f"'{path.name}' has no header line.", hint="Add one.")
+                raise EmptyInput.keyed("mentions.no_header", name=path.name)
             names = [h.strip() for h in header]
             yield RawRow(1, {"__header__": names})
             line = reader.line_num + 1
@@ -61,7 +60,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRo
     except UnicodeDecodeError as exc:
         raise _decoding(path, encoding, exc) from exc
     except csv.Error as exc:
-        raise InputError(f"'{path.name}' is not valid CSV: {exc}.", hint="Check the file.") from exc
+        raise InputError.keyed("mentions.bad_csv", name=path.name, detail=exc) from exc
 
 
 def _dialect(sample: str, path: Path) -> type[csv.Dialect] | csv.Dialect:
@@ -110,18 +109,14 @@ def read_json(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadR
     except UnicodeDecodeError as exc:
         raise _decoding(path, encoding, exc) from exc
     except json.JSONDecodeError as exc:
-        raise InputError(
-            f"'{path.name}' is not valid JSON (line {exc.lineno}: {exc.msg}).",
-            hint="Fix the file, or use NDJSON so one bad record does not spoil the rest.",
+        raise InputError.keyed(
+            "mentions.bad_json", name=path.name, line=exc.lineno, detail=exc.msg
         ) from exc
     items = data
     if isinstance(data, dict):
         items = next((data[k] for k in ("data", "items", "mentions", "posts") if k in data), None)
     if not isinstance(items, list):
-        raise InputError(
-            f"'{path.name}' holds no list of records.",
-            hint="Give a JSON array of objects, one per mention.",
-        )
+        raise InputError.keyed("mentions.no_records", name=path.name)
     for number, value in enumerate(items, start=1):
         if isinstance(value, dict):
             yield RawRow(number, _flatten(value))

@@ -52,11 +52,7 @@ def _make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise DatabaseUnavailable(
-            f"'{url}' is not a database URL.",
-            hint="Use a SQLAlchemy URL such as sqlite:///klopt.db or "
-            "postgresql+psycopg://user@host/klopt.",
-        ) from exc
+        raise DatabaseUnavailable.keyed("store.bad_url", url=url) from exc
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
@@ -69,9 +65,8 @@ def _make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
     except ModuleNotFoundError as exc:
-        raise DatabaseUnavailable(
-            f"The driver for {parsed.get_backend_name()} is not installed ({exc.name}).",
-            hint="Install it with: pip install 'klopt[postgres]'.",
+        raise DatabaseUnavailable.keyed(
+            "store.no_driver", backend=parsed.get_backend_name(), module=exc.name
         ) from exc
 
 
@@ -99,8 +94,5 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(
-            f"The database at {safe} does not answer ({reason}).",
-            hint="Check that it runs and that the URL (--db or KLOPT_DB) is right.",
-        ) from exc
+        raise DatabaseUnavailable.keyed("store.no_answer", url=safe, detail=reason) from exc
     return Store(engine)
