@@ -30,6 +30,7 @@ __all__ = [
     "URL_LIST_SUFFIXES",
     "decode_text",
     "document_sources",
+    "read_bytes",
     "read_document",
     "read_url_list",
     "reader_for",
@@ -216,6 +217,22 @@ def reader_for(path: Path) -> Reader:
     )
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the file at ``path``, or an error that says why they cannot be read.
+
+    Raises:
+        UnreadableDocument: the file does not exist or cannot be read.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableDocument.keyed("file.not_found", path=path) from None
+    except OSError as exc:
+        raise UnreadableDocument.keyed(
+            "file.unreadable", path=path, detail=exc.strerror or exc
+        ) from None
+
+
 def read_document(
     path: Path, *, name: str | None = None, progress: Progress | None = None
 ) -> DocumentText:
@@ -244,14 +261,7 @@ def read_document(
     if path.suffix.lower() in URL_LIST_SUFFIXES:
         raise UnsupportedFileType.keyed("document.is_url_list", name=path.name)
     reader = reader_for(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableDocument.keyed("file.not_found", path=path) from None
-    except OSError as exc:
-        raise UnreadableDocument.keyed(
-            "file.unreadable", path=path, detail=exc.strerror or exc
-        ) from None
+    data = read_bytes(path)
     if not data.strip():
         raise EmptyInput.keyed("document.empty", name=path.name)
     if reader.paged:

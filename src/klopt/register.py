@@ -31,6 +31,8 @@ __all__ = [
     "find_promise",
     "register_order",
     "list_promises",
+    "register_promises",
+    "promise_keys",
     "get_promise",
     "review_queue",
     "set_status",
@@ -155,7 +157,8 @@ def view(p: Promise, keys: dict[int, str] | None = None) -> PromiseView:
     )
 
 
-def _keys(session: Session, org_id: int) -> dict[int, str]:
+def promise_keys(session: Session, org_id: int) -> dict[int, str]:
+    """The key of every promise of the organisation, by database id."""
     rows = session.execute(select(Promise.id, Promise.key).where(Promise.organization_id == org_id))
     return {pid: key for pid, key in rows.tuples()}
 
@@ -176,11 +179,19 @@ def list_promises(
     """The register, optionally only the promises with one status."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        query = select(Promise).where(Promise.organization_id == org.id)
-        if status:
-            query = query.where(Promise.status == status)
-        keys = _keys(session, org.id)
-        return [view(p, keys) for p in sorted(session.scalars(query), key=register_order)]
+        promises, keys = register_promises(session, org.id, status)
+        return [view(p, keys) for p in promises]
+
+
+def register_promises(
+    session: Session, org_id: int, status: str | None = None
+) -> tuple[list[Promise], dict[int, str]]:
+    """The organisation's promises in register order (optionally of one status), and the
+    key of every promise by database id (a merged promise names the one it joined)."""
+    query = select(Promise).where(Promise.organization_id == org_id)
+    if status:
+        query = query.where(Promise.status == status)
+    return sorted(session.scalars(query), key=register_order), promise_keys(session, org_id)
 
 
 def review_queue(store: Store, org_ref: str | None) -> list[PromiseView]:
@@ -193,7 +204,7 @@ def get_promise(store: Store, org_ref: str | None, key: str) -> PromiseView:
     """One promise by its id."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        return view(find_promise(session, org.id, key), _keys(session, org.id))
+        return view(find_promise(session, org.id, key), promise_keys(session, org.id))
 
 
 def _record(
@@ -232,7 +243,7 @@ def set_status(
             promise.status = status
             promise.flag = None
             promise.updated_at = utcnow()
-        keys_by_id = _keys(session, org.id)
+        keys_by_id = promise_keys(session, org.id)
         return [view(p, keys_by_id) for p in promises]
 
 
@@ -279,7 +290,7 @@ def edit_promise(
             promise.flag = None
             promise.updated_at = utcnow()
             _record(session, org.id, actor, "promise.edit", promise.key, **changes)
-        return view(promise, _keys(session, org.id))
+        return view(promise, promise_keys(session, org.id))
 
 
 def merge_promises(
@@ -332,7 +343,7 @@ def merge_promises(
         into.updated_at = utcnow()
         session.flush()
         session.refresh(into)
-        return view(into, _keys(session, org.id))
+        return view(into, promise_keys(session, org.id))
 
 
 def add_source(

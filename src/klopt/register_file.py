@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import InputError
 from klopt.organizations import find_organization
-from klopt.register import KINDS, STATUSES, add_source, next_key, normal, register_order
+from klopt.register import (
+    KINDS,
+    STATUSES,
+    add_source,
+    next_key,
+    normal,
+    promise_keys,
+    register_promises,
+)
 from klopt.store import Store
 from klopt.store.models import DocumentVersion, Promise, SourceDocument, utcnow
 
@@ -35,18 +43,10 @@ def export_register(store: Store, org_ref: str | None, *, status: str | None = N
 
     with store.session() as session:
         org = find_organization(session, org_ref)
-        query = select(Promise).where(Promise.organization_id == org.id)
-        if status:
-            query = query.where(Promise.status == status)
-        keys = _keys(session, org.id)
-        entries = [entry(p, keys) for p in sorted(session.scalars(query), key=register_order)]
+        promises, keys = register_promises(session, org.id, status)
+        entries = [entry(p, keys) for p in promises]
         document = {"organization": org.name, "language": org.language, "promises": entries}
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
-
-
-def _keys(session: Session, org_id: int) -> dict[int, str]:
-    rows = session.execute(select(Promise.id, Promise.key).where(Promise.organization_id == org_id))
-    return {pid: key for pid, key in rows.tuples()}
 
 
 def entry(p: Promise, keys: Mapping[int, str]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def import_register(
                 session.add(promise)
                 before[item["id"]] = None
             else:
-                before[item["id"]] = entry(promise, _keys(session, org.id))
+                before[item["id"]] = entry(promise, promise_keys(session, org.id))
                 if promise.key != item["id"]:
                     _claim_key(session, org.id, item["id"])
                     promise.key = item["id"]
@@ -126,7 +126,7 @@ def import_register(
         for item in entries:
             _link_merge(session, org.id, promises[item["id"]], item)
         session.flush()
-        keys = _keys(session, org.id)
+        keys = promise_keys(session, org.id)
         for item in entries:
             after = entry(promises[item["id"]], keys)
             if before[item["id"]] == after:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from klopt.documents import decode_text
+from klopt.documents import decode_text, read_bytes
 from klopt.errors import EmptyInput, InvalidUrlList, UnreadableDocument
 
 _LINE = re.compile(r"^(?P<url>\S+)\s+(?P<file>\S.*?)\s*$")
@@ -23,15 +23,7 @@ _URL = re.compile(r"^https?://[^\s/]+\.[^\s/]+", re.IGNORECASE)
 
 def read_url_list(path: Path) -> list[tuple[str, Path]]:
     """``(url, saved file)`` for each line of the URL list at ``path``, in order."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableDocument.keyed("file.not_found", path=path) from None
-    except OSError as exc:
-        raise UnreadableDocument.keyed(
-            "file.unreadable", path=path, detail=exc.strerror or exc
-        ) from None
-    text, _ = decode_text(data, path.name)
+    text, _ = decode_text(read_bytes(path), path.name)
     pages: list[tuple[str, Path]] = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
