@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases --baseline benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/extraction.py --missions $(DATA)/mission_statements_en/mission_statements.csv --split all
+	$(BIN)/python benchmarks/merging.py
 	$(BIN)/python benchmarks/documents.py
 
 lint: $(STAMP)

@@ -3,6 +3,7 @@
     python benchmarks/extraction.py \
         --missions ../shared/data/mission_statements_en/mission_statements.csv \
         [--split dev|test|all] [--threshold 0.5] [--json [FILE]] [--no-similarity]
+        [--no-themes]
 
 Labels live in ``benchmarks/extraction/`` (see ``LABELLING.md`` there for the guidelines,
 the sample and the split):
@@ -26,6 +27,16 @@ Sentences that overlap no label are reported and left out of the scores.
 Two baselines are computed in the same run: "every sentence" (propose all) and
 "keywords" (first person plural plus a commitment word); both call a sentence measurable
 when it holds a digit, a currency sign, % or a free/guarantee word.
+
+Themes (``--themes``, on by default): ``themes.csv`` gives each promise of the Dutch
+documents and the example organisation the aspect-library theme a careful reader chose
+(``none`` when no theme fits). For the labelled promises klopt proposes, the benchmark
+reports theme accuracy (exact id, ``none`` = no theme), coverage (share klopt gives a
+theme) and accuracy where both the label and klopt give one, per group: "examples" (the
+example organisation: the set :class:`klopt.likeness.ThemeMatcher` was tuned on) and
+"nl docs" (the four Dutch documents: held out). Baselines in the same run: "most frequent"
+(always the most frequent labelled theme of the examples) and "keyword" (the first theme,
+in library order, whose keyword the sentence contains; none without one).
 """
 
 from __future__ import annotations
@@ -53,6 +64,8 @@ MISSION_LABELS = LABELS / "mission_en.csv"
 NL_DIR = LABELS / "nl"
 EXAMPLES_DIR = ROOT / "examples" / "voorbeeld-bv"
 EXAMPLE_LABELS = LABELS / "examples_labels.csv"
+THEME_LABELS = LABELS / "themes.csv"
+NO_THEME = "none"
 CURVE = [round(0.3 + 0.05 * i, 2) for i in range(11)]  # 0.3 .. 0.8
 
 
@@ -234,6 +247,72 @@ def baseline_keywords(text: str) -> str | None:
     return baseline_kind(text) if _WE.search(text) and _COMMIT.search(text) else None
 
 
+# --- themes (pure) ------------------------------------------------------------------------
+
+
+@dataclass
+class ThemeTally:
+    """Theme agreement over proposed promises: gold and klopt's theme, ``None`` for none."""
+
+    n: int = 0
+    right: int = 0
+    covered: int = 0  # klopt gives a theme
+    gold_covered: int = 0  # the label gives a theme
+    both: int = 0  # both give a theme
+    both_right: int = 0
+
+    def add(self, gold: str | None, predicted: str | None) -> None:
+        self.n += 1
+        self.right += int(gold == predicted)
+        self.covered += int(predicted is not None)
+        self.gold_covered += int(gold is not None)
+        if gold is not None and predicted is not None:
+            self.both += 1
+            self.both_right += int(gold == predicted)
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "accuracy": round(self.right / self.n, 3) if self.n else 0.0,
+            "coverage": round(self.covered / self.n, 3) if self.n else 0.0,
+            "gold_coverage": round(self.gold_covered / self.n, 3) if self.n else 0.0,
+            "accuracy_when_both": round(self.both_right / self.both, 3) if self.both else 0.0,
+            "n": self.n,
+            "right": self.right,
+            "both": self.both,
+        }
+
+
+def score_themes(gold: Sequence[str | None], predicted: Sequence[str | None]) -> ThemeTally:
+    """Tally predicted themes against gold themes (``None``: no theme), item by item."""
+    tally = ThemeTally()
+    for g, p in zip(gold, predicted, strict=True):
+        tally.add(g, p)
+    return tally
+
+
+def most_frequent_theme(gold: Iterable[str | None]) -> str | None:
+    """The most frequent theme (not ``None``) among ``gold``; the first seen on a tie."""
+    counted: dict[str, int] = {}
+    for theme in gold:
+        if theme is not None:
+            counted[theme] = counted.get(theme, 0) + 1
+    return max(counted, key=lambda t: counted[t]) if counted else None
+
+
+def read_themes(path: Path) -> dict[str, dict[tuple[int, int], tuple[str, str | None]]]:
+    """``themes.csv`` by document: (start, end) -> (sha1, theme or None for ``none``)."""
+    out: dict[str, dict[tuple[int, int], tuple[str, str | None]]] = {}
+    for document, rows in _read_labels(path, "document").items():
+        out[document] = {
+            (int(r["start"]), int(r["end"])): (
+                r["sha1"],
+                None if r["theme"] == NO_THEME else r["theme"],
+            )
+            for r in rows
+        }
+    return out
+
+
 # --- documents ----------------------------------------------------------------------------
 
 
@@ -247,6 +326,8 @@ class Scored:
     sentences: list[SentenceSpan]
     scores: list[float | None]  # None: not eligible (no proposal)
     kinds: list[str | None]
+    # per sentence: the proposal's statement text and language (None: not eligible)
+    statements: list[tuple[str, str] | None] = field(default_factory=list)
     matching: Matching = field(init=False)
 
     def __post_init__(self) -> None:
@@ -332,13 +413,16 @@ def _paragraph_bases(doc_text: str, paragraphs: Sequence[str]) -> list[int | Non
     return bases
 
 
-Scorer = Callable[[Any], tuple[list[SentenceSpan], list[float | None], list[str | None]]]
+Scoring = tuple[
+    list[SentenceSpan], list[float | None], list[str | None], list[tuple[str, str] | None]
+]
+Scorer = Callable[[Any], Scoring]
 
 
 def _klopt_scorer(similarity: bool) -> Scorer:
     from klopt.extraction import score_sentences
 
-    def run(doc: Any) -> tuple[list[SentenceSpan], list[float | None], list[str | None]]:
+    def run(doc: Any) -> Scoring:
         kwargs: dict[str, Any] = {"themes": None}
         if not similarity:
             kwargs["similarity"] = None
@@ -346,7 +430,11 @@ def _klopt_scorer(similarity: bool) -> Scorer:
         sentences = [SentenceSpan(s.start, s.end, s.text) for s in doc.sentences]
         scores = [proposals[s.index].score if s.index in proposals else None for s in doc.sentences]
         kinds = [proposals[s.index].kind if s.index in proposals else None for s in doc.sentences]
-        return sentences, scores, kinds
+        statements: list[tuple[str, str] | None] = [
+            (proposals[s.index].text, proposals[s.index].language) if s.index in proposals else None
+            for s in doc.sentences
+        ]
+        return sentences, scores, kinds, statements
 
     return run
 
@@ -383,12 +471,14 @@ def load_missions(missions: Path, labels_path: Path, split: str, scorer: Scorer)
                     labels.append(_label(r, -2, -1, ref))
                 else:
                     labels.append(_label(r, base + int(r["start"]), base + int(r["end"]), ref))
-            sentences, scores, kinds = scorer(doc)
-            out.append(Scored(company, group, labels, sentences, scores, kinds))
+            sentences, scores, kinds, statements = scorer(doc)
+            out.append(Scored(company, group, labels, sentences, scores, kinds, statements))
     return out
 
 
-def load_documents(directory: Path, labels_path: Path, scorer: Scorer) -> list[Scored]:
+def load_documents(
+    directory: Path, labels_path: Path, scorer: Scorer, group: str = "nl"
+) -> list[Scored]:
     from klopt.documents import read_document
 
     out = []
@@ -398,8 +488,8 @@ def load_documents(directory: Path, labels_path: Path, scorer: Scorer) -> list[S
             _label(r, int(r["start"]), int(r["end"]), f"{name} {r['start']}-{r['end']}")
             for r in rows
         ]
-        sentences, scores, kinds = scorer(doc)
-        out.append(Scored(name, "nl", labels, sentences, scores, kinds))
+        sentences, scores, kinds, statements = scorer(doc)
+        out.append(Scored(name, group, labels, sentences, scores, kinds, statements))
     return out
 
 
@@ -451,6 +541,110 @@ def report(groups: dict[str, list[Scored]], threshold: float) -> dict[str, Any]:
             ]
         result["groups"][name] = entry
     return result
+
+
+@dataclass(frozen=True)
+class ThemeItem:
+    """A labelled promise klopt proposes: its statement, language and labelled theme."""
+
+    text: str
+    language: str
+    gold: str | None
+    ref: str
+
+
+ThemeLabels = dict[str, dict[tuple[int, int], tuple[str, str | None]]]
+
+
+def theme_items(
+    docs: Sequence[Scored], themes: ThemeLabels, threshold: float
+) -> tuple[list[ThemeItem], list[str]]:
+    """The labelled promises klopt proposes at ``threshold``, with their labelled theme.
+
+    Also returns the refs of proposed promise labels without a theme row (or whose sha1
+    differs from the row's): they are left out and reported.
+    """
+    items: list[ThemeItem] = []
+    unthemed: list[str] = []
+    for d in docs:
+        rows = themes.get(d.name, {})
+        for j, kind in enumerate(d.klopt(threshold)):
+            g = d.matching.gold[j]
+            statement = d.statements[j] if j < len(d.statements) else None
+            if kind is None or g is None or statement is None or not d.labels[g].promise:
+                continue
+            label = d.labels[g]
+            row = rows.get((label.start, label.end))
+            if row is None or row[0] != label.sha1:
+                unthemed.append(label.ref)
+                continue
+            items.append(ThemeItem(statement[0], statement[1], row[1], label.ref))
+    return items, unthemed
+
+
+ThemePredictor = Callable[[Sequence[ThemeItem]], list[str | None]]
+
+
+def theme_report(
+    groups: dict[str, list[Scored]], themes: ThemeLabels, threshold: float, matcher: Any
+) -> dict[str, Any]:
+    """Theme accuracy of klopt (``matcher``) and the two baselines, per group.
+
+    The "most frequent" baseline takes its theme from the "examples" group (the tuning
+    set) when there is one, else from each group itself.
+    """
+    collected = {name: theme_items(docs, themes, threshold) for name, docs in groups.items()}
+    tuning = collected.get("examples", ([], []))[0]
+    majority = most_frequent_theme(i.gold for i in tuning)
+
+    def keyword(items: Sequence[ThemeItem]) -> list[str | None]:
+        return [next(iter(matcher.keywords(i.text, i.language)), None) for i in items]
+
+    out: dict[str, Any] = {"most_frequent_theme": majority, "groups": {}}
+    for name, (items, unthemed) in collected.items():
+        if not items and not unthemed:
+            continue
+        gold = [i.gold for i in items]
+        common = majority if tuning else most_frequent_theme(gold)
+        fits = matcher.assign([i.text for i in items], [i.language for i in items])
+        predicted = [f.theme for f in fits]
+        out["groups"][name] = {
+            "klopt": score_themes(gold, predicted).summary(),
+            "baseline_most_frequent": score_themes(gold, [common] * len(items)).summary(),
+            "baseline_keyword": score_themes(gold, keyword(items)).summary(),
+            "unthemed_labels": unthemed,
+            "errors": [
+                {"ref": i.ref, "gold": i.gold, "klopt": p, "text": i.text}
+                for i, p in zip(items, predicted, strict=True)
+                if i.gold != p
+            ],
+        }
+    return out
+
+
+def _theme_line(name: str, s: dict[str, Any]) -> str:
+    return (
+        f"  {name:<22} acc {s['accuracy']:.3f}  coverage {s['coverage']:.3f}  "
+        f"acc when both {s['accuracy_when_both']:.3f}  ({s['right']}/{s['n']} right, "
+        f"both themed {s['both']})"
+    )
+
+
+def print_themes(result: dict[str, Any], errors: bool = False) -> None:
+    print(f"\ntheme accuracy on proposed promises (most frequent: {result['most_frequent_theme']})")
+    for name, entry in result["groups"].items():
+        k = entry["klopt"]
+        print(f"\n[{name}] {k['n']} proposed promises, {k['gold_coverage']:.3f} labelled with a theme")
+        print(_theme_line("klopt", k))
+        print(_theme_line("most frequent", entry["baseline_most_frequent"]))
+        print(_theme_line("keyword", entry["baseline_keyword"]))
+        if entry["unthemed_labels"]:
+            print(f"  {len(entry['unthemed_labels'])} proposed promises have no theme label:")
+            for ref in entry["unthemed_labels"][:20]:
+                print(f"    {ref}")
+        if errors:
+            for e in entry["errors"]:
+                print(f"    {e['gold'] or NO_THEME:<16} klopt {e['klopt'] or NO_THEME:<16} {e['text'][:90]}")
 
 
 def _line(name: str, s: dict[str, Any]) -> str:
@@ -531,6 +725,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--errors", action="store_true", help="list the errors of dev and the Dutch check"
     )
+    parser.add_argument(
+        "--themes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="theme accuracy on the Dutch documents and the examples (default: on)",
+    )
+    parser.add_argument("--theme-labels", type=Path, default=THEME_LABELS)
     args = parser.parse_args(argv)
     if args.errors and args.split != "dev":
         parser.error("--errors lists dev errors only: the test split is for reporting")
@@ -541,14 +742,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     scorer = _klopt_scorer(similarity=not args.no_similarity)
     began = time.perf_counter()
     missions = load_missions(args.missions, args.labels, args.split, scorer)
-    nl = load_documents(args.nl, args.nl / "labels.csv", scorer)
-    nl += load_documents(args.examples, EXAMPLE_LABELS, scorer)
+    nl_docs = load_documents(args.nl, args.nl / "labels.csv", scorer, "nl docs")
+    examples = load_documents(args.examples, EXAMPLE_LABELS, scorer, "examples")
     groups = {
         "dev": [d for d in missions if d.group == "dev"],
         "test": [d for d in missions if d.group == "test"],
-        "nl check": nl,
+        "nl check": nl_docs + examples,
     }
     result = report(groups, threshold)
+    if args.themes:
+        from klopt.likeness import theme_matcher
+
+        result["themes"] = theme_report(
+            {"examples": examples, "nl docs": nl_docs},
+            read_themes(args.theme_labels),
+            threshold,
+            theme_matcher(),
+        )
     result["seconds"] = round(time.perf_counter() - began, 1)
     result["similarity"] = not args.no_similarity
     if args.json == "-":
@@ -556,6 +766,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
     else:
         print_report(result)
+        if "themes" in result:
+            print_themes(result["themes"], errors=args.errors)
         if args.errors:
             print_errors(groups, threshold)
         print(f"\n({result['seconds']} s, similarity {'on' if result['similarity'] else 'off'})")
