@@ -429,7 +429,9 @@ def _klopt_scorer(similarity: bool) -> Scorer:
         proposals = {p.sentence.index: p for p in score_sentences(doc, **kwargs)}
         sentences = [SentenceSpan(s.start, s.end, s.text) for s in doc.sentences]
         scores = [proposals[s.index].score if s.index in proposals else None for s in doc.sentences]
-        kinds = [proposals[s.index].kind if s.index in proposals else None for s in doc.sentences]
+        kinds: list[str | None] = [
+            proposals[s.index].kind if s.index in proposals else None for s in doc.sentences
+        ]
         statements: list[tuple[str, str] | None] = [
             (proposals[s.index].text, proposals[s.index].language) if s.index in proposals else None
             for s in doc.sentences
@@ -634,7 +636,9 @@ def print_themes(result: dict[str, Any], errors: bool = False) -> None:
     print(f"\ntheme accuracy on proposed promises (most frequent: {result['most_frequent_theme']})")
     for name, entry in result["groups"].items():
         k = entry["klopt"]
-        print(f"\n[{name}] {k['n']} proposed promises, {k['gold_coverage']:.3f} labelled with a theme")
+        print(
+            f"\n[{name}] {k['n']} proposed promises, {k['gold_coverage']:.3f} labelled with a theme"
+        )
         print(_theme_line("klopt", k))
         print(_theme_line("most frequent", entry["baseline_most_frequent"]))
         print(_theme_line("keyword", entry["baseline_keyword"]))
@@ -644,7 +648,8 @@ def print_themes(result: dict[str, Any], errors: bool = False) -> None:
                 print(f"    {ref}")
         if errors:
             for e in entry["errors"]:
-                print(f"    {e['gold'] or NO_THEME:<16} klopt {e['klopt'] or NO_THEME:<16} {e['text'][:90]}")
+                gold, said = e["gold"] or NO_THEME, e["klopt"] or NO_THEME
+                print(f"    {gold:<16} klopt {said:<16} {e['text'][:90]}")
 
 
 def _line(name: str, s: dict[str, Any]) -> str:

@@ -317,7 +317,7 @@ def test_the_default_in_english() -> None:
     )
     assert [(p.text, p.kind, p.theme) for p in propose_promises(doc)] == [
         ("We refund your money within 14 days.", "measurable", "refunds"),
-        ("To help every family eat well.", "aspirational", None),
+        ("To help every family eat well.", "aspirational", "food"),
         ("All our packaging is recycled and recyclable.", "aspirational", "sustainability"),
     ]
 
@@ -342,6 +342,19 @@ def test_a_theme_needs_more_than_a_keyword() -> None:
     )
     assert delivery.theme == "delivery" and delivery.keyword == "ship"
     assert nothing.theme is None
+
+
+def test_theme_settings_and_keywords() -> None:
+    # Without a keyword, a statement gets a theme on likeness alone at the tuned minimum
+    # (0.3); the stricter original setting (0.45, likeness floor 0.3) left it without one.
+    text = "Wij zorgen ervoor dat je voorschotbedrag past bij je echte verbruik."
+    (tuned,) = ThemeMatcher().assign([text], ["nl"])
+    (strict,) = ThemeMatcher(minimum=0.45, floor=0.3).assign([text], ["nl"])
+    assert (tuned.theme, tuned.keyword, strict.theme) == ("billing", None, None)
+    assert ThemeMatcher().keywords("Wij leveren binnen 24 uur en sturen je een factuur.", "nl") == {
+        "billing": "factuur",
+        "delivery": "leveren",
+    }
 
 
 def test_the_sentence_language_wins_over_the_document_language() -> None:

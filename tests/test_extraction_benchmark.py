@@ -103,3 +103,42 @@ def test_baselines(bench: ModuleType) -> None:
     assert bench.baseline_keywords("Wij beloven altijd eerlijk advies.") == "aspirational"
     assert bench.baseline_keywords("Founded in 1990.") is None
     assert bench.baseline_every("Founded in 1990.") == "measurable"
+
+
+def test_theme_scores(bench: ModuleType) -> None:
+    gold = ["delivery", "price", None, "staff", None]
+    predicted = ["delivery", "refunds", None, None, "price"]
+    s = bench.score_themes(gold, predicted).summary()
+    assert (s["n"], s["right"], s["both"]) == (5, 2, 2)
+    assert s["accuracy"] == pytest.approx(0.4)
+    assert s["coverage"] == pytest.approx(0.6)
+    assert s["gold_coverage"] == pytest.approx(0.6)
+    assert s["accuracy_when_both"] == pytest.approx(0.5)
+    assert bench.score_themes([], []).summary()["accuracy"] == 0.0
+
+
+def test_most_frequent_theme(bench: ModuleType) -> None:
+    assert bench.most_frequent_theme([None, "price", "staff", "staff", None, None]) == "staff"
+    assert bench.most_frequent_theme(["price", "staff"]) == "price"  # first on a tie
+    assert bench.most_frequent_theme([None]) is None
+
+
+def test_theme_items_need_a_proposal_and_a_theme_row(bench: ModuleType, tmp_path: Path) -> None:
+    texts = ["We deliver fast.", "Founded in 1990.", "We care.", "Prices are fair."]
+    sentences, labels, pos = [], [], 0
+    for text, promise in zip(texts, [True, False, True, True], strict=True):
+        sentences.append(bench.SentenceSpan(pos, pos + len(text), text))
+        labels.append(_label(bench, pos, pos + len(text), text, promise, "aspirational"))
+        pos += len(text) + 1
+    statements = [(t, "en") for t in texts]
+    doc = bench.Scored("d.md", "nl", labels, sentences, [0.9, 0.9, 0.2, 0.9], ["a"] * 4, statements)
+    rows = "document,start,end,sha1,theme\n"
+    rows += f"d.md,0,16,{bench.sha1_12(texts[0])},delivery\n"
+    rows += f"d.md,17,33,{bench.sha1_12(texts[1])},none\n"
+    (tmp_path / "themes.csv").write_text(rows, encoding="utf-8")
+    themes = bench.read_themes(tmp_path / "themes.csv")
+    assert themes["d.md"][(17, 33)] == (bench.sha1_12(texts[1]), None)
+    items, unthemed = bench.theme_items([doc], themes, 0.5)
+    # sentence 1 is no promise, sentence 2 is not proposed, sentence 3 has no theme row
+    assert [(i.text, i.gold) for i in items] == [("We deliver fast.", "delivery")]
+    assert unthemed == [labels[3].ref]
