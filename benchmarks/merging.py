@@ -396,7 +396,7 @@ def _sims(embedder: Any, a: Sequence[str], b: Sequence[str]) -> Any:
 
 def explain(run: Run, nl: Ref, en: Ref, embedder: Any) -> dict[str, Any]:
     """A missed or wrong pair: texts, cosine, and which of klopt's rules apply to it."""
-    from klopt.duplicates import ACROSS, STRONG, WITHIN, numbers
+    from klopt.duplicates import ACROSS, WITHIN, numbers
 
     a, b = _text(run, nl), _text(run, en)
     refs = {side: sorted(r for r in run.owner if r.side == side) for side in ("nl", "en")}
@@ -411,10 +411,6 @@ def explain(run: Run, nl: Ref, en: Ref, embedder: Any) -> dict[str, Any]:
         notes.append(f"cosine below {limit}")
     if numbers(a) != numbers(b):
         notes.append(f"numbers {sorted(numbers(a))} vs {sorted(numbers(b))}")
-    theme_a = getattr(run.proposals.get(nl), "theme", None)
-    theme_b = getattr(run.proposals.get(en), "theme", None)
-    if cosine < STRONG and theme_a and theme_b and theme_a != theme_b:
-        notes.append(f"themes {theme_a} vs {theme_b}")
     best_en = _best(embedder, a, run, refs["en"])
     best_nl = _best(embedder, b, run, refs["nl"])
     if best_en[0] != en:
