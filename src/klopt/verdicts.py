@@ -99,7 +99,11 @@ def judge_posts(
 
 
 def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], corrections: int) -> str:
-    register = "|".join(f"{s.id}={s.text}={'/'.join(s.paraphrases)}" for _, s in specs)
+    # Everything about a promise that changes how it is judged: its wording, paraphrases
+    # and theme (the theme's customer phrasings are part of its linking data).
+    register = "|".join(
+        f"{s.id}={s.text}={'/'.join(s.paraphrases)}={s.theme or ''}" for _, s in specs
+    )
     digest = hashlib.sha256(register.encode()).hexdigest()[:10]
     return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
 
