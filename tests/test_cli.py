@@ -189,6 +189,16 @@ def test_documents_are_versioned_and_proposals_keep_their_source(
     assert "stored as version 2" in klopt("docs", "add", str(brochure)).output
 
 
+def test_docs_add_says_how_a_document_was_read(klopt: Klopt, tmp_path: Path) -> None:
+    old = tmp_path / "oud.txt"
+    old.write_bytes(
+        "Wij leveren binnen 24 uur, ook in Zeeland. Café open tot 22 uur.".encode("cp1252")
+    )
+    klopt("init", "Voorbeeld BV")
+    out = klopt("--lang", "nl", "docs", "add", str(old)).output
+    assert "let op: oud.txt is geen UTF-8; het is gelezen als Windows-1252 (cp1252)." in out
+
+
 def test_one_unreadable_document_stores_none_of_them(klopt: Klopt, tmp_path: Path) -> None:
     good = tmp_path / "missie.md"
     good.write_text("# Missie\n\nWij leveren altijd binnen 24 uur.\n", encoding="utf-8")

@@ -307,7 +307,11 @@ def test_cp1252_text_is_read_with_a_note(tmp_path: Path) -> None:
         "Wij leveren binnen 24 uur, ook in België.",
         "Prijs: € 9,95 — écht.",
     ]
-    assert doc.notes == ("oud.txt is not UTF-8; it was read as Windows-1252 (cp1252).",)
+    assert [str(n) for n in doc.notes] == [
+        "oud.txt is not UTF-8; it was read as Windows-1252 (cp1252)."
+    ]
+    dutch = "oud.txt is geen UTF-8; het is gelezen als Windows-1252 (cp1252)."
+    assert doc.notes[0].text("nl") == dutch
 
 
 def test_utf16_with_bom_is_read(tmp_path: Path) -> None:

@@ -115,7 +115,9 @@ def test_pdf_with_some_scanned_pages_says_which(tmp_path: Path) -> None:
     pdf.rect(20, 20, 100, 60, style="F")
     doc = read_document(_write(tmp_path, "half.pdf", bytes(pdf.output())))
     assert [s.text for s in doc.sentences] == ["Wij leveren binnen 24 uur."]
-    assert doc.notes == ("half.pdf: page 2 has no text layer — scanned? run OCR first.",)
+    assert [str(n) for n in doc.notes] == [
+        "half.pdf: page 2 has no text layer — scanned? run OCR first."
+    ]
 
 
 def test_pdf_scan_only_is_no_text_layer(tmp_path: Path) -> None:

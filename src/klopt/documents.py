@@ -16,12 +16,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from klopt.errors import BadEncoding, EmptyInput, UnreadableDocument, UnsupportedFileType
 
 __all__ = [
     "Block",
+    "Note",
     "DocumentText",
     "ReadResult",
     "Reader",
@@ -76,6 +77,28 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something a user may want to know about how a document was read, in their language.
+
+    Attributes:
+        key: the message key under ``note.`` in the locale files (``cp1252``, ...).
+        values: the message's fields, as ``(name, value)`` pairs.
+    """
+
+    key: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        """The note in ``lang`` (English for a language klopt does not speak)."""
+        from klopt.i18n import t
+
+        return t(f"note.{self.key}", lang, **dict(self.values))
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
 class DocumentText:
     """The readable content of one source document.
 
@@ -100,7 +123,7 @@ class DocumentText:
     language: str
     sentences: tuple[Sentence, ...]
     sha256: str
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     name: str = ""
 
 
@@ -127,7 +150,7 @@ class ReadResult:
 
     blocks: tuple[Block, ...]
     title: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -544,7 +567,7 @@ def _page_at(block: Block, offset: int) -> int | None:
     return page
 
 
-def decode_text(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+def decode_text(data: bytes, name: str) -> tuple[str, tuple[Note, ...]]:
     """Decode the bytes of a text file: UTF-8 (with or without BOM), UTF-16 with BOM,
     else Windows-1252 with a note.
 
@@ -569,7 +592,7 @@ def decode_text(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
         except UnicodeDecodeError:
             pass
         try:
-            note = f"{name} is not UTF-8; it was read as Windows-1252 (cp1252)."
+            note = Note("cp1252", (("name", name),))
             return data.decode("cp1252"), (note,)
         except UnicodeDecodeError:
             pass

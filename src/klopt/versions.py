@@ -76,6 +76,8 @@ class DocumentAdded:
     sentences: int
     language: str
     diff: VersionDiff | None = field(default=None)
+    notes: tuple[Any, ...] = ()
+    """How the document was read (:class:`klopt.documents.Note`), e.g. pages without text."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,9 @@ def _store_version(session: Session, org_id: int, doc: Any, actor: str) -> Docum
         sha256=doc.sha256,
     )
     diff = _diff(session, org_id, latest, version, doc, actor) if latest is not None else None
-    return DocumentAdded(name, version.version, True, len(doc.sentences), doc.language, diff)
+    return DocumentAdded(
+        name, version.version, True, len(doc.sentences), doc.language, diff, tuple(doc.notes)
+    )
 
 
 def _diff(

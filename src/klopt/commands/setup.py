@@ -92,6 +92,8 @@ def docs_add(ctx: Context, paths: tuple[Path, ...]) -> None:
                 language=item.language,
             )
         )
+        for note in item.notes:
+            console().print(ctx.t("docs.note", note=note.text(ctx.lang)), markup=False)
         if item.diff is not None:
             _print_diff(ctx, item.diff)
 

@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from klopt.documents import Progress, ReadResult, _clean
+from klopt.documents import Note, Progress, ReadResult, _clean
 from klopt.errors import EncryptedDocument, NoTextLayer, UnreadableDocument
 from klopt.readers.text import _blocks_from_lines, _Line
 
 _PAGE_NUMBER = re.compile(
     r"^(?:(?:pagina|page|blz\.?|p\.)\s*)?\d{1,4}(?:\s*(?:/|van|of)\s*\d{1,4})?$", re.IGNORECASE
 )
-_NO_TEXT = "no text layer — scanned? run OCR first"
 
 
 @dataclass
@@ -161,10 +160,10 @@ def _has_letters(lines: list[_PdfLine]) -> bool:
     return any(any(c.isalpha() for c in line.text) for line in lines)
 
 
-def _blank_note(name: str, blank: list[int]) -> str:
+def _blank_note(name: str, blank: list[int]) -> Note:
     shown = ", ".join(map(str, blank[:10])) + (" ..." if len(blank) > 10 else "")
-    label = "page" if len(blank) == 1 else "pages"
-    return f"{name}: {label} {shown} {'has' if len(blank) == 1 else 'have'} {_NO_TEXT}."
+    key = "no_text_layer_page" if len(blank) == 1 else "no_text_layer_pages"
+    return Note(key, (("name", name), ("pages", shown)))
 
 
 def _edges(page: list[_PdfLine]) -> list[_PdfLine]:
