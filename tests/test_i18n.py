@@ -23,6 +23,11 @@ def test_every_key_the_code_uses_is_translated() -> None:
         # Errors name their text by key: `SomeError.keyed("document.encrypted", ...)`.
         used |= {f"error.{k}" for k in re.findall(r"\.keyed\(\s*\"([a-z0-9_.]+)\"", text)}
     used |= {"mentions.problem.line", "mentions.problem.record", "docs.added", "docs.unchanged"}
+    for path in SRC.rglob("*.py"):  # why a row was skipped: RowError("key") / BadRow(n, "key")
+        text = path.read_text()
+        used |= {f"row.{k}" for k in re.findall(r"\bRowError\(\s*\"([a-z_]+)\"", text)}
+        used |= {f"row.{k}" for k in re.findall(r"\bBadRow\(\s*\w+,\s*\"([a-z_]+)\"", text)}
+        used |= {f"note.{k}" for k in re.findall(r"\bNote\(\s*\"([a-z_]+)\"", text)}
     missing = sorted(k for k in used if k not in messages("en"))
     assert missing == []
 

@@ -53,6 +53,10 @@ def test_csv_import_reports_bad_rows_with_line_numbers(store: Store, tmp_path: P
     ]
     assert result.naive_times == 1
     assert [p[0] for p in _posts(store)] == ["1", "2", "5"]
+    assert [p.text("nl") for p in result.problems] == [
+        "de tekstkolom 'body' is leeg",
+        "'not a time' is geen tijd die klopt begrijpt (gebruik ISO 8601)",
+    ]
 
 
 def test_running_an_import_twice_stores_nothing_twice(store: Store, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from klopt.i18n import messages, t
+from klopt.i18n import Localized, messages, t
 
 __all__ = [
     "KloptError",
@@ -77,6 +77,8 @@ class KloptError(Exception):
 
 def _texts(key: str, lang: str, values: dict[str, Any]) -> tuple[str, str | None]:
     # Always format, even without values, so that ``{{`` in a text is one literal brace.
+    # A value that speaks several languages (a row problem) is shown in ``lang`` too.
+    values = {k: v.text(lang) if isinstance(v, Localized) else v for k, v in values.items()}
     hint_key = f"error.{key}.hint"
     hint = t(hint_key, lang).format(**values) if hint_key in messages("en") else None
     return t(f"error.{key}", lang).format(**values), hint

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["LANGUAGES", "t", "messages", "check_language"]
+__all__ = ["LANGUAGES", "Localized", "t", "messages", "check_language"]
 
 LANGUAGES = ("en", "nl")
+
+
+@runtime_checkable
+class Localized(Protocol):
+    """A value that can say itself in the user's language (a row problem, a reading note)."""
+
+    def text(self, lang: str = "en") -> str:
+        """The value in ``lang``."""
+        ...
 
 
 @cache

@@ -127,14 +127,14 @@ def _records(
             record = mapping.to_record(row)
         except ValueError as exc:
             line = row.line
-            problem = RowProblem(line, str(exc))
+            problem = RowProblem.of(line, exc)
             if strict:
                 if format == "json":
                     raise ImportInterrupted.keyed(
-                        "mentions.strict_record", line=line, reason=problem.reason
+                        "mentions.strict_record", line=line, reason=problem
                     ) from exc
                 raise ImportInterrupted.keyed(
-                    "mentions.strict_line", line=line, reason=problem.reason
+                    "mentions.strict_line", line=line, reason=problem
                 ) from exc
             result.skipped += 1
             if len(result.problems) < MAX_PROBLEMS_KEPT:
@@ -214,7 +214,10 @@ def _update_batch(session: Session, result: ImportResult, status: str) -> None:
     batch.rows_imported = result.imported
     batch.rows_duplicate = result.duplicates
     batch.rows_skipped = result.skipped
-    batch.problems = [{"line": p.line, "reason": p.reason} for p in result.problems]
+    batch.problems = [
+        {"line": p.line, "reason": p.reason, "key": p.key, "values": dict(p.values)}
+        for p in result.problems
+    ]
 
 
 def _finish(session: Session, result: ImportResult, actor: str, org_id: int) -> None:

@@ -99,7 +99,8 @@ def mentions_import(
     )
     where = "record" if result.format == "json" else "line"
     for problem in result.problems[:20]:
-        out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=problem.reason))
+        reason = problem.text(ctx.lang)
+        out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason))
     if result.skipped > 20:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
     if result.naive_times:

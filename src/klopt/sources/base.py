@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from klopt.errors import UnsupportedFileType
+from klopt.i18n import t
 
 __all__ = [
     "RawRow",
     "RowProblem",
+    "RowError",
     "BadRow",
     "ColumnMapping",
     "MentionRecord",
@@ -35,10 +37,30 @@ class RawRow:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """A row that could not be used: where, and why."""
+    """A row that could not be used: where, and why.
+
+    Attributes:
+        line: the line (or record number) it started on.
+        reason: why, in English.
+        key: the reason's message key under ``row.`` in the locale files, when it has one.
+        values: the fields of that message.
+    """
 
     line: int
     reason: str
+    key: str | None = None
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str = "en") -> str:
+        """Why, in ``lang`` (as recorded where the reason has no message key)."""
+        return t(f"row.{self.key}", lang, **dict(self.values)) if self.key else self.reason
+
+    @classmethod
+    def of(cls, line: int, error: ValueError) -> RowProblem:
+        """The problem a reader or the column mapping raised for the row at ``line``."""
+        if isinstance(error, RowError):
+            return cls(line, str(error), error.key, tuple(error.values.items()))
+        return cls(line, str(error))
 
 
 @dataclass(frozen=True)
@@ -58,11 +80,20 @@ class MentionRecord:
     naive_time: bool = False
 
 
-class BadRow(ValueError):
+class RowError(ValueError):
+    """Why one row cannot be imported; its text is ``row.<key>`` in the locale files."""
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        super().__init__(t(f"row.{key}", "en", **values))
+        self.key = key
+        self.values = values
+
+
+class BadRow(RowError):
     """A row that could not be parsed at all; the reader goes on after it."""
 
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, line: int, key: str, /, **values: Any) -> None:
+        super().__init__(key, **values)
         self.line = line
 
 
@@ -135,7 +166,7 @@ class ColumnMapping:
         f = row.fields
         text = _text(f.get(self.text))
         if not text:
-            raise ValueError(f"the text column '{self.text}' is empty")
+            raise RowError("empty_text", column=self.text)
         posted_at, naive = _time(f.get(self.time)) if self.time else (None, False)
         platform = (_text(f.get(self.platform)) if self.platform else "") or self.default_platform
         digest = content_hash(text)
@@ -181,7 +212,7 @@ def _twitter_time(raw: str) -> datetime:
             return datetime.strptime(raw, pattern)
         except ValueError:
             continue
-    raise ValueError(f"'{raw}' is not a time klopt understands (use ISO 8601)")
+    raise RowError("bad_time", value=raw)
 
 
 def _int(value: Any) -> int | None:
@@ -191,4 +222,4 @@ def _int(value: Any) -> int | None:
     try:
         return int(float(raw))
     except ValueError as exc:
-        raise ValueError(f"reach '{raw}' is not a number") from exc
+        raise RowError("bad_reach", value=raw) from exc

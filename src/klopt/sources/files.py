@@ -53,7 +53,7 @@ def read_csv(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRo
                     line = reader.line_num + 1
                     continue
                 if len(values) != len(names):
-                    yield BadRow(line, f"{len(values)} fields where the header has {len(names)}")
+                    yield BadRow(line, "field_count", found=len(values), expected=len(names))
                 else:
                     yield RawRow(line, dict(zip(names, values, strict=True)))
                 line = reader.line_num + 1
@@ -90,10 +90,10 @@ def read_ndjson(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | Ba
                 try:
                     value = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    yield BadRow(number, f"not valid JSON ({exc.msg})")
+                    yield BadRow(number, "bad_json", detail=exc.msg)
                     continue
                 if not isinstance(value, dict):
-                    yield BadRow(number, "not a JSON object")
+                    yield BadRow(number, "not_an_object")
                     continue
                 yield RawRow(number, _flatten(value))
     except UnicodeDecodeError as exc:
@@ -121,7 +121,7 @@ def read_json(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadR
         if isinstance(value, dict):
             yield RawRow(number, _flatten(value))
         else:
-            yield BadRow(number, "not a JSON object")
+            yield BadRow(number, "not_an_object")
 
 
 def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
