@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from files import write
 from klopt import documents
 from klopt.documents import (
     Block,
@@ -83,15 +84,6 @@ HTML_PAGE = """\
 """
 
 
-def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    return path
-
-
 def _check_offsets(doc: DocumentText) -> None:
     for number, sentence in enumerate(doc.sentences):
         assert sentence.index == number
@@ -99,7 +91,7 @@ def _check_offsets(doc: DocumentText) -> None:
 
 
 def test_markdown_brochure(tmp_path: Path) -> None:
-    path = _write(tmp_path, "brochure.md", BROCHURE_MD)
+    path = write(tmp_path, "brochure.md", BROCHURE_MD)
     doc = read_document(path)
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language) == ("markdown", "Brochure Voorbeeld BV", "nl")
@@ -122,7 +114,7 @@ def test_markdown_brochure(tmp_path: Path) -> None:
 
 
 def test_plain_text_english(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "promises.txt", TEXT_EN))
+    doc = read_document(write(tmp_path, "promises.txt", TEXT_EN))
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language, doc.notes) == ("text", "Our promises", "en", ())
     rows = [(s.text, s.section) for s in doc.sentences]
@@ -136,7 +128,7 @@ def test_plain_text_english(tmp_path: Path) -> None:
 
 
 def test_html_keeps_main_content_only(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "service.html", HTML_PAGE))
+    doc = read_document(write(tmp_path, "service.html", HTML_PAGE))
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language) == ("html", "Voorbeeld Fietsen | Service", "nl")
     rows = [(s.text, s.section, s.lead_in) for s in doc.sentences]
@@ -152,7 +144,7 @@ def test_html_keeps_main_content_only(tmp_path: Path) -> None:
 
 def test_html_without_main_uses_the_body(tmp_path: Path) -> None:
     page = "<html><body><nav>Menu</nav><p>Wij leveren binnen 24 uur.</p></body></html>"
-    doc = read_document(_write(tmp_path, "page.htm", page))
+    doc = read_document(write(tmp_path, "page.htm", page))
     assert [s.text for s in doc.sentences] == ["Wij leveren binnen 24 uur."]
     assert doc.title == "page"
 
@@ -160,7 +152,7 @@ def test_html_without_main_uses_the_body(tmp_path: Path) -> None:
 def test_html_cookie_wall_is_a_clear_error(tmp_path: Path) -> None:
     page = '<html><body><div class="consent-wall"><p>Accepteer cookies.</p></div></body></html>'
     with pytest.raises(CookieWall) as caught:
-        read_document(_write(tmp_path, "wall.html", page))
+        read_document(write(tmp_path, "wall.html", page))
     assert str(caught.value) == (
         "wall.html holds only a cookie notice, no main text. Open the page in a browser, "
         "accept or refuse the cookies, save the page again and add that file."
@@ -212,7 +204,7 @@ def _two_page_pdf() -> bytes:
 
 
 def test_pdf_pages_and_sections(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "brochure.pdf", _two_page_pdf()))
+    doc = read_document(write(tmp_path, "brochure.pdf", _two_page_pdf()))
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language) == ("pdf", "Brochure 2026", "nl")
     rows = [(s.text, s.section, s.page, s.lead_in) for s in doc.sentences]
@@ -245,7 +237,7 @@ def test_pdf_running_headers_are_dropped(tmp_path: Path) -> None:
         pdf.ln(15)
         pdf.set_font("Helvetica", "", 11)
         pdf.multi_cell(0, 6, BODIES[number - 1], new_x="LMARGIN", new_y="NEXT")
-    doc = read_document(_write(tmp_path, "kop.pdf", bytes(pdf.output())))
+    doc = read_document(write(tmp_path, "kop.pdf", bytes(pdf.output())))
     assert "pagina" not in doc.text
     assert [(s.text, s.page) for s in doc.sentences] == [
         (body, number) for number, body in enumerate(BODIES, 1)
@@ -266,14 +258,14 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
     writer.encrypt("geheim")
     buffer = io.BytesIO()
     writer.write(buffer)
-    path = _write(tmp_path, "locked.pdf", buffer.getvalue())
+    path = write(tmp_path, "locked.pdf", buffer.getvalue())
     with pytest.raises(UnreadableDocument, match="encrypted with a password") as caught:
         read_document(path)
     assert "unprotected copy" in str(caught.value)
 
 
 def test_corrupt_pdf(tmp_path: Path) -> None:
-    path = _write(tmp_path, "broken.pdf", b"%PDF-1.7\nthis is not really a PDF at all\n")
+    path = write(tmp_path, "broken.pdf", b"%PDF-1.7\nthis is not really a PDF at all\n")
     with pytest.raises(UnreadableDocument, match="broken.pdf is not a readable PDF"):
         read_document(path)
 
@@ -284,7 +276,7 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.add_page()
     pdf.rect(20, 20, 100, 60, style="F")  # what a scan looks like to a text extractor
-    path = _write(tmp_path, "scan.pdf", bytes(pdf.output()))
+    path = write(tmp_path, "scan.pdf", bytes(pdf.output()))
     with pytest.raises(UnreadableDocument, match="no text layer — scanned\\? run OCR first"):
         read_document(path)
 
@@ -292,17 +284,17 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content", [b"", b"  \n\t\n"])
 def test_empty_file(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(EmptyInput, match="empty.txt is empty"):
-        read_document(_write(tmp_path, "empty.txt", content))
+        read_document(write(tmp_path, "empty.txt", content))
 
 
 def test_only_headings_is_empty(tmp_path: Path) -> None:
     with pytest.raises(EmptyInput, match="no sentences"):
-        read_document(_write(tmp_path, "kop.md", "# Titel\n\n## Nog een kop\n"))
+        read_document(write(tmp_path, "kop.md", "# Titel\n\n## Nog een kop\n"))
 
 
 def test_cp1252_text_is_read_with_a_note(tmp_path: Path) -> None:
     text = "Wij leveren binnen 24 uur, ook in België. Prijs: € 9,95 — écht."
-    doc = read_document(_write(tmp_path, "oud.txt", text.encode("cp1252")))
+    doc = read_document(write(tmp_path, "oud.txt", text.encode("cp1252")))
     assert [s.text for s in doc.sentences] == [
         "Wij leveren binnen 24 uur, ook in België.",
         "Prijs: € 9,95 — écht.",
@@ -315,19 +307,19 @@ def test_cp1252_text_is_read_with_a_note(tmp_path: Path) -> None:
 
 
 def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "w.txt", "We deliver within a day.".encode("utf-16")))
+    doc = read_document(write(tmp_path, "w.txt", "We deliver within a day.".encode("utf-16")))
     assert [s.text for s in doc.sentences] == ["We deliver within a day."]
 
 
 @pytest.mark.parametrize("content", [b"Wij \x81\x8d leveren \xff\xfe", b"PK\x03\x04\x00\x00binary"])
 def test_bad_encoding(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(BadEncoding, match="not text in UTF-8 or Windows-1252") as caught:
-        read_document(_write(tmp_path, "raar.txt", content))
+        read_document(write(tmp_path, "raar.txt", content))
     assert "save it as UTF-8" in str(caught.value)
 
 
 def test_unknown_suffix_lists_the_supported_ones(tmp_path: Path) -> None:
-    path = _write(tmp_path, "brochure.odt", b"PK\x03\x04")
+    path = write(tmp_path, "brochure.odt", b"PK\x03\x04")
     with pytest.raises(UnsupportedFileType) as caught:
         read_document(path)
     message = str(caught.value)
@@ -362,7 +354,7 @@ def test_a_reader_registered_like_a_plugin(tmp_path: Path, monkeypatch: pytest.M
         return ReadResult((Block("heading", rows[0]), *(Block("bullet", r) for r in rows[1:])))
 
     register_reader(Reader("lines", (".lst",), read_lines))
-    doc = read_document(_write(tmp_path, "a.lst", "Beloften\nWe deliver within a day\nFree"))
+    doc = read_document(write(tmp_path, "a.lst", "Beloften\nWe deliver within a day\nFree"))
     assert (doc.kind, doc.title) == ("lines", "Beloften")
     assert [(s.text, s.section) for s in doc.sentences] == [
         ("We deliver within a day", "Beloften"),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from files import write
 from klopt import mentions as mentions_module
 from klopt.errors import (
     BadEncoding,
@@ -38,14 +39,8 @@ def _posts(store: Store) -> list[tuple[str, str]]:
         return list(session.execute(select(Post.external_id, Post.text).order_by(Post.id)).tuples())
 
 
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_csv_import_reports_bad_rows_with_line_numbers(store: Store, tmp_path: Path) -> None:
-    result = import_mentions(store, None, _write(tmp_path, "m.csv", CSV), MAPPING, actor="t")
+    result = import_mentions(store, None, write(tmp_path, "m.csv", CSV), MAPPING, actor="t")
     assert (result.read, result.imported, result.skipped) == (5, 3, 2)
     assert [(p.line, p.reason) for p in result.problems] == [
         (4, "the text column 'body' is empty"),
@@ -60,7 +55,7 @@ def test_csv_import_reports_bad_rows_with_line_numbers(store: Store, tmp_path: P
 
 
 def test_running_an_import_twice_stores_nothing_twice(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "m.csv", CSV)
+    path = write(tmp_path, "m.csv", CSV)
     import_mentions(store, None, path, MAPPING, actor="t")
     again = import_mentions(store, None, path, MAPPING, actor="t")
     assert (again.imported, again.duplicates) == (0, 3)
@@ -68,7 +63,7 @@ def test_running_an_import_twice_stores_nothing_twice(store: Store, tmp_path: Pa
 
 
 def test_without_an_id_column_the_content_hash_dedups(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "m.csv", "text\nZelfde tekst\nzelfde   TEKST\nAndere tekst\n")
+    path = write(tmp_path, "m.csv", "text\nZelfde tekst\nzelfde   TEKST\nAndere tekst\n")
     result = import_mentions(store, None, path, ColumnMapping(text="text"), actor="t")
     assert (result.imported, result.duplicates) == (2, 1)
 
@@ -76,7 +71,7 @@ def test_without_an_id_column_the_content_hash_dedups(store: Store, tmp_path: Pa
 def test_strict_mode_stops_at_the_first_bad_row_and_stores_nothing(
     store: Store, tmp_path: Path
 ) -> None:
-    path = _write(tmp_path, "m.csv", CSV)
+    path = write(tmp_path, "m.csv", CSV)
     with pytest.raises(ImportInterrupted, match="Line 4: the text column 'body' is empty"):
         import_mentions(store, None, path, MAPPING, actor="t", strict=True)
     assert _posts(store) == []
@@ -85,7 +80,7 @@ def test_strict_mode_stops_at_the_first_bad_row_and_stores_nothing(
 
 
 def test_a_missing_column_names_the_columns_there_are(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "m.csv", CSV)
+    path = write(tmp_path, "m.csv", CSV)
     mapping = ColumnMapping(text="message", id="id")
     with pytest.raises(MissingColumn) as caught:
         import_mentions(store, None, path, mapping, actor="t")
@@ -102,7 +97,7 @@ def test_ndjson_skips_a_broken_line_and_reads_nested_fields(store: Store, tmp_pa
         "{not json",
         json.dumps({"id": "b", "text": "Klantenservice neemt niet op", "user": {"name": "bob"}}),
     ]
-    path = _write(tmp_path, "m.ndjson", "\n".join(lines) + "\n")
+    path = write(tmp_path, "m.ndjson", "\n".join(lines) + "\n")
     mapping = ColumnMapping(text="text", id="id", author="user.name")
     result = import_mentions(store, None, path, mapping, actor="t")
     assert (result.imported, result.skipped) == (2, 1)
@@ -113,13 +108,13 @@ def test_ndjson_skips_a_broken_line_and_reads_nested_fields(store: Store, tmp_pa
 
 def test_json_array_import(store: Store, tmp_path: Path) -> None:
     data = [{"id": 1, "body": "Top service"}, {"id": 2, "body": "Weer te laat"}, "oops"]
-    path = _write(tmp_path, "m.json", json.dumps(data))
+    path = write(tmp_path, "m.json", json.dumps(data))
     result = import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
     assert (result.imported, result.skipped) == (2, 1)
 
 
 def test_semicolon_separated_csv_is_read(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "m.csv", "id;tekst\n1;Geweldig, dank!\n2;Slecht\n")
+    path = write(tmp_path, "m.csv", "id;tekst\n1;Geweldig, dank!\n2;Slecht\n")
     result = import_mentions(store, None, path, ColumnMapping(text="tekst", id="id"), actor="t")
     assert result.imported == 2
     assert _posts(store)[0] == ("1", "Geweldig, dank!")
@@ -156,7 +151,7 @@ def test_an_interrupted_import_keeps_what_was_committed_and_resumes(
 ) -> None:
     monkeypatch.setattr(mentions_module, "CHUNK", 10)
     rows = "\n".join(f"{i},Bericht nummer {i}" for i in range(35))
-    path = _write(tmp_path, "m.csv", "id,body\n" + rows + "\n")
+    path = write(tmp_path, "m.csv", "id,body\n" + rows + "\n")
     mapping = ColumnMapping(text="body", id="id")
 
     def crash_after_first_chunk(_: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from files import write
 from klopt.documents import (
     DocumentText,
     Sentence,
@@ -72,21 +73,12 @@ def _two_column_pdf(pages: int = 2) -> bytes:
     return bytes(pdf.output())
 
 
-def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_bytes(content)
-    return path
-
-
 # --- PDF ---------------------------------------------------------------------------------
 
 
 def test_pdf_two_columns_read_column_by_column(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    path = _write(tmp_path, "kolommen.pdf", _two_column_pdf())
+    path = write(tmp_path, "kolommen.pdf", _two_column_pdf())
     doc = read_document(path, progress=lambda done, total: calls.append((done, total)))
     _check_offsets(doc)
     rows = [(s.text, s.section, s.page) for s in doc.sentences]
@@ -113,7 +105,7 @@ def test_pdf_with_some_scanned_pages_says_which(tmp_path: Path) -> None:
     pdf.multi_cell(0, 6, "Wij leveren binnen 24 uur.")
     pdf.add_page()
     pdf.rect(20, 20, 100, 60, style="F")
-    doc = read_document(_write(tmp_path, "half.pdf", bytes(pdf.output())))
+    doc = read_document(write(tmp_path, "half.pdf", bytes(pdf.output())))
     assert [s.text for s in doc.sentences] == ["Wij leveren binnen 24 uur."]
     assert [str(n) for n in doc.notes] == [
         "half.pdf: page 2 has no text layer — scanned? run OCR first."
@@ -128,7 +120,7 @@ def test_pdf_scan_only_is_no_text_layer(tmp_path: Path) -> None:
         pdf.add_page()
         pdf.rect(20, 20, 100, 60, style="F")
     with pytest.raises(NoTextLayer) as caught:
-        read_document(_write(tmp_path, "scan.pdf", bytes(pdf.output())))
+        read_document(write(tmp_path, "scan.pdf", bytes(pdf.output())))
     assert str(caught.value) == (
         "scan.pdf has no text layer — scanned? run OCR first. Add the OCR'd PDF instead."
     )
@@ -143,7 +135,7 @@ def test_pdf_encrypted_is_a_clear_error(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     writer.write(buffer)
     with pytest.raises(EncryptedDocument) as caught:
-        read_document(_write(tmp_path, "slot.pdf", buffer.getvalue()))
+        read_document(write(tmp_path, "slot.pdf", buffer.getvalue()))
     assert str(caught.value) == (
         "slot.pdf is encrypted with a password. "
         "Save an unprotected copy (print it to PDF) and add that."
@@ -153,7 +145,7 @@ def test_pdf_encrypted_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content", [b"%PDF-1.7\n1 0 obj <<\n", _two_column_pdf(1)[:300]])
 def test_pdf_damaged(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(UnreadableDocument, match=r"^damaged.pdf is not a readable PDF") as caught:
-        read_document(_write(tmp_path, "damaged.pdf", content))
+        read_document(write(tmp_path, "damaged.pdf", content))
     assert "save or export it again" in str(caught.value)
 
 
@@ -182,7 +174,7 @@ def _docx() -> bytes:
 
 
 def test_docx_headings_lists_and_tables(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "brochure.docx", _docx()))
+    doc = read_document(write(tmp_path, "brochure.docx", _docx()))
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language, doc.name) == (
         "docx",
@@ -240,14 +232,14 @@ def test_docx_that_is_no_word_document(
     tmp_path: Path, content: bytes, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error) as caught:
-        read_document(_write(tmp_path, "oud.docx", content))
+        read_document(write(tmp_path, "oud.docx", content))
     assert str(caught.value) == message
 
 
 def test_docx_damaged_inside(tmp_path: Path) -> None:
     content = _zip(**{"[Content_Types].xml": "<broken", "word__document.xml": "<w:document"})
     with pytest.raises(NotAWordDocument, match=r"^kapot.docx is not a readable Word document"):
-        read_document(_write(tmp_path, "kapot.docx", content))
+        read_document(write(tmp_path, "kapot.docx", content))
 
 
 # --- HTML --------------------------------------------------------------------------------
@@ -271,7 +263,7 @@ SAVED_PAGE = """\
 
 
 def test_html_main_content_with_headings_and_lists(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "delivery.html", SAVED_PAGE))
+    doc = read_document(write(tmp_path, "delivery.html", SAVED_PAGE))
     _check_offsets(doc)
     assert (doc.kind, doc.title, doc.language) == ("html", "Delivery | Example Bikes", "en")
     rows = [(s.text, s.section) for s in doc.sentences]
@@ -289,13 +281,13 @@ def test_html_main_content_with_headings_and_lists(tmp_path: Path) -> None:
 def test_html_cookie_wall_by_its_words(tmp_path: Path) -> None:
     page = "<html><body><p>We use cookies. Accept cookies to continue.</p></body></html>"
     with pytest.raises(CookieWall, match="holds only a cookie notice"):
-        read_document(_write(tmp_path, "wall.html", page))
+        read_document(write(tmp_path, "wall.html", page))
 
 
 def test_html_only_menus_is_no_main_text(tmp_path: Path) -> None:
     page = "<html><body><nav><ul><li><a href='/'>Home</a></li></ul></nav></body></html>"
     with pytest.raises(NoMainText) as caught:
-        read_document(_write(tmp_path, "menu.html", page))
+        read_document(write(tmp_path, "menu.html", page))
     assert str(caught.value) == (
         "menu.html holds no main text (only menus, headers or footers). "
         "Save the page that holds the text itself, or copy its text into a .txt file."
@@ -308,9 +300,9 @@ def test_html_only_menus_is_no_main_text(tmp_path: Path) -> None:
 
 def test_url_list_gives_pages_named_by_their_address(tmp_path: Path) -> None:
     (tmp_path / "saved").mkdir()
-    _write(tmp_path, "saved/delivery page.html", SAVED_PAGE)
-    _write(tmp_path, "brochure.md", "Wij leveren binnen 24 uur.\n")
-    listing = _write(
+    write(tmp_path, "saved/delivery page.html", SAVED_PAGE)
+    write(tmp_path, "brochure.md", "Wij leveren binnen 24 uur.\n")
+    listing = write(
         tmp_path,
         "pages.urls",
         "# saved on 1 March\n\nhttps://example.com/delivery\t saved/delivery page.html  \n",
@@ -356,9 +348,9 @@ def test_url_list_gives_pages_named_by_their_address(tmp_path: Path) -> None:
 def test_url_list_errors(
     tmp_path: Path, content: str, error: type[Exception], message: str
 ) -> None:
-    _write(tmp_path, "a.html", SAVED_PAGE)
+    write(tmp_path, "a.html", SAVED_PAGE)
     with pytest.raises(error) as caught:
-        read_url_list(_write(tmp_path, "pages.urls", content))
+        read_url_list(write(tmp_path, "pages.urls", content))
     assert str(caught.value) == message
 
 
@@ -366,7 +358,7 @@ def test_url_list_missing_and_read_as_document(tmp_path: Path) -> None:
     with pytest.raises(UnreadableDocument, match="weg.urls does not exist"):
         read_url_list(tmp_path / "weg.urls")
     with pytest.raises(UnsupportedFileType, match="is a list of saved pages"):
-        read_document(_write(tmp_path, "a.urls", "https://example.com/a a.html\n"))
+        read_document(write(tmp_path, "a.urls", "https://example.com/a a.html\n"))
 
 
 # --- languages and sentences -------------------------------------------------------------
@@ -392,7 +384,7 @@ We deliver within 24 hours, also on Saturdays, anywhere in the country.
 
 
 def test_language_per_sentence_and_the_majority(tmp_path: Path) -> None:
-    doc = read_document(_write(tmp_path, "gemengd.md", MIXED))
+    doc = read_document(write(tmp_path, "gemengd.md", MIXED))
     assert doc.language == "nl"
     assert [(s.text, s.language) for s in doc.sentences] == [
         ("Wij leveren binnen 24 uur, ook op zaterdag en zondag, in heel Nederland.", "nl"),
@@ -454,7 +446,7 @@ def test_sentence_spans_more_cases(text: str, expected: list[str]) -> None:
 
 def test_inline_list_after_a_lead_in(tmp_path: Path) -> None:
     text = "Wij beloven u: • levering binnen 24 uur • gratis retour\n\nOok e.g. in het weekend.\n"
-    doc = read_document(_write(tmp_path, "lijst.txt", text))
+    doc = read_document(write(tmp_path, "lijst.txt", text))
     assert [(s.text, s.lead_in) for s in doc.sentences] == [
         ("Wij beloven u:", None),
         ("levering binnen 24 uur", "Wij beloven u:"),
@@ -466,6 +458,6 @@ def test_inline_list_after_a_lead_in(tmp_path: Path) -> None:
 def test_progress_for_a_file_without_pages(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
     read_document(
-        _write(tmp_path, "a.txt", "Wij leveren snel."), progress=lambda *c: calls.append(c)
+        write(tmp_path, "a.txt", "Wij leveren snel."), progress=lambda *c: calls.append(c)
     )
     assert calls == [(1, 1)]
