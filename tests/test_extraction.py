@@ -457,3 +457,20 @@ def test_a_commitment_in_the_present_perfect_is_no_track_record() -> None:
     )
     assert not any(r.startswith("past tense") for r in scored.reasons)
     assert scored.score >= 0.5
+
+
+def test_progress_counts_the_candidates_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import klopt.extraction
+
+    monkeypatch.setattr(klopt.extraction, "CHUNK", 2)
+    doc = _doc(
+        "Wij leveren binnen 24 uur.",
+        "Wij bellen u terug.",
+        "Gratis retour binnen 30 dagen.",
+        "Wij helpen u graag.",
+        language="nl",
+    )
+    calls: list[tuple[int, int]] = []
+    scored = score_sentences(doc, **CUES_ONLY, progress=lambda d, t: calls.append((d, t)))
+    assert len(scored) == 4
+    assert calls == [(2, 4), (4, 4)]

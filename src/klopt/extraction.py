@@ -40,6 +40,12 @@ Kind = Literal["measurable", "aspirational"]
 Similarity = Callable[[Sequence[str]], Sequence[float]]
 """Scores texts by their likeness to promise statements, each in [0, 1]."""
 
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``."""
+
+CHUNK = 2_000
+"""Candidate sentences scored at a time (the likeness embeds them in one go)."""
+
 _DEFAULT_LIKENESS: Similarity = promise_likeness()
 _DEFAULT_THEMES: ThemeMatcher = theme_matcher()
 
@@ -130,6 +136,7 @@ def score_sentences(
     cues: CueSet | None = None,
     similarity: Similarity | None = _DEFAULT_LIKENESS,
     themes: ThemeMatcher | None = _DEFAULT_THEMES,
+    progress: Progress | None = None,
 ) -> list[Proposal]:
     """Score every eligible sentence of ``doc`` as a candidate promise, in document order.
 
@@ -140,6 +147,8 @@ def score_sentences(
             once with all candidates; ``weight * (similarity - center)`` points are added
             (weights in the cue file). ``None`` scores on the cues alone.
         themes: assigns each proposal's theme; ``None`` leaves themes empty.
+        progress: called as ``progress(done, total)`` over the candidate sentences, which
+            are scored in chunks of :data:`CHUNK`.
 
     Returns:
         One :class:`Proposal` per eligible sentence, whatever its score; themes are
@@ -148,12 +157,18 @@ def score_sentences(
     cues = cues or load_cues()
     candidates = [s for s in doc.sentences if _eligible(s, cues)]
     languages = [_sentence_language(s, doc) for s in candidates]
-    tallies = [
-        _tally(find_hits(s, cues, _languages(lang), doc.title), cues)
-        for s, lang in zip(candidates, languages, strict=True)
-    ]
-    if similarity is not None and candidates:
-        tallies = _with_similarity(candidates, tallies, similarity, cues)
+    tallies: list[_Tally] = []
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        scored = [
+            _tally(find_hits(s, cues, _languages(lang), doc.title), cues)
+            for s, lang in zip(chunk, languages[start : start + CHUNK], strict=True)
+        ]
+        if similarity is not None:
+            scored = _with_similarity(chunk, scored, similarity, cues)
+        tallies += scored
+        if progress is not None:
+            progress(len(tallies), len(candidates))
     proposals = [
         Proposal(
             text=_statement(sentence),
@@ -219,6 +234,7 @@ def propose_promises(
     cues: CueSet | None = None,
     similarity: Similarity | None = _DEFAULT_LIKENESS,
     themes: ThemeMatcher | None = _DEFAULT_THEMES,
+    progress: Progress | None = None,
 ) -> list[Proposal]:
     """Propose the sentences of ``doc`` that read as promises, in document order.
 
@@ -229,6 +245,7 @@ def propose_promises(
         similarity: scorer of likeness to promise statements, see :func:`score_sentences`;
             ``None`` proposes on the cues alone.
         themes: assigns each proposal's theme; ``None`` leaves themes empty.
+        progress: ``progress(done, total)`` over the candidate sentences.
 
     Returns:
         The proposals at or above the threshold, each statement once.
@@ -237,7 +254,7 @@ def propose_promises(
     limit = cues.threshold if threshold is None else threshold
     seen: set[str] = set()
     proposals: list[Proposal] = []
-    scored = score_sentences(doc, cues=cues, similarity=similarity, themes=None)
+    scored = score_sentences(doc, cues=cues, similarity=similarity, themes=None, progress=progress)
     for proposal in scored:
         key = " ".join(t.text for t in tokens(proposal.text))
         if proposal.score >= limit and key not in seen:

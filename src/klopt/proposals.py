@@ -55,8 +55,8 @@ def extract_promises(
 
     A sentence already a source of a promise is not proposed again, so running this twice
     proposes nothing new. Returns the new promises; proposals that joined an existing
-    promise are recorded as ``promise.source`` audit events. ``progress(done, total)`` is
-    called after each document.
+    promise are recorded as ``promise.source`` audit events. ``progress(done, total)``
+    counts the sentences of all documents as they are scored.
     """
     from klopt.extraction import propose_promises
 
@@ -64,15 +64,23 @@ def extract_promises(
         org = find_organization(session, org_ref)
         known = _known_sentences(session, org.id)
         versions = latest_versions(session, org.id)
+        total = sum(len(v.sentences) for v in versions)
+        base = 0
         candidates: list[Candidate] = []
-        for done, version in enumerate(versions, 1):
+        for version in versions:
+
+            def report(done: int, _: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + done, total)
+
             candidates += [
                 Candidate(p, version, _language(p, version))
-                for p in propose_promises(stored_document(version))
+                for p in propose_promises(stored_document(version), progress=report)
                 if (version.id, normal(p.sentence.text)) not in known
             ]
+            base += len(version.sentences)
             if progress is not None:
-                progress(done, len(versions))
+                progress(base, total)
         promises = list(
             session.scalars(
                 select(Promise).where(Promise.organization_id == org.id, Promise.status != "merged")

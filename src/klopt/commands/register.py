@@ -30,10 +30,12 @@ def promises_extract(ctx: Context) -> None:
     from klopt.promises import extract_promises
 
     with progress_bar(ctx.t("promises.extracting")) as (set_total, advance):
+        seen = [0]
 
         def progress(done: int, total: int) -> None:
             set_total(total)
-            advance(1)
+            advance(done - seen[0])
+            seen[0] = done
 
         proposed = extract_promises(ctx.store, ctx.org, actor=ctx.actor, progress=progress)
     console().print(ctx.t("promises.proposed", count=len(proposed)))
