@@ -30,17 +30,15 @@ def mentions() -> None:
     "--platform",
     default="import",
     show_default=True,
-    help="Platform name when the file has no platform column.",
 )
 @click.option(
     "--format",
     "format_",
     type=click.Choice(["csv", "json", "ndjson"]),
-    help="File format; default: from the file name.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True)
-@click.option("--strict", is_flag=True, help="Stop at the first bad row and import nothing.")
-@click.option("--own", is_flag=True, help="These are the organisation's own posts.")
+@click.option("--strict", is_flag=True)
+@click.option("--own", is_flag=True)
 @pass_ctx
 def mentions_import(
     ctx: Context,
@@ -108,12 +106,12 @@ def mentions_import(
 
 
 @mentions.command("list")
-@click.option("--promise", "promise_key", metavar="ID", help="Only mentions about this promise.")
+@click.option("--promise", "promise_key", metavar="ID")
 @click.option("--stance", type=click.Choice(["kept", "broken", "neutral"]))
-@click.option("--since", metavar="DATE", help="Start of the period (ISO date).")
-@click.option("--until", metavar="DATE", help="End of the period, exclusive.")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--since", metavar="DATE")
+@click.option("--until", metavar="DATE")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def mentions_list(
     ctx: Context,
@@ -173,11 +171,10 @@ def mentions_list(
 
 
 @cli.command()
-@click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
+@click.option("--embedder")
 @click.option(
     "--profile",
     type=click.Choice(["accurate", "fast", "thorough"]),
-    help="Judge profile (KLOPT_PROFILE).",
 )
 @pass_ctx
 def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
@@ -211,7 +208,7 @@ def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
 @click.argument("post")
 @click.argument("promise")
 @click.argument("stance", type=click.Choice(["kept", "broken", "neutral", "none"]))
-@click.option("--note", default="", help="Why (kept in the audit trail).")
+@click.option("--note", default="")
 @pass_ctx
 def correct(ctx: Context, post: str, promise: str, stance: str, note: str) -> None:
     """Correct a verdict: POST is about PROMISE with STANCE (none: it is not about it)."""
@@ -230,9 +227,9 @@ def correct(ctx: Context, post: str, promise: str, stance: str, note: str) -> No
 
 
 @cli.command()
-@click.option("--since", metavar="DATE", help="Start of the period (ISO date); default: all.")
-@click.option("--until", metavar="DATE", help="End of the period, exclusive; default: now.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--since", metavar="DATE")
+@click.option("--until", metavar="DATE")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def scorecard(ctx: Context, since: str | None, until: str | None, as_json: bool) -> None:
     """Per promise: mentions, kept / broken / neutral with 95% intervals, net score, change."""
@@ -317,21 +314,18 @@ def _print_scorecard(ctx: Context, card: Any) -> None:
     "--train",
     "train_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Labelled cases (same format) the engine learns from first.",
 )
 @click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the numbers to this JSON file.",
 )
-@click.option("--embedder", help="Embedding backend for linking (KLOPT_EMBEDDER).")
+@click.option("--embedder")
 @click.option(
     "--profile",
     type=click.Choice(["accurate", "fast", "thorough"]),
-    help="Judge profile (KLOPT_PROFILE).",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Also show the theme assigned per promise.")
+@click.option("--verbose", "-v", is_flag=True)
 @pass_ctx
 def eval_(
     ctx: Context,

@@ -44,7 +44,7 @@ def promises_extract(ctx: Context) -> None:
 
 @promises.command("list")
 @click.option("--status", type=click.Choice(_STATUSES))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def promises_list(ctx: Context, status: str | None, as_json: bool) -> None:
     """List the register with where each promise came from."""
@@ -164,7 +164,7 @@ _status_command("retire", "retired")
 @promises.command("edit")
 @click.argument("key")
 @click.argument("statement", required=False)
-@click.option("--theme", help="The aspect-library theme (delivery, privacy ...).")
+@click.option("--theme")
 @click.option("--kind", type=click.Choice(["measurable", "aspirational"]))
 @pass_ctx
 def promises_edit(
@@ -264,7 +264,6 @@ def promises_import(ctx: Context, path: Path) -> None:
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
 )
 @click.option("--status", type=click.Choice(_STATUSES))
 @pass_ctx

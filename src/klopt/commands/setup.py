@@ -19,7 +19,6 @@ from klopt.commands.output import console, table
     type=click.Choice(["nl", "en"]),
     default="nl",
     show_default=True,
-    help="Main language of the organisation's communication.",
 )
 @pass_ctx
 def init(ctx: Context, name: str, language: str) -> None:

@@ -1,0 +1,100 @@
+"""`--help` speaks the user's language, and every command and option has a text in both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from klopt.cli import KloptCommand, cli, option_help_key
+from klopt.i18n import LANGUAGES, messages
+
+
+def _help(*args: str, lang: str | None = None) -> str:
+    """``klopt ARGS`` (ending in --help) with KLOPT_LANG set to ``lang`` or unset."""
+    result = CliRunner().invoke(cli, list(args), prog_name="klopt", env={"KLOPT_LANG": lang})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _commands() -> Iterator[tuple[KloptCommand, click.Context]]:
+    """Every command below (and including) ``klopt``, with a context to ask its params."""
+
+    def walk(command: click.Command, parent: click.Context | None) -> Iterator[Any]:
+        assert isinstance(command, KloptCommand), f"{command.name} is not a KloptCommand"
+        ctx = click.Context(command, parent=parent, info_name=command.name)
+        yield command, ctx
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                yield from walk(sub, ctx)
+
+    yield from walk(cli, None)
+
+
+def _options(command: KloptCommand, ctx: click.Context) -> list[click.Option]:
+    return [p for p in command.get_params(ctx) if isinstance(p, click.Option) and not p.hidden]
+
+
+def test_help_is_english_by_default() -> None:
+    out = _help("--help")
+    assert out.startswith("Usage: klopt [OPTIONS] COMMAND [ARGS]...\n")
+    assert "klopt: does the organisation keep the promises it makes?" in out
+    assert "Database URL (KLOPT_DB); default: a SQLite file." in out
+    assert "Show this message and exit." in out
+    assert "docs       Source documents: mission, vision, brochure, portfolio." in out
+    assert "\nOptions:\n" in out and "\nCommands:\n" in out
+
+
+def test_lang_before_the_command_makes_help_dutch() -> None:
+    out = _help("--lang", "nl", "--help")
+    assert out.startswith("Gebruik: klopt [OPTIES] COMMANDO [ARGUMENTEN]...\n")
+    assert "klopt: komt de organisatie de beloften na die ze doet?" in out
+    assert "Database-URL (KLOPT_DB); standaard: een SQLite-bestand." in out
+    assert "Toon deze hulp en stop." in out
+    assert "docs       Brondocumenten: missie, visie, brochure, portfolio." in out
+    assert "\nOpties:\n" in out and "\nCommando's:\n" in out
+    assert "Usage" not in out and "Show this message" not in out
+    sub = _help("--lang", "nl", "promises", "--help")
+    assert "approve  Markeer beloften als goedgekeurd (vastgelegd in het auditspoor)." in sub
+
+
+def test_klopt_lang_makes_a_command_help_dutch() -> None:
+    out = _help("docs", "add", "--help", lang="nl")
+    assert out.startswith("Gebruik: klopt docs add [OPTIES] PATHS...\n")
+    assert "Lees documenten in en sla ze op;" in out
+    assert "--lang [en|nl]  Taal van de uitvoer (KLOPT_LANG)." in out
+    out = _help("mentions", "import", "--help", lang="nl")
+    assert "Stop bij de eerste foute rij en importeer niets." in out
+    assert "[standaard: import]" in out
+
+
+def test_the_command_line_beats_klopt_lang_and_may_come_after_the_command() -> None:
+    assert "Show this message and exit." in _help("--lang", "en", "--help", lang="nl")
+    assert "Toon deze hulp en stop." in _help("docs", "add", "--help", "--lang", "nl")
+    assert "Toon deze hulp en stop." in _help("docs", "add", "--lang=nl", "--help")
+
+
+def test_a_language_klopt_does_not_speak_gives_english_help() -> None:
+    assert "Show this message and exit." in _help("--help", lang="de")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_command_and_option_has_a_help_text(lang: str) -> None:
+    missing = []
+    for command, ctx in _commands():
+        keys = [command.help_key] + [
+            option_help_key(command.help_key, o) for o in _options(command, ctx)
+        ]
+        missing += [key for key in keys if key not in messages(lang)]
+    assert missing == []
+
+
+def test_every_help_text_belongs_to_a_command_or_option() -> None:
+    used = {key for key in messages("en") if key.startswith("help.format.")}
+    for command, ctx in _commands():
+        used.add(command.help_key)
+        used |= {option_help_key(command.help_key, o) for o in _options(command, ctx)}
+    assert sorted(k for k in messages("en") if k.startswith("help.") and k not in used) == []
