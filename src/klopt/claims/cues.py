@@ -1,0 +1,142 @@
+"""The claim cues (``klopt/data/claims.yaml``) and the sentences of a draft, with offsets.
+
+Cues are data: absolute words, time units, number words, charge and stop phrases in
+Dutch and English. This module loads them once and turns each list into one regular
+expression that matches on word boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["ClaimCues", "Sentence", "load_claim_cues", "split_draft", "pattern"]
+
+
+def pattern(entries: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive expression for a cue list, longest entries first.
+
+    An entry with a backslash is a regular expression; any other is literal text in
+    which a space also matches a hyphen or several spaces.
+    """
+
+    def one(entry: str) -> str:
+        if "\\" in entry:
+            return entry
+        return r"[\s-]+".join(re.escape(part) for part in entry.split())
+
+    ordered = sorted(dict.fromkeys(entries), key=len, reverse=True)
+    body = "|".join(one(e) for e in ordered) or r"(?!x)x"
+    return re.compile(rf"(?<![\w#-]){'(?:' + body + ')'}(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, eq=False)
+class ClaimCues:
+    """The compiled cue lists; see ``klopt/data/claims.yaml`` for what each one is for."""
+
+    numbers: Mapping[str, float]
+    units: Mapping[str, float]
+    phrases: Mapping[str, float]
+    window: re.Pattern[str]
+    absolutes: re.Pattern[str]
+    idioms: re.Pattern[str]
+    free: re.Pattern[str]
+    superlatives: re.Pattern[str]
+    stops: re.Pattern[str]
+    charges: re.Pattern[str]
+    thresholds: re.Pattern[str]
+    polar: Mapping[str, re.Pattern[str]]
+    negations: re.Pattern[str]
+    commitments: re.Pattern[str]
+    stopwords: frozenset[str]
+
+
+def _floats(data: Mapping[str, Any]) -> dict[str, float]:
+    return {str(k).lower(): (math.inf if v == ".inf" else float(v)) for k, v in data.items()}
+
+
+def _words(data: Any) -> list[str]:
+    return [str(w) for w in data or ()]
+
+
+@cache
+def load_claim_cues() -> ClaimCues:
+    """The cue set shipped with klopt (loaded once per process)."""
+    import yaml
+
+    text = resources.files("klopt").joinpath("data", "claims.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return ClaimCues(
+        numbers=_floats(data["numbers"]),
+        units=_floats(data["units"]),
+        phrases=_floats(data["phrases"]),
+        window=pattern(_words(data["window_words"])),
+        absolutes=pattern(_words(data["absolutes"])),
+        idioms=pattern(_words(data["absolute_idioms"])),
+        free=pattern(_words(data["free_words"])),
+        superlatives=pattern(_words(data["superlatives"])),
+        stops=pattern(_words(data["stop_phrases"])),
+        charges=pattern(_words(data["charge_words"])),
+        thresholds=pattern(_words(data["threshold_words"])),
+        polar={str(k): pattern(_words(v)) for k, v in data["polar_groups"].items()},
+        negations=pattern(_words(data["negations"])),
+        commitments=pattern(_words(data["commitments"])),
+        stopwords=frozenset(w.lower() for w in _words(data["stopwords"])),
+    )
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a draft: its text and where it stands (``draft[start:end]``)."""
+
+    text: str
+    start: int
+    end: int
+    quoted: bool = False
+
+
+# A sentence ends at an end mark (and any closing quote) before a space, at a line
+# break, or after a run of emoji before a space: posts often end sentences with emoji.
+_END = re.compile(
+    r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n+|[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+(?=\s)"
+)
+_TRAILING = re.compile(r"[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+$")
+_LEADING = re.compile(r"^[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+_QUOTE = re.compile(r"\"[^\"]+\"|“[^”]+”|„[^”“]+[”“]|«[^»]+»")
+_WORDISH = re.compile(r"\w", re.UNICODE)
+
+
+def quote_regions(text: str) -> list[tuple[int, int]]:
+    """Character ranges of quoted speech ("..." and typographic quotes)."""
+    return [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
+
+
+def split_draft(text: str) -> list[Sentence]:
+    """The sentences of ``text`` with exact offsets; emoji at either end are left out."""
+    quotes = quote_regions(text)
+    out: list[Sentence] = []
+    start = 0
+    for match in _END.finditer(text):
+        _add(text, start, match.end(), quotes, out)
+        start = match.end()
+    _add(text, start, len(text), quotes, out)
+    return out
+
+
+def _add(
+    text: str, start: int, end: int, quotes: list[tuple[int, int]], out: list[Sentence]
+) -> None:
+    piece = text[start:end]
+    lead = _LEADING.match(piece)
+    start += lead.end() if lead else 0
+    trail = _TRAILING.search(text[start:end])
+    end -= len(trail.group()) if trail else 0
+    if end <= start or not _WORDISH.search(text[start:end]):
+        return
+    quoted = any(q0 <= start and end <= q1 for q0, q1 in quotes)
+    out.append(Sentence(text[start:end], start, end, quoted))
