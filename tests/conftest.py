@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import Klopt
 from klopt.store import Store, open_store
 
 PG_URL = os.environ.get("KLOPT_TEST_DATABASE_URL", "")
@@ -95,3 +96,8 @@ def register_file(tmp_path: Path) -> Path:
     path = tmp_path / "promises.yaml"
     path.write_text(REGISTER_YAML, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def klopt(tmp_path: Path) -> Klopt:
+    return Klopt(tmp_path)

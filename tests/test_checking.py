@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 from rich.console import Console
 
+from helpers import Klopt
 from klopt import __version__
 from klopt.checking import (
     SARIF_SCHEMA,
@@ -25,7 +25,6 @@ from klopt.checking import (
     sarif_region,
     score,
 )
-from klopt.cli import cli
 from klopt.commands.check import render_text
 from klopt.findings import Draft, Finding, Severity, Span
 from klopt.judge import PromiseSpec
@@ -500,26 +499,6 @@ rules:
       fires: ["Gratis, voor altijd."]
       passes: ["Gratis, dertig dagen."]
 """
-
-
-class Klopt:
-    """Runs `klopt --db ... check ...` against one database file."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.db = f"sqlite:///{tmp_path / 'check.db'}"
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int = 0, input: str | None = None) -> Result:
-        result = self.runner.invoke(
-            cli, ["--db", self.db, *args], catch_exceptions=False, input=input
-        )
-        assert result.exit_code == code, result.output
-        return result
-
-
-@pytest.fixture
-def klopt(tmp_path: Path) -> Klopt:
-    return Klopt(tmp_path)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
+from helpers import Klopt
 from klopt.cli import cli
 
 MENTIONS = """\
@@ -17,26 +18,6 @@ m2,2026-10-02T09:00:00+02:00,"Al vijf dagen wachten op mijn pakket, levering is 
 m3,2026-10-03T09:00:00+02:00,"Retourneren was gratis en makkelijk, geld binnen een week terug."
 m4,2026-10-04T09:00:00+02:00,"Wat een mooi weer vandaag in Utrecht."
 """
-
-
-class Klopt:
-    """Runs klopt commands against one database file."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.db = f"sqlite:///{tmp_path / 'cli.db'}"
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int = 0, input: str | None = None) -> Result:
-        result = self.runner.invoke(
-            cli, ["--db", self.db, *args], catch_exceptions=False, input=input
-        )
-        assert result.exit_code == code, result.output
-        return result
-
-
-@pytest.fixture
-def klopt(tmp_path: Path) -> Klopt:
-    return Klopt(tmp_path)
 
 
 def test_the_pipeline_from_register_to_scorecard(

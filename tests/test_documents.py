@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from files import write
+from helpers import write
 from klopt import documents
 from klopt.documents import (
     Block,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from files import write
+from helpers import write
 from klopt import mentions as mentions_module
 from klopt.errors import (
     BadEncoding,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from files import write
+from helpers import write
 from klopt.documents import (
     DocumentText,
     Sentence,
