@@ -31,6 +31,11 @@ _EXPORTS = {
     "evaluate": "klopt.evaluation",
     "read_document": "klopt.documents",
     "propose_promises": "klopt.extraction",
+    "Draft": "klopt.findings",
+    "Finding": "klopt.findings",
+    "check_draft": "klopt.checking",
+    "load_packs": "klopt.rules",
+    "check_promises": "klopt.claims",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
