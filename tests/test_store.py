@@ -23,13 +23,15 @@ TABLES = {
     "correction",
     "import_batch",
     "audit_event",
+    "user",
+    "membership",
     "alembic_version",
 }
 
 
 def test_migrations_create_every_table(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert current_revision(store.engine) == "0002"
+    assert current_revision(store.engine) == "0003"
 
 
 def test_opening_twice_migrates_once_and_keeps_data(db_url: str) -> None:
@@ -124,7 +126,7 @@ def test_migration_0002_copies_each_promise_source(tmp_path: object) -> None:
         )
     engine.dispose()
     migrated = open_store(url)
-    assert current_revision(migrated.engine) == "0002"
+    assert current_revision(migrated.engine) == "0003"
     with migrated.session() as session:
         p1, p2 = session.scalars(select(Promise).order_by(Promise.key)).all()
         assert [

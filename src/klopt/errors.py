@@ -175,3 +175,21 @@ __all__ += [
     "CookieWall",
     "InvalidUrlList",
 ]
+
+
+# --- users and roles (issue 4) -----------------------------------------------------------
+
+
+class UnknownUser(NotFound):
+    """A user name that is not in the store."""
+
+
+class UserExists(InputError):
+    """A user with this name is already in the store."""
+
+
+class NotAllowed(KloptError):
+    """The user's role in the organisation does not allow what they asked for."""
+
+
+__all__ += ["UnknownUser", "UserExists", "NotAllowed"]
