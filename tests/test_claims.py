@@ -177,3 +177,8 @@ def test_sentences_have_exact_offsets_without_emoji() -> None:
         "Bestel nu!",
         "#fiets",
     ]
+
+
+def test_draft_sentences_follow_the_abbreviation_rules() -> None:
+    texts = [s.text for s in split_draft("Klaar in ca. 2 uur, bijv. in Utrecht! 🚲 Morgen open.")]
+    assert texts == ["Klaar in ca. 2 uur, bijv. in Utrecht!", "Morgen open."]

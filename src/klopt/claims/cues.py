@@ -102,9 +102,8 @@ class Sentence:
 
 # A sentence ends at an end mark (and any closing quote) before a space, at a line
 # break, or after a run of emoji before a space: posts often end sentences with emoji.
-_END = re.compile(
-    r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n+|[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+(?=\s)"
-)
+# A run of emoji followed by a space ends a sentence in a post ("Top 🚲 Morgen ...").
+_EMOJI_END = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+(?=\s)")
 _TRAILING = re.compile(r"[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+$")
 _LEADING = re.compile(r"^[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
 _QUOTE = re.compile(r"\"[^\"]+\"|“[^”]+”|„[^”“]+[”“]|«[^»]+»")
@@ -117,14 +116,23 @@ def quote_regions(text: str) -> list[tuple[int, int]]:
 
 
 def split_draft(text: str) -> list[Sentence]:
-    """The sentences of ``text`` with exact offsets; emoji at either end are left out."""
+    """The sentences of ``text`` with exact offsets; emoji at either end are left out.
+
+    Each line is split by klopt's own sentence rules (:func:`klopt.documents.sentence_spans`:
+    abbreviations such as *ca.*, *bijv.*, *e.g.* end nothing); a run of emoji followed by a
+    space ends a sentence too, as it does in posts.
+    """
+    from klopt.documents import sentence_spans
+
     quotes = quote_regions(text)
     out: list[Sentence] = []
-    start = 0
-    for match in _END.finditer(text):
-        _add(text, start, match.end(), quotes, out)
-        start = match.end()
-    _add(text, start, len(text), quotes, out)
+    for line in re.finditer(r"[^\n]+", text):
+        for s, e in sentence_spans(line.group()):
+            start, end = line.start() + s, line.start() + e
+            for emoji in _EMOJI_END.finditer(text, start, end):
+                _add(text, start, emoji.end(), quotes, out)
+                start = emoji.end()
+            _add(text, start, end, quotes, out)
     return out
 
 
