@@ -145,11 +145,7 @@ def grant(store: Store, org_ref: str | None, name: str, role: str, *, actor: str
     with store.session() as session:
         org = find_organization(session, org_ref)
         user = _user(session, name)
-        membership = session.scalar(
-            select(Membership).where(
-                Membership.user_id == user.id, Membership.organization_id == org.id
-            )
-        )
+        membership = _membership(session, user.id, org.id)
         previous = membership.role if membership is not None else None
         if membership is None:
             session.add(Membership(user_id=user.id, organization_id=org.id, role=role))
@@ -174,11 +170,7 @@ def revoke(store: Store, org_ref: str | None, name: str, *, actor: str) -> None:
     with store.session() as session:
         org = find_organization(session, org_ref)
         user = _user(session, name)
-        membership = session.scalar(
-            select(Membership).where(
-                Membership.user_id == user.id, Membership.organization_id == org.id
-            )
-        )
+        membership = _membership(session, user.id, org.id)
         if membership is None:
             raise NotFound.keyed("users.not_member", name=name, org=org.name)
         audit.record(
@@ -205,6 +197,14 @@ def list_members(store: Store, org_ref: str | None) -> list[MemberInfo]:
             .order_by(User.name)
         ).tuples()
         return [MemberInfo(n, d, r) for n, d, r in rows]
+
+
+def _membership(session: Session, user_id: int, org_id: int) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.organization_id == org_id
+        )
+    )
 
 
 def role_of(session: Session, org_id: int, name: str) -> str | None:
