@@ -119,12 +119,11 @@ def same_numbers(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class Wording:
-    """One wording to compare: its text, document, language (when known) and theme."""
+    """One wording to compare: its text, document and language (when known)."""
 
     text: str
     document: str
     language: str | None = None
-    theme: str | None = None
 
 
 def _same_language(a: Wording, b: Wording) -> bool:
@@ -136,13 +135,9 @@ def threshold(a: Wording, b: Wording) -> float:
     return WITHIN if a.document == b.document or _same_language(a, b) else ACROSS
 
 
-def may_merge(a: Wording, b: Wording, similarity: float) -> bool:
-    """The guard besides the cosine: both wordings name the same numbers.
-
-    ``similarity`` is there for guards that depend on it; the number guard holds at any
-    cosine ("Wij leveren binnen 24 uur." / "... 48 uur." is 0.786).
-    """
-    del similarity
+def may_merge(a: Wording, b: Wording) -> bool:
+    """The guard besides the cosine: both wordings name the same numbers, at any cosine
+    ("Wij leveren binnen 24 uur." / "... 48 uur." is 0.786)."""
     return same_numbers(a.text, b.text)
 
 
@@ -192,7 +187,7 @@ def _pairs(wordings: Sequence[Wording], sims: np.ndarray) -> list[tuple[int, int
     for i, a in enumerate(wordings):
         for j in range(i + 1, len(wordings)):
             b, sim = wordings[j], float(sims[i, j])
-            if sim < threshold(a, b) or not may_merge(a, b, sim):
+            if sim < threshold(a, b) or not may_merge(a, b):
                 continue
             if threshold(a, b) == WITHIN or _mutual(
                 sims, i, j, by_doc[b.document], by_doc[a.document]
@@ -211,7 +206,7 @@ def best_matches(
     *,
     fixed: float | None = None,
     embedder: Embedder | None = None,
-    guard: Callable[[Wording, Wording, float], bool] = may_merge,
+    guard: Callable[[Wording, Wording], bool] = may_merge,
 ) -> list[tuple[int, float] | None]:
     """For each query, the candidate (a promise, as its wordings) that states it, if any.
 
@@ -234,7 +229,7 @@ def best_matches(
             k
             for k, (_, w) in enumerate(flat)
             if sims[q, k] >= (fixed if fixed is not None else threshold(query, w))
-            and guard(query, w, float(sims[q, k]))
+            and guard(query, w)
         ]
         k = max(allowed, key=lambda k: sims[q, k], default=None)
         best.append(None if k is None else (flat[k][0], float(sims[q, k])))

@@ -132,10 +132,9 @@ def _register_wordings(promise: Promise) -> list[Wording]:
     from klopt.duplicates import Wording
 
     lead = next((s.language for s in promise.sources), None)
-    theme = promise.theme
-    out = [Wording(promise.statement, "register", language=lead, theme=theme)]
-    out += [Wording(t, "register", theme=theme) for t in promise.paraphrases or []]
-    out += [Wording(s.sentence, s.document, s.language, theme) for s in promise.sources]
+    out = [Wording(promise.statement, "register", language=lead)]
+    out += [Wording(t, "register") for t in promise.paraphrases or []]
+    out += [Wording(s.sentence, s.document, s.language) for s in promise.sources]
     return out
 
 
@@ -165,10 +164,7 @@ def _groups(candidates: Sequence[Candidate], embedder: Embedder | None) -> list[
         return [[c] for c in candidates]
     from klopt.duplicates import group_wordings
 
-    wordings = [
-        Wording(c.proposal.text, c.document, language=c.language, theme=c.proposal.theme)
-        for c in candidates
-    ]
+    wordings = [Wording(c.proposal.text, c.document, language=c.language) for c in candidates]
     return [[candidates[i] for i in g] for g in group_wordings(wordings, embedder=embedder)]
 
 
@@ -185,12 +181,7 @@ def _attach_similar(
         return list(groups)
     from klopt.duplicates import best_matches
 
-    queries = [
-        Wording(
-            g[0].proposal.text, g[0].document, language=g[0].language, theme=g[0].proposal.theme
-        )
-        for g in groups
-    ]
+    queries = [Wording(g[0].proposal.text, g[0].document, language=g[0].language) for g in groups]
     candidates = [_register_wordings(p) for p in promises]
     left: list[list[Candidate]] = []
     for group, hit in zip(
