@@ -414,15 +414,7 @@ def _choices(params: Params, name: str, known: tuple[str, ...]) -> frozenset[str
         return None
     for value in values:
         if value not in known:
-            raise RulePackError.keyed(
-                "rules.bad_choice",
-                path=params.path,
-                line=params.line(name),
-                rule=params.rule,
-                field=name,
-                value=value,
-                choices=", ".join(("all", *known)),
-            )
+            raise params.bad_choice(name, value, ("all", *known))
     return frozenset(values)
 
 

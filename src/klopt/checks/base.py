@@ -133,16 +133,20 @@ class Params:
         if value is None:
             return default
         if str(value) not in choices:
-            raise RulePackError.keyed(
-                "rules.bad_choice",
-                path=self.path,
-                line=self.line(name),
-                rule=self.rule,
-                field=name,
-                value=value,
-                choices=", ".join(choices),
-            )
+            raise self.bad_choice(name, value, choices)
         return str(value)
+
+    def bad_choice(self, name: str, value: Any, choices: tuple[str, ...]) -> RulePackError:
+        """The error for a value of ``name`` that is not one of ``choices``."""
+        return RulePackError.keyed(
+            "rules.bad_choice",
+            path=self.path,
+            line=self.line(name),
+            rule=self.rule,
+            field=name,
+            value=value,
+            choices=", ".join(choices),
+        )
 
     def texts(self, name: str, value: Any = None) -> tuple[str, ...]:
         """A text or a list of texts (numbers are read as texts)."""
