@@ -12,7 +12,7 @@ error, 10 for a warning, 0 for information (such as ``promise.supports`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +21,8 @@ from klopt.findings import Draft, Finding, Severity, Span
 from klopt.i18n import t
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from klopt.judge import PromiseSpec
     from klopt.store import Store
 
@@ -35,6 +37,7 @@ __all__ = [
     "PromiseCheck",
     "approved_promises",
     "check_draft",
+    "organization_checker",
     "normalize_platform",
     "report_json",
     "report_sarif",
@@ -239,6 +242,47 @@ def approved_promises(store: Store, org_ref: str | None) -> list[PromiseSpec]:
             return []
         org = find_organization(session, org_ref)
         return [spec for _, spec in approved_specs(session, org.id)]
+
+
+def organization_checker(
+    store: Store,
+    org_ref: str | None,
+    *,
+    rule_paths: Sequence[Path] = (),
+    embedder: str | None = None,
+    lang: str = "en",
+) -> Callable[[Draft], CheckReport]:
+    """A check for the drafts of one organisation: ``klopt-basis`` and the packs in
+    ``rule_paths``, and the organisation's approved promises.
+
+    The packs are loaded (and their examples verified) now, so a broken pack is reported
+    before anything else happens; the promises and the models on the first check.
+
+    Args:
+        embedder: the sentence model of the promise checks (the ``embedder`` setting).
+        lang: the user's language, for messages and notices.
+    """
+    from klopt.rules import load_packs
+
+    rules = load_packs(rule_paths)
+    promises: list[PromiseSpec] | None = None
+
+    def promise_checker(draft: Draft, specs: Sequence[PromiseSpec], *, lang: str) -> list[Finding]:
+        from klopt.claims import check_promises
+
+        return check_promises(draft, specs, lang=lang, embedder=embedder)
+
+    def check(draft: Draft) -> CheckReport:
+        nonlocal promises
+        if not draft.text.strip():
+            raise EmptyDraft.keyed("check.empty_draft")  # before the store and the models
+        if promises is None:
+            promises = approved_promises(store, org_ref)
+        return check_draft(
+            draft, rules=rules, promises=promises, promise_checker=promise_checker, lang=lang
+        )
+
+    return check
 
 
 # --- JSON --------------------------------------------------------------------------------

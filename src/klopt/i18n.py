@@ -7,11 +7,12 @@ same keys.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["LANGUAGES", "Localized", "t", "messages", "check_language"]
+__all__ = ["LANGUAGES", "Localized", "Term", "t", "messages", "check_language"]
 
 LANGUAGES = ("en", "nl")
 
@@ -23,6 +24,20 @@ class Localized(Protocol):
     def text(self, lang: str = "en") -> str:
         """The value in ``lang``."""
         ...
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word klopt says in the user's language (a state, an action), by message key.
+
+    Pass it as a value of a keyed error and the error shows it in the user's language.
+    """
+
+    key: str
+
+    def text(self, lang: str = "en") -> str:
+        """The word in ``lang``."""
+        return t(self.key, lang)
 
 
 @cache

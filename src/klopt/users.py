@@ -139,14 +139,21 @@ def verify_password(store: Store, name: str, password: str) -> bool:
 
 
 def grant(store: Store, org_ref: str | None, name: str, role: str, *, actor: str) -> MemberInfo:
-    """Give ``name`` the role ``role`` in the organisation (replacing the role it had)."""
+    """Give ``name`` the role ``role`` in the organisation (replacing the role it had).
+
+    Once the organisation has an admin, only an admin may do this; the last admin cannot
+    be made something else (:class:`NotAllowed`).
+    """
     if role not in ROLES:
         raise InputError.keyed("users.bad_role", role=role, roles=", ".join(ROLES))
     with store.session() as session:
         org = find_organization(session, org_ref)
+        _require_admin(session, org.id, actor)
         user = _user(session, name)
         membership = _membership(session, user.id, org.id)
         previous = membership.role if membership is not None else None
+        if previous == "admin" and role != "admin":
+            _keep_an_admin(session, org.id, name)
         if membership is None:
             session.add(Membership(user_id=user.id, organization_id=org.id, role=role))
         else:
@@ -173,6 +180,9 @@ def revoke(store: Store, org_ref: str | None, name: str, *, actor: str) -> None:
         membership = _membership(session, user.id, org.id)
         if membership is None:
             raise NotFound.keyed("users.not_member", name=name, org=org.name)
+        _require_admin(session, org.id, actor)
+        if membership.role == "admin":
+            _keep_an_admin(session, org.id, name)
         audit.record(
             session,
             organization_id=org.id,
@@ -197,6 +207,30 @@ def list_members(store: Store, org_ref: str | None) -> list[MemberInfo]:
             .order_by(User.name)
         ).tuples()
         return [MemberInfo(n, d, r) for n, d, r in rows]
+
+
+def _admins(session: Session, org_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(User.name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organization_id == org_id, Membership.role == "admin")
+        )
+    )
+
+
+def _require_admin(session: Session, org_id: int, actor: str) -> None:
+    """Once an organisation has an admin, only admins change its members.
+
+    Before that anyone may: the first grant is how an organisation gets its admin.
+    """
+    if _admins(session, org_id):
+        require_role(session, org_id, actor, "admin")
+
+
+def _keep_an_admin(session: Session, org_id: int, name: str) -> None:
+    if _admins(session, org_id) == [name]:
+        raise NotAllowed.keyed("users.last_admin", name=name)
 
 
 def _membership(session: Session, user_id: int, org_id: int) -> Membership | None:

@@ -99,29 +99,19 @@ def _read_draft(ctx: Context, text: str | None, path: Path | None) -> tuple[str,
 def _check(
     ctx: Context, draft: Draft, rule_paths: Sequence[Path], embedder: str | None
 ) -> CheckReport:
-    from klopt.checking import EmptyDraft, approved_promises, check_draft
+    from klopt.checking import EmptyDraft, organization_checker
     from klopt.config import get_setting
-    from klopt.judge import PromiseSpec
-    from klopt.rules import load_packs
 
     if not draft.text.strip():
-        raise EmptyDraft.keyed("check.empty_draft")  # before the store and the models
-    model = get_setting("embedder", embedder)
-
-    def promise_checker(
-        draft: Draft, promises: Sequence[PromiseSpec], *, lang: str
-    ) -> list[Finding]:
-        from klopt.claims import check_promises
-
-        return check_promises(draft, promises, lang=lang, embedder=model)
-
-    return check_draft(
-        draft,
-        rules=load_packs(rule_paths),
-        promises=approved_promises(ctx.store, ctx.org),
-        promise_checker=promise_checker,
+        raise EmptyDraft.keyed("check.empty_draft")  # before the packs, store and models
+    checker = organization_checker(
+        ctx.store,
+        ctx.org,
+        rule_paths=rule_paths,
+        embedder=get_setting("embedder", embedder),
         lang=ctx.lang,
     )
+    return checker(draft)
 
 
 # --- text output -------------------------------------------------------------------------

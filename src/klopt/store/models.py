@@ -21,7 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base",
@@ -38,6 +40,11 @@ __all__ = [
     "AuditEvent",
     "User",
     "Membership",
+    "Draft",
+    "DraftVersion",
+    "DraftComment",
+    "DraftReview",
+    "UtcDateTime",
     "utcnow",
 ]
 
@@ -45,6 +52,28 @@ __all__ = [
 def utcnow() -> datetime:
     """Now, as an aware UTC timestamp."""
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware time, stored as UTC and read back as UTC on every backend.
+
+    SQLite keeps no offset: a ``09:00+01:00`` stored as it is would come back as 09:00
+    UTC. So every time is turned into UTC on the way in (a naive one is taken as UTC)
+    and marked UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -58,7 +87,7 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="nl")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class SourceDocument(Base):
@@ -69,7 +98,7 @@ class SourceDocument(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.version"
     )
@@ -89,7 +118,7 @@ class DocumentVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     sentences: Mapped[list[Any]] = mapped_column(default=list)
     added_by: Mapped[str] = mapped_column(String(100), default="")
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     document: Mapped[SourceDocument] = relationship(back_populates="versions")
 
 
@@ -124,8 +153,8 @@ class Promise(Base):
     # No foreign key: adding one to an existing table makes SQLite rebuild it (see 0002).
     merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     flag: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sources: Mapped[list[PromiseSource]] = relationship(
         back_populates="promise", order_by="PromiseSource.id", cascade="all, delete-orphan"
     )
@@ -159,7 +188,7 @@ class PromiseSource(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     state: Mapped[str] = mapped_column(String(20), default="current")
     merged_from: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     promise: Mapped[Promise] = relationship(back_populates="sources")
     document_version: Mapped[DocumentVersion | None] = relationship()
 
@@ -177,8 +206,8 @@ class ImportBatch(Base):
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[Any]] = mapped_column(default=list)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Post(Base):
@@ -198,7 +227,7 @@ class Post(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     author: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     reach: Mapped[int | None] = mapped_column(Integer, nullable=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -207,7 +236,7 @@ class Post(Base):
     import_batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batch.id"), nullable=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Judgement(Base):
@@ -222,7 +251,7 @@ class Judgement(Base):
     language: Mapped[str] = mapped_column(String(8))
     sentiment: Mapped[str] = mapped_column(String(10))
     sentiment_confidence: Mapped[float] = mapped_column(Float)
-    judged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    judged_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     verdicts: Mapped[list[Verdict]] = relationship(back_populates="judgement")
 
 
@@ -262,7 +291,7 @@ class Correction(Base):
     stance: Mapped[str] = mapped_column(String(10))
     author: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class AuditEvent(Base):
@@ -277,7 +306,7 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class User(Base):
@@ -293,7 +322,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -307,5 +336,88 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
-    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     user: Mapped[User] = relationship()
+
+
+class Draft(Base):
+    """An own post on its way out: numbered per organisation, with versions and a state.
+
+    ``state`` is one of draft, in_review, approved, changes_requested, published,
+    withdrawn (see :mod:`klopt.drafts`). Nothing is deleted: a draft that should not go
+    out is withdrawn. ``version`` is the number of the newest version; ``post_id`` is the
+    own post it became when published.
+    """
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), nullable=True)
+    author: Mapped[User] = relationship()
+
+
+class DraftVersion(Base):
+    """One numbered text of a draft, who wrote it, and the findings of its check."""
+
+    __tablename__ = "draft_version"
+    __table_args__ = (UniqueConstraint("draft_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    author: Mapped[User] = relationship()
+
+
+class DraftComment(Base):
+    """A remark on one version of a draft."""
+
+    __tablename__ = "draft_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    author: Mapped[User] = relationship()
+
+
+class DraftReview(Base):
+    """A reviewer's decision on one version: approved or changes_requested.
+
+    ``findings`` is the check report of that version at the moment of the decision
+    (``klopt.checking.report_json``); ``overridden`` says the approver approved despite
+    error findings, with ``note`` saying why.
+    """
+
+    __tablename__ = "draft_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    decision: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    reviewer: Mapped[User] = relationship()
