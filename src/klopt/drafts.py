@@ -299,10 +299,9 @@ def edit_draft(
             report = check(DraftText(new_text, draft.platform)) if check is not None else None
             draft.version += 1
             _add_version(session, draft, draft.version, new_text, user, report)
-            before = draft.state
-            if draft.state == "approved":
+            if draft.state == "approved":  # the approval was of the version before
                 draft.state = "in_review"
-            changes["state"] = [before, draft.state]
+                changes["state"] = ["approved", "in_review"]
         draft.updated_at = utcnow()
         _record(session, draft, actor, "draft.edit", **changes)
         session.flush()

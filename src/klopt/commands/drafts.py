@@ -77,7 +77,6 @@ def _checker(ctx: Context, rule_paths: Sequence[Path], enabled: bool = True) -> 
 
 def _show_check(ctx: Context, checks: _Checks | None, where: str) -> None:
     if checks is not None and checks.reports:
-        console().print()
         render_text(checks.reports[-1], lang=ctx.lang, where=where, out=console())
 
 
@@ -569,7 +568,7 @@ def _print_trail(ctx: Context, entries: Sequence[Any], format_: str, title: str)
 def _details(details: dict[str, Any]) -> str:
     parts = []
     for name, value in details.items():
-        if value in (None, "", [], {}):
+        if value in (None, "", [], {}) or value is False:
             continue
         if isinstance(value, list) and len(value) == 2:
             value = f"{value[0]} → {value[1]}"
