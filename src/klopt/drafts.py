@@ -28,7 +28,7 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -425,7 +425,7 @@ def publish_draft(
 
     The own post (``post.kind == "own"``) is what the scorecard counts as the
     organisation's coverage of a promise. A post already imported under the same URL is
-    linked instead of stored twice.
+    marked own and linked instead of stored twice.
 
     Raises:
         InputError: the draft is not approved, or has no platform and none is given.
@@ -804,6 +804,7 @@ def _own_post(
             select(Post).where(Post.organization_id == org.id, Post.url == url).limit(1)
         )
         if known is not None:
+            known.kind = "own"  # imported before it was known to be the organisation's
             return known
     post = Post(
         organization_id=org.id,
@@ -850,16 +851,21 @@ def _info(session: Session, draft: Draft) -> DraftInfo:
         number=draft.number,
         state=draft.state,
         platform=draft.platform,
-        planned_at=draft.planned_at,
+        planned_at=_utc(draft.planned_at),
         author=draft.author.name,
         version=draft.version,
         text=newest.text,
         score=newest.score,
         created_at=draft.created_at,
         updated_at=draft.updated_at,
-        published_at=draft.published_at,
+        published_at=_utc(draft.published_at),
         url=draft.url,
     )
+
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    """The time in UTC, as the store gives it back, also before it was stored."""
+    return None if stamp is None else stamp.astimezone(UTC)
 
 
 def _review_info(review: DraftReview) -> ReviewInfo:

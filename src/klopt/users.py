@@ -176,11 +176,11 @@ def revoke(store: Store, org_ref: str | None, name: str, *, actor: str) -> None:
     """Take away ``name``'s role in the organisation; the audit trail keeps that it was."""
     with store.session() as session:
         org = find_organization(session, org_ref)
+        _require_admin(session, org.id, actor)  # first: a non-admin learns nothing of members
         user = _user(session, name)
         membership = _membership(session, user.id, org.id)
         if membership is None:
             raise NotFound.keyed("users.not_member", name=name, org=org.name)
-        _require_admin(session, org.id, actor)
         if membership.role == "admin":
             _keep_an_admin(session, org.id, name)
         audit.record(
@@ -214,7 +214,11 @@ def _admins(session: Session, org_id: int) -> list[str]:
         session.scalars(
             select(User.name)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organization_id == org_id, Membership.role == "admin")
+            .where(
+                Membership.organization_id == org_id,
+                Membership.role == "admin",
+                User.active.is_(True),  # an inactive admin cannot act, so does not count
+            )
         )
     )
 
