@@ -618,3 +618,24 @@ def test_promises_come_from_the_approved_register(
     (finding,) = [f for f in data["findings"] if f["rule"] == "promise.exceeds"]
     assert finding["promise"]["id"] == "P1"
     assert finding["severity"] == "error"
+
+
+def _off_message(draft: Draft, promises: Sequence[PromiseSpec], *, lang: str) -> list[Finding]:
+    return [Finding("promise.off_message", Severity.INFO, "Supports no promise.")]
+
+
+@pytest.mark.parametrize(("platform", "severity"), [("linkedin", "warning"), ("x", "info")])
+def test_off_message_is_a_warning_only_on_a_channel_that_should_be_on_message(
+    platform: str, severity: str
+) -> None:
+    report = check_draft(
+        Draft("Fijn weekend allemaal.", platform=platform, language="nl"),
+        rules=None,
+        promises=PROMISES,
+        promise_checker=_off_message,
+        on_message={"linkedin"},
+    )
+    assert [(f.rule, f.severity.label) for f in report.findings] == [
+        ("promise.off_message", severity)
+    ]
+    assert report.score == (90 if severity == "warning" else 100)

@@ -299,3 +299,16 @@ def test_a_file_that_is_not_a_pack_or_not_there_says_so(tmp_path: Path) -> None:
         load_packs([path], bundled=False)
     with pytest.raises(RulePackError, match="Cannot read the rule pack"):
         load_packs([tmp_path / "missing.yaml"], bundled=False)
+
+
+def test_a_pack_names_the_platforms_where_every_post_should_be_on_message(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kanalen.yaml"
+    path.write_text(f"pack: acme\non_message: [linkedin, x]\nrules:\n{GOOD_RULE}", "utf-8")
+    assert load_packs([path]).on_message == {"linkedin", "x"}
+    assert load_packs().on_message == frozenset()
+    path.write_text(f"pack: acme\non_message: [myspace]\nrules:\n{GOOD_RULE}", "utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_packs([path])
+    assert "'on_message' cannot be 'myspace'" in str(caught.value)

@@ -12,7 +12,7 @@ error, 10 for a warning, 0 for information (such as ``promise.supports`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -154,6 +154,7 @@ def check_draft(
     promises: Sequence[PromiseSpec],
     promise_checker: PromiseCheck | None = None,
     lang: str = "en",
+    on_message: Collection[str] = (),
 ) -> CheckReport:
     """Check a draft post against house-style rules and approved promises, and score it.
 
@@ -161,8 +162,9 @@ def check_draft(
     is detected (:func:`klopt.language.detect_language`). A draft in another language
     gets only the language-free rules (length, counts) and a ``language.unsupported``
     notice; no approved promises give a ``promises.none`` notice and house style only.
-    ``promise.off_message`` stays an info finding on every platform: it costs no points
-    and fails only ``--fail-on info``.
+    ``promise.off_message`` is an info finding (no points, fails only ``--fail-on info``)
+    except on the platforms in ``on_message``, where every post should support a promise:
+    there it is a warning.
 
     Args:
         draft: the post; spans in the findings point into ``draft.text``.
@@ -171,6 +173,8 @@ def check_draft(
         promise_checker: runs the promise checks; :func:`klopt.claims.check_promises`
             when not given.
         lang: the user's language, for messages and notices.
+        on_message: platforms where a post that supports no promise is a warning (the
+            rule packs' ``on_message``, :attr:`klopt.rules.RuleSet.on_message`).
 
     Returns:
         The findings in text order, the score (100 minus 25 per error and 10 per
@@ -197,7 +201,13 @@ def check_draft(
         notices.append(Notice("promises.none", t("check.notice.no_promises", lang)))
     elif supported:
         checker = promise_checker or _default_checker()
-        found += checker(draft, promises, lang=lang)
+        on_channel = draft.platform is not None and draft.platform in on_message
+        found += [
+            replace(f, severity=Severity.WARNING)
+            if on_channel and f.rule == "promise.off_message"
+            else f
+            for f in checker(draft, promises, lang=lang)
+        ]
     ordered = sorted(found, key=_position)
     return CheckReport(
         draft=draft,
@@ -281,7 +291,12 @@ def organization_checker(
         if approved is None:
             approved = approved_promises(store, org_ref)
         return check_draft(
-            draft, rules=rules, promises=approved, promise_checker=promise_checker, lang=lang
+            draft,
+            rules=rules,
+            promises=approved,
+            promise_checker=promise_checker,
+            lang=lang,
+            on_message=rules.on_message,
         )
 
     return check

@@ -5,6 +5,8 @@ A rule pack is one YAML file::
     pack: klopt-basis
     description: {nl: ..., en: ...}
     disable: [other.rule.id]        # optional: switch off rules of packs loaded earlier
+    on_message: [linkedin]          # optional: platforms where every post should support a
+                                    # promise; there `promise.off_message` is a warning
     rules:
       - id: basis.superlative.nl    # stable id, shown in every finding
         check: pattern              # the check type (code, see klopt.checks)
@@ -65,7 +67,7 @@ _RULE_FIELDS = (
     "examples",
 )
 _REQUIRED = ("id", "check", "severity", "message", "why", "examples")
-_PACK_FIELDS = ("pack", "description", "disable", "rules")
+_PACK_FIELDS = ("pack", "description", "disable", "on_message", "rules")
 
 
 # --- YAML that remembers its lines -----------------------------------------------------
@@ -199,6 +201,7 @@ class RulePack:
     path: Path
     rules: tuple[Rule, ...]
     disable: tuple[str, ...] = ()
+    on_message: frozenset[str] = frozenset()
 
 
 class RuleSet:
@@ -208,6 +211,8 @@ class RuleSet:
         self.packs = tuple(packs)
         disabled = {rule_id for pack in self.packs for rule_id in pack.disable}
         self.rules = tuple(r for p in self.packs for r in p.rules if r.id not in disabled)
+        #: Platforms where every post should support a promise (the packs' ``on_message``).
+        self.on_message = frozenset(p for pack in self.packs for p in pack.on_message)
 
     def check(self, draft: Draft, *, lang: str | None = None) -> list[Finding]:
         """The findings of every rule that applies to the draft.
@@ -314,9 +319,11 @@ def load_pack(path: Path) -> RulePack:
         _rule(node, pack_id, path, line)
         for node, line in zip(rules_node, rules_node.lines, strict=True)
     )
-    disable = Params(data, data.lines, path=path, rule=pack_id).texts("disable")
+    pack_params = Params(data, data.lines, path=path, rule=pack_id)
+    disable = pack_params.texts("disable")
+    on_message = _choices(pack_params, "on_message", PLATFORMS) or frozenset()
     description = _localized(data, "description", path, pack_id) if "description" in data else {}
-    return RulePack(pack_id, description, path, rules, disable)
+    return RulePack(pack_id, description, path, rules, disable, on_message)
 
 
 def _no_unknown(node: _Map, known: Sequence[str], path: Path, rule: str) -> None:
