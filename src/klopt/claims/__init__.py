@@ -224,7 +224,6 @@ class PromiseChecker:
             return []
         all_links = self.links(sentences)
         findings: list[Finding] = []
-        linked_any = any(all_links)
         previous: list[tuple[int, float]] = []
         for sentence, links in zip(sentences, all_links, strict=True):
             inherited = not links and not sentence.quoted
@@ -244,7 +243,9 @@ class PromiseChecker:
                 findings += [self._new_claim(sentence, cue, lang)] if cue else []
             previous = links or previous
         findings = _deduplicate(findings)
-        if not linked_any:
+        # Off message: the draft says nothing about any promise (a link that yields no
+        # support, contradiction or excess is not a message either).
+        if not any(f.promise is not None for f in findings):
             findings.append(
                 Finding(
                     "promise.off_message",
