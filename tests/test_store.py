@@ -31,7 +31,7 @@ TABLES = {
 
 def test_migrations_create_every_table(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert current_revision(store.engine) == "0004"
+    assert current_revision(store.engine) == "0005"
 
 
 def test_opening_twice_migrates_once_and_keeps_data(db_url: str) -> None:
@@ -126,7 +126,7 @@ def test_migration_0002_copies_each_promise_source(tmp_path: object) -> None:
         )
     engine.dispose()
     migrated = open_store(url)
-    assert current_revision(migrated.engine) == "0004"
+    assert current_revision(migrated.engine) == "0005"
     with migrated.session() as session:
         p1, p2 = session.scalars(select(Promise).order_by(Promise.key)).all()
         assert [

@@ -284,7 +284,15 @@ def main() -> None:
 
 
 # Commands live in klopt.commands.* and register themselves on `cli`.
-from klopt.commands import analysis, check, drafts, register, setup, users  # noqa: E402, F401
+from klopt.commands import (  # noqa: E402, F401
+    analysis,
+    check,
+    drafts,
+    register,
+    setup,
+    sources,
+    users,
+)
 
 
 def _set_lang(ctx: click.Context, _: click.Parameter, value: str | None) -> None:

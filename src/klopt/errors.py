@@ -64,6 +64,20 @@ class KloptError(Exception):
         error.values = values
         return error
 
+    @classmethod
+    def stored(cls, key: str, values: dict[str, Any]) -> KloptError:
+        """An error kept in the store by its key and values (a source's last error), to be
+        shown again in any language; a key no longer known is shown as it is."""
+        if f"error.{key}" not in messages("en"):
+            return KloptError(key)
+        try:
+            message, hint = _texts(key, "en", values)
+        except (KeyError, IndexError):  # its fields changed since it was stored
+            return KloptError(key)
+        error = cls(message, hint=hint)
+        error.key, error.values = key, dict(values)
+        return error
+
     def localized(self, lang: str) -> str:
         """The message and hint in ``lang`` (English where klopt does not speak it)."""
         if self.key is None:
@@ -193,3 +207,57 @@ class NotAllowed(KloptError):
 
 
 __all__ += ["UnknownUser", "UserExists", "NotAllowed"]
+
+
+# --- sources (issue 5) -------------------------------------------------------------------
+
+
+class SourceError(KloptError):
+    """A source could not be read this time; what was committed before stays."""
+
+
+class RateLimited(SourceError):
+    """The platform asks to wait longer than klopt waits in one run."""
+
+    until: Any = None
+
+    def until_time(self, until: Any) -> Self:
+        """The same error, knowing until when the platform asked to wait."""
+        self.until = until
+        return self
+
+
+class SourceUnavailable(SourceError):
+    """The source does not answer, or keeps answering with server errors."""
+
+
+class BadCredentials(SourceError):
+    """The platform refused the credentials (HTTP 401 or 403)."""
+
+
+class MalformedResponse(SourceError):
+    """The platform answered with something that is not what its API returns."""
+
+
+class NotAFeed(SourceError):
+    """A feed URL returned a web page (HTML) or something else that is not RSS or Atom."""
+
+
+class UnknownSource(NotFound):
+    """A source name that the organisation does not have."""
+
+
+class SourceExists(InputError):
+    """The organisation already has a source with this name."""
+
+
+__all__ += [
+    "SourceError",
+    "RateLimited",
+    "SourceUnavailable",
+    "BadCredentials",
+    "MalformedResponse",
+    "NotAFeed",
+    "UnknownSource",
+    "SourceExists",
+]

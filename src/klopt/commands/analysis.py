@@ -18,6 +18,7 @@ def mentions() -> None:
 
 @mentions.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--preset", metavar="NAME")
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--time-column")
 @click.option("--id-column")
@@ -37,12 +38,14 @@ def mentions() -> None:
     type=click.Choice(["csv", "json", "ndjson"]),
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True)
+@click.option("--timezone", "zone", metavar="ZONE")
 @click.option("--strict", is_flag=True)
 @click.option("--own", is_flag=True)
 @pass_ctx
 def mentions_import(
     ctx: Context,
     path: Path,
+    preset: str | None,
     text_column: str,
     time_column: str | None,
     id_column: str | None,
@@ -54,24 +57,53 @@ def mentions_import(
     platform: str,
     format_: str | None,
     encoding: str,
+    zone: str | None,
     strict: bool,
     own: bool,
 ) -> None:
     """Import mentions from CSV, JSON or NDJSON; re-running it imports nothing twice."""
     from klopt.mentions import import_mentions
     from klopt.sources import ColumnMapping
+    from klopt.sources.base import time_zone
+    from klopt.sources.presets import plan_import
 
-    mapping = ColumnMapping(
-        text=text_column,
-        time=time_column,
-        id=id_column,
-        author=author_column,
-        url=url_column,
-        platform=platform_column,
-        reach=reach_column,
-        lang=lang_column,
-        default_platform=platform,
-    )
+    timezone = time_zone(zone or "UTC")
+    columns = {
+        "text": text_column,
+        "time": time_column,
+        "id": id_column,
+        "author": author_column,
+        "url": url_column,
+        "platform": platform_column,
+        "reach": reach_column,
+        "lang": lang_column,
+    }
+    reader, kind = None, "own" if own else "mention"
+    if preset:
+        plan = plan_import(
+            preset,
+            path,
+            encoding=encoding,
+            columns={role: col for role, col in columns.items() if col and _given(role)},
+            platform=platform if _given("platform", option="platform") else None,
+            format=format_,
+            own=own,
+            timezone=timezone,
+        )
+        mapping, format_, reader, kind = plan.mapping, plan.format, plan.reader, plan.kind
+    else:
+        mapping = ColumnMapping(
+            text=text_column,
+            time=time_column,
+            id=id_column,
+            author=author_column,
+            url=url_column,
+            platform=platform_column,
+            reach=reach_column,
+            lang=lang_column,
+            default_platform=platform,
+            timezone=timezone,
+        )
     with progress_bar(ctx.t("mentions.importing")) as (_, advance):
         result = import_mentions(
             ctx.store,
@@ -82,9 +114,25 @@ def mentions_import(
             format=format_,
             encoding=encoding,
             strict=strict,
-            kind="own" if own else "mention",
+            kind=kind,
             progress=advance,
+            reader=reader,
         )
+    _print_import(ctx, result, zone)
+
+
+def _given(role: str, option: str | None = None) -> bool:
+    """Whether the user gave the option for ``role`` (not its default)."""
+    from click.core import ParameterSource
+
+    name = option or f"{role}_column"
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def _print_import(ctx: Context, result: Any, zone: str | None) -> None:
+    from klopt.mentions import LINE_FORMATS
+
     out = console()
     out.print(
         ctx.t(
@@ -95,14 +143,30 @@ def mentions_import(
             skipped=result.skipped,
         )
     )
-    where = "record" if result.format == "json" else "line"
+    where = "line" if result.format in LINE_FORMATS else "record"
     for problem in result.problems[:20]:
         reason = problem.text(ctx.lang)
         out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason))
     if result.skipped > 20:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
-    if result.naive_times:
+    if result.naive_times and zone:
+        out.print(ctx.t("mentions.naive_times_zone", count=result.naive_times, zone=zone))
+    elif result.naive_times:
         out.print(ctx.t("mentions.naive_times", count=result.naive_times))
+
+
+@mentions.command("presets")
+@pass_ctx
+def mentions_presets(ctx: Context) -> None:
+    """List the import presets: id, what export each reads, own posts or mentions."""
+    from klopt.sources.presets import load_presets
+
+    rows = [
+        (p.id, p.describe(ctx.lang), ctx.t("presets.own" if p.own else "presets.mentions"))
+        for p in load_presets().values()
+    ]
+    table(ctx.t("presets.title"), ["id", ctx.t("col.source"), ctx.t("col.kind")], rows)
+    console().print(ctx.t("presets.footer"))
 
 
 @mentions.command("list")

@@ -50,8 +50,8 @@ def _read_html(data: bytes, name: str) -> ReadResult:
 
 
 def _parse(text: str, name: str) -> Any:
-    import lxml.html  # type: ignore[import-untyped]
-    from lxml.etree import ParserError  # type: ignore[import-untyped]
+    import lxml.html
+    from lxml.etree import ParserError
 
     try:
         return lxml.html.document_fromstring(text)

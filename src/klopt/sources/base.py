@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from klopt.errors import UnsupportedFileType
+from klopt.errors import InputError, UnsupportedFileType
 from klopt.i18n import t
 
 __all__ = [
@@ -21,9 +22,12 @@ __all__ = [
     "ColumnMapping",
     "MentionRecord",
     "READERS",
+    "Reader",
     "register_reader",
     "reader_for",
     "content_hash",
+    "html_text",
+    "time_zone",
 ]
 
 
@@ -118,7 +122,10 @@ _SUFFIXES: dict[str, str] = {}
 
 def reader_for(path: Path, format: str | None = None) -> tuple[str, Reader]:
     """The reader for a file: by ``format`` when given, else by its suffix."""
-    import klopt.sources.files  # noqa: F401  (registers the built-in readers)
+    import klopt.sources.activitypub  # noqa: F401  (these register the built-in readers)
+    import klopt.sources.files  # noqa: F401
+    import klopt.sources.meta_exports  # noqa: F401
+    import klopt.sources.x_archive  # noqa: F401
 
     name = format or _SUFFIXES.get(path.suffix.lower())
     if name is None or name not in READERS:
@@ -135,7 +142,16 @@ def content_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Which field of a row holds what; only ``text`` is required."""
+    """Which field of a row holds what; only ``text`` is required.
+
+    Attributes:
+        fallbacks: per role, more columns to take the value from, in order, where the
+            role's own column is empty in a row (a preset's alternatives).
+        values: per role, a map of values (compared in lower case) to what klopt stores,
+            e.g. ``{"platform": {"twitter": "x"}}``; the key ``*`` maps every other value.
+        time_formats: ``strptime`` patterns tried after ISO 8601 and epoch seconds.
+        timezone: the zone of times written without one (they are still counted).
+    """
 
     text: str = "text"
     time: str | None = None
@@ -146,6 +162,10 @@ class ColumnMapping:
     reach: str | None = None
     lang: str | None = None
     default_platform: str = "import"
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    time_formats: tuple[str, ...] = ()
+    timezone: tzinfo = UTC
 
     def columns(self) -> dict[str, str]:
         """Mapped role -> column name, for the columns that were named."""
@@ -163,34 +183,61 @@ class ColumnMapping:
 
     def to_record(self, row: RawRow) -> MentionRecord:
         """Turn a row into a record; raises ValueError with a reason for a bad row."""
-        f = row.fields
-        text = _text(f.get(self.text))
+        columns = self.columns()
+        value = {role: self._value(row.fields, role, col) for role, col in columns.items()}
+        text = value.get("text", "")
         if not text:
             raise RowError("empty_text", column=self.text)
-        posted_at, naive = _time(f.get(self.time)) if self.time else (None, False)
-        platform = (_text(f.get(self.platform)) if self.platform else "") or self.default_platform
+        posted_at, naive = _time(value.get("time"), self.time_formats, self.timezone)
+        platform = value.get("platform") or self.default_platform
         digest = content_hash(text)
-        external = _text(f.get(self.id)) if self.id else ""
         return MentionRecord(
             platform=platform.lower(),
-            external_id=external or f"sha256:{digest[:32]}",
+            external_id=value.get("id") or f"sha256:{digest[:32]}",
             content_hash=digest,
             text=text,
-            author=(_text(f.get(self.author)) or None) if self.author else None,
+            author=value.get("author") or None,
             posted_at=posted_at,
-            url=(_text(f.get(self.url)) or None) if self.url else None,
-            reach=_int(f.get(self.reach)) if self.reach else None,
-            language=(_text(f.get(self.lang)) or None) if self.lang else None,
-            raw=dict(f),
+            url=value.get("url") or None,
+            reach=_int(value.get("reach")),
+            language=value.get("lang") or None,
+            raw=dict(row.fields),
             naive_time=naive,
         )
+
+    def _value(self, fields: Mapping[str, Any], role: str, column: str) -> str:
+        """The role's value in a row: its column, else the first fallback that has one."""
+        found = ""
+        for name in (column, *self.fallbacks.get(role, ())):
+            found = _text(fields.get(name))
+            if found:
+                break
+        values = self.values.get(role)
+        if not found or not values:
+            return found
+        return values.get(found.lower(), values.get("*", found))
+
+
+def time_zone(name: str) -> tzinfo:
+    """The time zone called ``name`` (``Europe/Amsterdam``, ``UTC``); a clear error if none."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError.keyed("mentions.unknown_timezone", name=name) from exc
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _time(value: Any) -> tuple[datetime | None, bool]:
+def _time(
+    value: Any, formats: tuple[str, ...] = (), zone: tzinfo = UTC
+) -> tuple[datetime | None, bool]:
+    """A time from a field, and whether it had no zone (then it is taken in ``zone``)."""
     raw = _text(value)
     if not raw:
         return None, False
@@ -200,14 +247,15 @@ def _time(value: Any) -> tuple[datetime | None, bool]:
     try:
         stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        stamp = _twitter_time(raw)
+        stamp = _twitter_time(raw, formats)
     if stamp.tzinfo is None:
-        return stamp.replace(tzinfo=UTC), True
+        return stamp.replace(tzinfo=zone), True
     return stamp, False
 
 
-def _twitter_time(raw: str) -> datetime:
-    for pattern in ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d-%m-%Y %H:%M"):
+def _twitter_time(raw: str, formats: tuple[str, ...] = ()) -> datetime:
+    patterns = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d-%m-%Y %H:%M", *formats)
+    for pattern in patterns:
         try:
             return datetime.strptime(raw, pattern)
         except ValueError:
@@ -223,3 +271,29 @@ def _int(value: Any) -> int | None:
         return int(float(raw))
     except ValueError as exc:
         raise RowError("bad_reach", value=raw) from exc
+
+
+class _Text(HTMLParser):
+    """Collects the text of an HTML fragment; paragraphs and line breaks become newlines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "p", "div", "li", "blockquote", "pre"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The plain text of a post's HTML: tags gone, entities decoded, one line per
+    paragraph or line break."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{2,}", "\n", text).strip()

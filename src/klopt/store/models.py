@@ -44,6 +44,7 @@ __all__ = [
     "DraftVersion",
     "DraftComment",
     "DraftReview",
+    "ListeningSource",
     "UtcDateTime",
     "utcnow",
 ]
@@ -208,6 +209,7 @@ class ImportBatch(Base):
     problems: Mapped[list[Any]] = mapped_column(default=list)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"), nullable=True)
 
 
 class Post(Base):
@@ -218,6 +220,7 @@ class Post(Base):
         UniqueConstraint("organization_id", "platform", "external_id"),
         Index("ix_post_org_hash", "organization_id", "content_hash"),
         Index("ix_post_org_time", "organization_id", "posted_at"),
+        Index("ix_post_org_url", "organization_id", "url"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -421,3 +424,36 @@ class DraftReview(Base):
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     reviewer: Mapped[User] = relationship()
+
+
+class ListeningSource(Base):
+    """A place klopt listens to for one organisation, with where its last sync got to.
+
+    ``kind`` names the source kind (``rss``, ``mastodon``, ...; see
+    :mod:`klopt.sources.source`) and ``config`` its settings: never a secret, only the
+    name of the environment variable that holds one. ``cursor`` is the kind's own state
+    after the last committed page. A removed source keeps its row (``removed_at``) and
+    its mentions.
+    """
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    own: Mapped[bool] = mapped_column(Boolean, default=False)
+    interval: Mapped[int] = mapped_column(Integer, default=900)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    items_total: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_items: Mapped[int] = mapped_column(Integer, default=0)
