@@ -125,7 +125,6 @@ def test_semicolon_separated_csv_is_read(store: Store, tmp_path: Path) -> None:
     [
         ("m.xlsx", b"PK\x03\x04", UnsupportedFileType),
         ("m.csv", b"", EmptyInput),
-        ("m.csv", "id,body\n1,caf\u00e9\n".encode("cp1252"), BadEncoding),
     ],
 )
 def test_unusable_files_are_clear_errors_and_store_nothing(
@@ -136,6 +135,29 @@ def test_unusable_files_are_clear_errors_and_store_nothing(
     with pytest.raises(error):
         import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
     assert _posts(store) == []
+
+
+def test_a_cp1252_file_is_recognised_and_read_as_such(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes("id;body\n1;caf\u00e9 was top \u20ac 5\n".encode("cp1252"))
+    result = import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
+    assert result.encoding == "cp1252"
+    assert _posts(store) == [("1", "caf\u00e9 was top \u20ac 5")]
+
+
+def test_a_file_that_stops_being_utf8_late_keeps_the_rows_before_and_says_where(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = "".join(f"{n},bericht {n} {'x' * 40}\n" for n in range(30_000))  # > 1 MiB
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"id,body\n" + rows.encode() + "30000,caf\u00e9\n".encode("cp1252"))
+    with pytest.raises(BadEncoding) as caught:
+        import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
+    assert "--encoding cp1252" in str(caught.value)
+    # The committed chunks stay: the rows before the bad byte, up to the last whole chunk
+    # the reader got to before decoding failed (it reads ahead a little).
+    kept = [int(external) for external, _ in _posts(store)]
+    assert kept == list(range(len(kept))) and 25_000 <= len(kept) < 30_000
 
 
 def test_the_right_encoding_reads_a_cp1252_file(store: Store, tmp_path: Path) -> None:

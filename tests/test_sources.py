@@ -486,3 +486,12 @@ def test_an_export_folder_can_use_a_preset_and_a_time_zone(store: Store, tmp_pat
             store, None, "fout", "file", {"path": str(folder), "preset": "myspace"}, actor="a"
         )
     assert caught.value.key == "presets.unknown"
+
+
+def test_an_excel_csv_in_windows_1252_is_read_and_said(klopt: Klopt, tmp_path: Path) -> None:
+    export = tmp_path / "excel.csv"
+    export.write_bytes("id;tekst\n1;Prima service, café open tot 18.00 \u20ac\n".encode("cp1252"))
+    klopt("init", "Voorbeeld BV")
+    out = klopt("mentions", "import", str(export), "--text-column", "tekst").output
+    assert "Read 1 rows: 1 imported" in out
+    assert "excel.csv is not UTF-8; it was read as Windows-1252 (cp1252)." in out

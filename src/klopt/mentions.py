@@ -53,6 +53,8 @@ class ImportResult:
     skipped: int = 0
     naive_times: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    #: The encoding the file was read in when it was not the one asked for (cp1252, utf-16).
+    encoding: str | None = None
 
 
 def import_mentions(
@@ -83,6 +85,11 @@ def import_mentions(
         session.add(batch)
         session.flush()
         result = ImportResult(batch.id, str(path), name)
+    if path.is_file():
+        from klopt.sources.files import detect_encoding
+
+        used = detect_encoding(path, encoding)
+        result.encoding = used if used != encoding else None
     records = _records(rows, mapping, result, strict, name)
     try:
         _run(store, org_id, records, result, kind=kind, strict=strict, progress=progress)

@@ -149,6 +149,8 @@ def _print_import(ctx: Context, result: Any, zone: str | None) -> None:
         out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason))
     if result.skipped > 20:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
+    if result.encoding == "cp1252":
+        out.print(ctx.t("note.cp1252", name=Path(result.source).name), markup=False)
     if result.naive_times and zone:
         out.print(ctx.t("mentions.naive_times_zone", count=result.naive_times, zone=zone))
     elif result.naive_times:

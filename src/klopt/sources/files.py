@@ -39,20 +39,38 @@ def _open(path: Path, encoding: str) -> Any:
     return path.open(encoding=_sniffed(path, encoding), newline="")
 
 
-def _sniffed(path: Path, encoding: str) -> str:
-    """UTF-16 where the file starts with its byte order mark and UTF-8 was assumed.
+#: How much of a file is read to tell UTF-8 from Windows-1252.
+SAMPLE = 1 << 20
 
-    Listening tools (Meltwater) export UTF-16; its mark can never start UTF-8 text,
-    so reading it as UTF-16 is safe where the user did not name another encoding.
+
+def _sniffed(path: Path, encoding: str) -> str:
+    """The encoding to read ``path`` in, where UTF-8 was assumed (not named by the user).
+
+    - UTF-16 where the file starts with its byte order mark: listening tools (Meltwater)
+      export UTF-16, and its mark can never start UTF-8 text.
+    - Windows-1252 where the first megabyte is not UTF-8: what Excel writes on a Dutch
+      or English Windows computer. A file that turns out not to be UTF-8 only after the
+      first megabyte still stops with a clear error (the rows before it are kept).
     """
+    return detect_encoding(path, encoding)
+
+
+def detect_encoding(path: Path, encoding: str = "utf-8-sig") -> str:
+    """``encoding``, or what the file really is when UTF-8 was assumed (see above)."""
     try:
         if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
             return encoding
     except LookupError:
         return encoding  # opening the file says so
     with path.open("rb") as handle:
-        start = handle.read(2)
-    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else encoding
+        sample = handle.read(SAMPLE)
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return encoding
 
 
 def _decoding(path: Path, encoding: str, exc: UnicodeDecodeError) -> BadEncoding:
