@@ -80,7 +80,6 @@ class SyncResult:
     pages: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     error: KloptError | None = None
-    new_post_ids: list[int] = field(default_factory=list)
 
 
 _NAME = re.compile(r"[\w][\w.\-]{0,99}")
@@ -224,7 +223,6 @@ def sync_source(
                 added = store_records(
                     session, org_id, list(page.records), counts, "own" if own else "mention"
                 )
-                result.new_post_ids += added
                 counts.read += len(page.records) + len(page.problems)
                 counts.skipped += len(page.problems)
                 room = MAX_PROBLEMS_KEPT - len(counts.problems)
