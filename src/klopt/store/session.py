@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from klopt.errors import DatabaseUnavailable
+from klopt.errors import DatabaseUnavailable, StoreError
 
 __all__ = ["Store", "open_store"]
 
@@ -46,6 +46,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The sqlite3 module begins transactions itself, and not before DDL: a migration
+    # that failed half-way stayed half-done. klopt begins them (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Every transaction, DDL included, starts with an explicit BEGIN."""
+    connection.exec_driver_sql("BEGIN")
 
 
 def _make_engine(url: str) -> Engine:
@@ -59,6 +67,7 @@ def _make_engine(url: str) -> Engine:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -81,18 +90,25 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
 
     Raises:
         DatabaseUnavailable: the URL is malformed or the database does not answer.
+        StoreError: the schema could not be brought up to date; the database is left at
+            the revision it had (every migration runs in one transaction).
     """
     engine = _make_engine(url)
     safe = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        if migrate:
-            from klopt.store.migrate import upgrade
-
-            upgrade(engine)
     except OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable.keyed("store.no_answer", url=safe, detail=reason) from exc
+    if migrate:
+        from klopt.store.migrate import upgrade
+
+        try:
+            upgrade(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError.keyed("store.migration_failed", url=safe, detail=reason) from exc
     return Store(engine)

@@ -52,16 +52,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("organization_id", "name"),
     )
     op.create_index("ix_source_organization_id", "source", ["organization_id"])
-    with op.batch_alter_table("import_batch") as batch:
-        batch.add_column(sa.Column("source_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_import_batch_source", "source", ["source_id"], ["id"])
+    # A plain ADD COLUMN with its REFERENCES: a batch operation would rebuild
+    # import_batch, which SQLite refuses once posts point at it (foreign keys are on),
+    # and Alembic cannot add a constraint to an SQLite table any other way.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE import_batch ADD COLUMN source_id INTEGER REFERENCES source (id)")
+    else:
+        op.add_column("import_batch", sa.Column("source_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            "fk_import_batch_source", "import_batch", "source", ["source_id"], ["id"]
+        )
     op.create_index("ix_post_org_url", "post", ["organization_id", "url"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_post_org_url", table_name="post")
-    with op.batch_alter_table("import_batch") as batch:
-        batch.drop_constraint("fk_import_batch_source", type_="foreignkey")
-        batch.drop_column("source_id")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE import_batch DROP COLUMN source_id")
+    else:
+        op.drop_constraint("fk_import_batch_source", "import_batch", type_="foreignkey")
+        op.drop_column("import_batch", "source_id")
     op.drop_index("ix_source_organization_id", table_name="source")
     op.drop_table("source")
