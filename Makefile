@@ -19,7 +19,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	@rm -rf .demo && mkdir -p .demo
-	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl bash $(DEMO)/run.sh $(BIN)/klopt
+	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl DEMO_OUT=.demo bash $(DEMO)/run.sh $(BIN)/klopt
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -32,6 +32,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/extraction.py --missions $(DATA)/mission_statements_en/mission_statements.csv --split all
 	$(BIN)/python benchmarks/merging.py
 	$(BIN)/python benchmarks/documents.py
+	$(BIN)/python benchmarks/claims.py
+	$(BIN)/python benchmarks/checks.py
+	$(BIN)/python benchmarks/imports.py
+	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/alerts.py --airline $(DATA)/airline_tweets_en/tweets.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

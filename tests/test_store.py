@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from klopt.errors import DatabaseUnavailable
+from klopt.errors import DatabaseUnavailable, StoreError
 from klopt.store import Store, open_store
 from klopt.store.migrate import current_revision
 from klopt.store.models import AuditEvent, Organization, Post, Promise
@@ -31,7 +33,7 @@ TABLES = {
 
 def test_migrations_create_every_table(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert current_revision(store.engine) == "0005"
+    assert current_revision(store.engine) == "0006"
 
 
 def test_opening_twice_migrates_once_and_keeps_data(db_url: str) -> None:
@@ -126,7 +128,7 @@ def test_migration_0002_copies_each_promise_source(tmp_path: object) -> None:
         )
     engine.dispose()
     migrated = open_store(url)
-    assert current_revision(migrated.engine) == "0005"
+    assert current_revision(migrated.engine) == "0006"
     with migrated.session() as session:
         p1, p2 = session.scalars(select(Promise).order_by(Promise.key)).all()
         assert [
@@ -135,3 +137,70 @@ def test_migration_0002_copies_each_promise_source(tmp_path: object) -> None:
         ] == [("brochure.md", 1, "Wij leveren binnen 24 uur.", "Beloften", 0, 26, "nl")]
         assert p2.sources == [] and p2.merged_into_id is None and p2.flag is None
     migrated.close()
+
+
+def _database_at(url: str, revision: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from klopt.store.migrate import _config
+
+    engine = create_engine(url)
+    cfg = _config(url)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
+        command.upgrade(cfg, revision)  # type: ignore[arg-type]
+        connection.exec_driver_sql(
+            "INSERT INTO organization (id, name, slug, language, created_at) "
+            "VALUES (1, 'A', 'a', 'nl', '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO import_batch (id, organization_id, source, format, status, rows_read,"
+            " rows_imported, rows_duplicate, rows_skipped, problems, started_at)"
+            " VALUES (1, 1, 'm.csv', 'csv', 'done', 1, 1, 0, 0, '[]', '2026-01-01')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO post (id, organization_id, kind, platform, external_id, content_hash,"
+            " text, raw, import_batch_id, created_at)"
+            " VALUES (1, 1, 'mention', 'x', '1', 'h', 'hallo', '{}', 1, '2026-01-01')"
+        )
+    engine.dispose()
+
+
+def test_a_database_with_imported_posts_upgrades_past_the_sources_migration(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_at(url, "0004")
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            assert session.scalar(text("SELECT source_id FROM import_batch")) is None
+            assert session.scalar(text("SELECT count(*) FROM post")) == 1
+        assert current_revision(store.engine) == "0006"
+    finally:
+        store.close()
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_at(url, "0004")
+    engine = create_engine(url)
+    with engine.begin() as connection:  # in the way of the last step of migration 0005
+        connection.exec_driver_sql("CREATE INDEX ix_post_org_url ON organization (name)")
+    engine.dispose()
+    with pytest.raises(StoreError) as caught:
+        open_store(url)
+    assert caught.value.key == "store.migration_failed"
+    assert "it was left as it was" in str(caught.value)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert current_revision(engine) == "0004"
+            found = inspect(connection)
+            assert "source" not in found.get_table_names()  # created, then rolled back
+            assert "source_id" not in {c["name"] for c in found.get_columns("import_batch")}
+    finally:
+        engine.dispose()

@@ -30,3 +30,6 @@ done
 "$KLOPT" --user carla drafts approve D1 --version 2
 "$KLOPT" --user bob drafts publish D1 --url https://x.com/voorbeeldbv/status/1
 "$KLOPT" --user carla drafts history D1
+# The board paper for the quarter, as HTML (`--format pdf` prints the same HTML with
+# WeasyPrint, which needs the Pango libraries of the operating system).
+"$KLOPT" report --period 2026-Q3 --format html -o "${DEMO_OUT:-.}/rapport-2026-Q3.html"

@@ -285,10 +285,12 @@ def main() -> None:
 
 # Commands live in klopt.commands.* and register themselves on `cli`.
 from klopt.commands import (  # noqa: E402, F401
+    alerts,
     analysis,
     check,
     drafts,
     register,
+    report,
     setup,
     sources,
     users,

@@ -293,16 +293,38 @@ def correct(ctx: Context, post: str, promise: str, stance: str, note: str) -> No
 
 
 @cli.command()
+@click.option("--period", metavar="PERIOD")
 @click.option("--since", metavar="DATE")
 @click.option("--until", metavar="DATE")
+@click.option("--lang-filter", "languages", metavar="LANG", multiple=True)
+@click.option("--platform", "platforms", metavar="NAME", multiple=True)
+@click.option("--source", "sources", metavar="NAME", multiple=True)
+@click.option("--own", is_flag=True)
+@click.option("--trend", default=4, show_default=True, type=click.IntRange(0, 52))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def scorecard(ctx: Context, since: str | None, until: str | None, as_json: bool) -> None:
-    """Per promise: mentions, kept / broken / neutral with 95% intervals, net score, change."""
-    from klopt.scorecard import build_scorecard, parse_day, scorecard_json
+def scorecard(
+    ctx: Context,
+    period: str | None,
+    since: str | None,
+    until: str | None,
+    languages: tuple[str, ...],
+    platforms: tuple[str, ...],
+    sources: tuple[str, ...],
+    own: bool,
+    trend: int,
+    as_json: bool,
+) -> None:
+    """Per promise and period: verdict shares, net, trend, own coverage, say-do gap, risk."""
+    from klopt.periods import resolve_period
+    from klopt.scorecard import Filters, build_scorecard, scorecard_json
 
     card = build_scorecard(
-        ctx.store, ctx.org, since=_day(since, parse_day), until=_day(until, parse_day)
+        ctx.store,
+        ctx.org,
+        period=resolve_period(period, since, until),
+        filters=Filters(languages, platforms, sources, "own" if own else "customers"),
+        trend=trend,
     )
     if as_json:
         print_json(scorecard_json(card))
@@ -327,23 +349,46 @@ def _signed(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:+.0f}"
 
 
-def _print_scorecard(ctx: Context, card: Any) -> None:
-    period = ctx.t(
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def _spark(row: Any) -> str:
+    """The net score of the previous periods and this one, -100 (▁) to +100 (█)."""
+    nets = [point.net for point in row.trend] + [row.net]
+    return "".join("·" if n is None else _BARS[round((n + 1) / 2 * 7)] for n in nets)
+
+
+def _compact(number: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if number >= size:
+            return f"{number / size:.1f}{suffix}"
+    return f"{number:.0f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}"
+
+
+def _gap(gap: Any) -> str:
+    if gap.value is None:
+        return "–"
+    interval = f" ({gap.low * 100:.0f}–{gap.high * 100:.0f})" if gap.value else ""
+    return f"{gap.value * 100:.0f}{interval}" + ("~" if gap.small else "")
+
+
+def _period_text(ctx: Context, card: Any) -> str:
+    span = ctx.t(
         "scorecard.period", since=card.since.date() if card.since else "…", until=card.until.date()
     )
-    rows = [
-        (
-            r.key,
-            r.statement,
-            r.mentions,
-            _pct(r.kept),
-            _pct(r.broken),
-            _pct(r.neutral),
-            _signed(r.net),
-            _signed(r.change),
-        )
-        for r in card.rows
-    ]
+    if card.period is None or card.period.unit == "custom":
+        return span
+    return ctx.t("scorecard.period_named", label=card.period.label, span=span)
+
+
+def _print_scorecard(ctx: Context, card: Any) -> None:
+    from klopt.scorecard import MIN_JUDGED
+
+    period = _period_text(ctx, card)
     table(
         ctx.t("scorecard.title", org=card.organization, period=period),
         [
@@ -355,12 +400,95 @@ def _print_scorecard(ctx: Context, card: Any) -> None:
             ctx.t("col.neutral"),
             ctx.t("col.net"),
             ctx.t("col.change"),
+            ctx.t("scorecard.col.trend"),
         ],
-        rows,
-        justify=["left", "left", "right", "right", "right", "right", "right", "right"],
+        [
+            (
+                r.key,
+                r.statement,
+                r.mentions,
+                _pct(r.kept),
+                _pct(r.broken),
+                _pct(r.neutral),
+                _signed(r.net),
+                _signed(r.change),
+                _spark(r),
+            )
+            for r in card.rows
+        ],
+        justify=["left", "left", *["right"] * 7],
         shorten=28,
     )
-    console().print(ctx.t("scorecard.footer", mentions=card.mentions))
+    out = console()
+    out.print(ctx.t("scorecard.footer", mentions=card.mentions))
+    periods = len(card.rows[0].trend) if card.rows else 0
+    out.print(ctx.t("scorecard.trend_note", periods=periods))
+    out.print()
+    table(
+        ctx.t("scorecard.say_do_title", org=card.organization, period=period),
+        [
+            "id",
+            ctx.t("col.promise"),
+            ctx.t("scorecard.col.own"),
+            ctx.t("scorecard.col.reach"),
+            ctx.t("scorecard.col.say"),
+            ctx.t("scorecard.col.do"),
+            ctx.t("scorecard.col.gap"),
+            ctx.t("scorecard.col.risk"),
+        ],
+        [
+            (
+                r.key,
+                r.statement,
+                r.coverage.count,
+                _compact(r.coverage.engagement) if r.coverage.reach_known else "–",
+                _percent(r.gap.say),
+                _pct(r.gap.do) if r.gap.do else "–",
+                _gap(r.gap),
+                f"{r.risk.value:.1f}",
+            )
+            for r in card.rows
+        ],
+        justify=["left", "left", *["right"] * 6],
+        shorten=28,
+    )
+    half_life = f"{card.half_life_days:g}"
+    out.print(ctx.t("scorecard.say_do_footer", judged=MIN_JUDGED, half_life=half_life))
+    filters = _filters_text(ctx, card.filters)
+    if filters:
+        out.print(ctx.t("scorecard.filtered", filters=filters))
+    out.print(_headline_text(ctx, card))
+
+
+def _filters_text(ctx: Context, filters: Any) -> str:
+    parts = [
+        ctx.t(f"scorecard.filter.{name}", values=", ".join(values))
+        for name, values in (
+            ("language", filters.languages),
+            ("platform", filters.platforms),
+            ("source", filters.sources),
+        )
+        if values
+    ]
+    if filters.audience == "own":
+        parts.append(ctx.t("scorecard.filter.own"))
+    return "; ".join(parts)
+
+
+def _headline_text(ctx: Context, card: Any) -> str:
+    gap = card.gap
+    if gap.value is None:
+        return ctx.t("scorecard.headline_none")
+    text = ctx.t(
+        "scorecard.headline",
+        gap=f"{gap.value * 100:.0f}",
+        low=f"{gap.low * 100:.0f}",
+        high=f"{gap.high * 100:.0f}",
+        own=card.own_support,
+    )
+    if gap.unjudged:
+        text += " " + ctx.t("scorecard.unjudged", share=f"{gap.unjudged * 100:.0f}")
+    return text
 
 
 @cli.command("eval")

@@ -45,6 +45,7 @@ __all__ = [
     "DraftComment",
     "DraftReview",
     "ListeningSource",
+    "Alert",
     "UtcDateTime",
     "utcnow",
 ]
@@ -457,3 +458,53 @@ class ListeningSource(Base):
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     items_total: Mapped[int] = mapped_column(Integer, default=0)
     last_run_items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alert(Base):
+    """A significant rise of broken verdicts for a promise, or of volume (issue 6).
+
+    ``kind`` is ``broken`` (``promise_id`` set) or ``volume`` (``promise_id`` empty);
+    ``state`` is ``open`` or ``closed``. One alert per promise and kind is open at a time:
+    a new detection updates it. ``baseline_count`` and ``baseline_exposure`` are frozen at
+    the opening (the alert closes when the rate is back at *that* baseline); the
+    ``recent_*`` columns, ``ratio``, ``p_value`` and ``q_value`` are those of the newest
+    check. ``settled`` is False while an alert a person closed still shows the rise: no new
+    alert opens for its promise until the rate is back. ``evidence`` holds post ids, most
+    telling first; ``deliveries`` each delivery attempt (event, channel, status, time,
+    error key and values; for a webhook the name of the environment variable with its
+    secret, never the secret). See :mod:`klopt.alerting`.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_org_state", "organization_id", "state"),
+        Index("ix_alert_org_kind_promise", "organization_id", "kind", "promise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    promise_id: Mapped[int | None] = mapped_column(ForeignKey("promise.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    window_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    baseline_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    baseline_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    recent_count: Mapped[int] = mapped_column(Integer)
+    recent_exposure: Mapped[float] = mapped_column(Float)
+    baseline_count: Mapped[int] = mapped_column(Integer)
+    baseline_exposure: Mapped[float] = mapped_column(Float)
+    ratio: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    q_value: Mapped[float] = mapped_column(Float)
+    checks: Mapped[int] = mapped_column(Integer, default=1)
+    notified_count: Mapped[int] = mapped_column(Integer, default=0)
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="pending")
+    deliveries: Mapped[list[Any]] = mapped_column(default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
