@@ -13,6 +13,10 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 "$KLOPT" mentions import "$HERE/mentions.csv" --text-column body --time-column created_at \
   --id-column id --author-column author --url-column url --platform-column platform \
   --reach-column reach
+# The organisation's own posts (its accounts), so that the scorecard knows what it says.
+"$KLOPT" mentions import "$HERE/eigen-berichten.csv" --own --text-column body \
+  --time-column created_at --id-column id --author-column author --url-column url \
+  --platform-column platform --reach-column reach | sed -n 1p
 "$KLOPT" judge
 "$KLOPT" scorecard --since 2026-09-01 --until 2026-11-01
 # The editorial workflow: Bob writes, Carla approves (never her own draft), everything is logged.
