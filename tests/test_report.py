@@ -39,12 +39,16 @@ Q3 = datetime(2026, 7, 1, 9, tzinfo=UTC)
 HEADLINE_EN = (
     "In Q3 2026, customers say Voorbeeld BV keeps 1 of 2 promises and breaks 1; the widest "
     "say–do gap is “Wij leveren binnen 24 uur.” (P1): 80% of 10 mentions say it is broken, "
-    "yet it was in 3 of the organisation's own posts."
+    "yet it was in 3 of the organisation's own posts. Of what the organisation said about its "
+    "promises in its own posts, customers contradict 89% (between 57% and 98%) (the say–do "
+    "gap, docs/scorecard.md)."
 )
 HEADLINE_NL = (
     "In Q3 2026 komt Voorbeeld BV volgens klanten 1 van 2 beloften na en breekt ze er 1; de "
     "grootste kloof tussen zeggen en doen is „Wij leveren binnen 24 uur.” (P1): 80% van 10 "
-    "vermeldingen zegt dat ze gebroken wordt, maar ze stond in 3 van de eigen berichten."
+    "vermeldingen zegt dat ze gebroken wordt, maar ze stond in 3 van de eigen berichten. Van "
+    "wat de organisatie in haar eigen berichten over haar beloften zei, spreken klanten 89% "
+    "tegen (tussen 57% en 98%) (de zeg-doe-kloof, docs/scorecard.md)."
 )
 
 

@@ -70,6 +70,11 @@ class ScoreFigures:
     organization: str
     mentions: int
     rows: tuple[PromiseFigures, ...]
+    #: The organisation's say-do gap (``klopt.scorecard``): the share of what it said
+    #: about its promises in its own posts that customers' verdicts contradict.
+    gap: float | None = None
+    gap_low: float | None = None
+    gap_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,10 @@ class Report:
     promises: tuple[PromiseReport, ...]
     notes: DataNotes
     klopt_version: str
+    #: The organisation's say-do gap from the scorecard, with its (conservative) band.
+    gap: float | None = None
+    gap_low: float | None = None
+    gap_high: float | None = None
 
     @property
     def attention(self) -> tuple[PromiseReport, ...]:
@@ -233,7 +242,9 @@ def from_scorecard(card: Scorecard) -> ScoreFigures:
         )
         for row in card.rows
     )
-    return ScoreFigures(card.organization, card.mentions, rows)
+    return ScoreFigures(
+        card.organization, card.mentions, rows, card.gap.value, card.gap.low, card.gap.high
+    )
 
 
 def build_report(
@@ -299,6 +310,9 @@ def build_report(
         promises=tuple(promises),
         notes=notes,
         klopt_version=__version__,
+        gap=scores.gap,
+        gap_low=scores.gap_low,
+        gap_high=scores.gap_high,
     )
 
 

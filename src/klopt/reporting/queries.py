@@ -199,8 +199,9 @@ def stance_days(session: Session, org_id: int, since: datetime, until: datetime)
 def own_coverage(
     session: Session, org_id: int, since: datetime, until: datetime
 ) -> tuple[dict[int, Coverage], int]:
-    """Own posts about each promise (and their reach) in [since, until); and all own posts."""
-    pairs = _pairs(session, org_id, "own", since, until)
+    """Own posts that support each promise (their current stance is *kept*, as the
+    scorecard's own coverage), their reach, in [since, until); and all own posts."""
+    pairs = _pairs(session, org_id, "own", since, until, stance="kept")
     query = select(
         pairs.c.promise_id, func.count(), func.coalesce(func.sum(pairs.c.reach), 0)
     ).group_by(pairs.c.promise_id)

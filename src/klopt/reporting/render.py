@@ -76,7 +76,17 @@ def headline(report: Report, lang: str) -> str:
         "own": gap.own_posts,
     }
     key = "report.headline.gap_promoted" if gap.own_posts else "report.headline.gap_silent"
-    return t(key, lang, **values)
+    return t(key, lang, **values) + _overall_gap(report, lang)
+
+
+def _overall_gap(report: Report, lang: str) -> str:
+    """The scorecard's say-do gap of the whole organisation, as a second sentence."""
+    if report.gap is None:
+        return ""
+    band = ""
+    if report.gap_low is not None and report.gap_high is not None:
+        band = t("report.headline.band", lang, low=_pct(report.gap_low), high=_pct(report.gap_high))
+    return " " + t("report.headline.overall", lang, gap=_pct(report.gap), band=band)
 
 
 def _pct(share: float) -> str:
