@@ -119,6 +119,24 @@ def settings_markdown() -> str:
     ]
     for s in SETTINGS:
         lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
+    from klopt.alerting.settings import ALERT_SETTINGS
+
+    lines += [
+        "",
+        "## Alerts",
+        "",
+        "Read when `klopt alerts check` runs; the method is in [alerts.md](alerts.md).",
+        "",
+        "| setting | environment variable | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for s in ALERT_SETTINGS:
+        lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
+    lines += [
+        "",
+        "Sources name the environment variables that hold their tokens themselves",
+        "(`--token-env`, `--identifier-env`, `--password-env`; see [connectors.md](connectors.md)).",
+    ]
     return "\n".join(lines) + "\n"
 
 
