@@ -135,7 +135,8 @@ def settings_markdown() -> str:
     lines += [
         "",
         "Sources name the environment variables that hold their tokens themselves",
-        "(`--token-env`, `--identifier-env`, `--password-env`; see [connectors.md](connectors.md)).",
+        "(`--token-env`, `--identifier-env`, `--password-env`;",
+        "see [connectors.md](connectors.md)).",
     ]
     return "\n".join(lines) + "\n"
 
