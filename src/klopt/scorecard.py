@@ -23,16 +23,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Subquery, exists, func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from klopt.errors import InputError, NotFound
 from klopt.organizations import find_organization
 from klopt.periods import Period, custom_period
 from klopt.promises import register_order
 from klopt.store import Store
-from klopt.store.models import ImportBatch, ListeningSource, Post, Promise
-from klopt.verdicts import STANCES, current_stances, in_period
+from klopt.store.models import (
+    Correction,
+    ImportBatch,
+    Judgement,
+    ListeningSource,
+    Post,
+    Promise,
+    Verdict,
+)
+from klopt.verdicts import STANCES, in_period
 
 __all__ = [
     "Share",
@@ -55,6 +63,7 @@ __all__ = [
     "MIN_JUDGED",
     "HALF_LIFE_DAYS",
     "TREND_PERIODS",
+    "POSTS_LIMIT",
 ]
 
 Z95 = 1.959963984540054
@@ -62,6 +71,8 @@ Z95 = 1.959963984540054
 MIN_JUDGED = 10
 #: A broken mention this many days old weighs half as much in the reputation risk.
 HALF_LIFE_DAYS = 14.0
+#: How many post ids every list of the scorecard keeps (the counts are always whole).
+POSTS_LIMIT = 50
 #: How many previous periods the trend shows by default.
 TREND_PERIODS = 4
 #: Whose verdicts the verdict columns count: customers' mentions, or own posts.
@@ -271,13 +282,31 @@ def risk_weight(
 
 @dataclass
 class _Side:
-    """The posts of one kind in one period that pass the filters, and their stances."""
+    """What the scorecard needs of one kind of posts in one period that pass the filters.
 
-    posts: dict[int, PostRef]
-    stances: dict[int, dict[str, tuple[int, ...]]]
+    Counted in the database: per promise and stance the number of pairs and their summed
+    (known) reach; the ids, newest first, only up to the cap of the lists.
+    """
+
+    counts: dict[tuple[int, str], tuple[int, int, int]]
+    newest: dict[tuple[int, str], tuple[tuple[int, datetime | None], ...]]
+
+    def count(self, promise_id: int, stance: str) -> int:
+        return self.counts.get((promise_id, stance), (0, 0, 0))[0]
+
+    def reach(self, promise_id: int, stance: str) -> tuple[int, int]:
+        """The summed reach of the pairs, and how many of them have a known reach."""
+        _, reach, known = self.counts.get((promise_id, stance), (0, 0, 0))
+        return reach, known
 
     def of(self, promise_id: int, stance: str) -> tuple[int, ...]:
-        return self.stances.get(promise_id, {}).get(stance, ())
+        return tuple(i for i, _ in self.newest.get((promise_id, stance), ()))
+
+    def merged(self, promise_id: int, stances: Iterable[str], limit: int | None) -> tuple[int, ...]:
+        """The posts with any of the stances, newest first, the first ``limit`` of them."""
+        found = [item for stance in stances for item in self.newest.get((promise_id, stance), ())]
+        found.sort(key=_newest_key, reverse=True)
+        return tuple(i for i, _ in found[:limit])
 
 
 def build_scorecard(
@@ -291,8 +320,12 @@ def build_scorecard(
     trend: int = TREND_PERIODS,
     now: datetime | None = None,
     half_life_days: float = HALF_LIFE_DAYS,
+    limit: int | None = POSTS_LIMIT,
 ) -> Scorecard:
     """The scorecard for posts in ``period`` (or in [since, until); until defaults to now).
+
+    The database counts; every list of post ids keeps the first ``limit`` (newest, or
+    heaviest for the risk; None: all of them), while every count is the whole number.
 
     Raises:
         InputError: both a period and since/until were given, the period is empty, or
@@ -308,6 +341,7 @@ def build_scorecard(
     if filters.audience not in AUDIENCES:
         raise InputError.keyed("scorecard.bad_audience", value=filters.audience)
     kind = AUDIENCES[filters.audience]
+    as_of = min(period.until, now)
     with store.session() as session:
         org = find_organization(session, org_ref)
         _check_sources(session, org.id, filters.sources)
@@ -319,32 +353,36 @@ def build_scorecard(
             ),
             key=register_order,
         )
-        sides = {k: _side(session, org.id, period, filters, k) for k in ("mention", "own")}
+        ids = [p.id for p in promises]
+        scope = _Scope(session, org.id, filters, ids, limit)
+        sides = {k: scope.side(period, k) for k in ("mention", "own")}
         history = [
-            (earlier, _side(session, org.id, earlier, filters, kind))
-            for earlier in period.previous_periods(trend)
+            (earlier, scope.side(earlier, kind)) for earlier in period.previous_periods(trend)
         ]
-    as_of = min(period.until, now)
-    coverage = {p.id: _coverage(sides["own"], p.id) for p in promises}
-    said_total = sum(c.count for c in coverage.values())
-    rows = tuple(
-        _row(
-            promise,
-            sides[kind],
-            history,
-            coverage[promise.id],
-            _gap(coverage[promise.id], said_total, sides["mention"], promise.id),
-            _risk(sides[kind], sides[kind].of(promise.id, "broken"), as_of, half_life_days),
+        broken = scope.broken(period, kind)
+        mentions = scope.posts(period, kind)
+        coverage = {p.id: _coverage(sides["own"], p.id) for p in promises}
+        said_total = sum(c.count for c in coverage.values())
+        rows = tuple(
+            _row(
+                promise,
+                sides[kind],
+                history,
+                coverage[promise.id],
+                _gap(coverage[promise.id], said_total, sides["mention"], promise.id, limit),
+                _risk(broken.get(promise.id, []), as_of, half_life_days, limit),
+                limit,
+            )
+            for promise in promises
         )
-        for promise in promises
-    )
+        posts = _referenced(session, rows)
     previous = period.previous()
     return Scorecard(
         organization=org.name,
         since=period.since,
         until=period.until,
         previous_since=previous.since if previous and trend else None,
-        mentions=len(sides[kind].posts),
+        mentions=mentions,
         rows=rows,
         period=period,
         filters=filters,
@@ -352,7 +390,7 @@ def build_scorecard(
         half_life_days=half_life_days,
         own_support=said_total,
         gap=_headline(rows),
-        posts=_referenced(rows, [sides["mention"], sides["own"], *(s for _, s in history)]),
+        posts=posts,
     )
 
 
@@ -363,34 +401,34 @@ def _row(
     coverage: Coverage,
     gap: Gap,
     risk: Risk,
+    limit: int | None,
 ) -> PromiseScore:
-    kept, broken, neutral = (side.of(promise.id, stance) for stance in STANCES)
-    posts = _newest_first(side.posts, (*kept, *broken, *neutral))
-    n = len(posts)
-    trend = tuple(_point(earlier, old, promise.id) for earlier, old in history)
+    kept, broken, neutral = (side.count(promise.id, stance) for stance in STANCES)
+    n = kept + broken + neutral
+    trend = tuple(_point(earlier, old, promise.id, limit) for earlier, old in history)
     return PromiseScore(
         key=promise.key,
         statement=promise.statement,
         theme=promise.theme,
         mentions=n,
-        kept=replace(wilson(len(kept), n), posts=kept),
-        broken=replace(wilson(len(broken), n), posts=broken),
-        neutral=replace(wilson(len(neutral), n), posts=neutral),
-        net=_net(len(kept), len(broken), n),
+        kept=replace(wilson(kept, n), posts=side.of(promise.id, "kept")),
+        broken=replace(wilson(broken, n), posts=side.of(promise.id, "broken")),
+        neutral=replace(wilson(neutral, n), posts=side.of(promise.id, "neutral")),
+        net=_net(kept, broken, n),
         previous_mentions=trend[-1].mentions if trend else 0,
         previous_net=trend[-1].net if trend else None,
         trend=trend,
         coverage=coverage,
         gap=gap,
         risk=risk,
-        posts=posts,
+        posts=side.merged(promise.id, STANCES, limit),
     )
 
 
-def _point(period: Period, side: _Side, promise_id: int) -> TrendPoint:
-    kept, broken, neutral = (side.of(promise_id, stance) for stance in STANCES)
-    posts = _newest_first(side.posts, (*kept, *broken, *neutral))
-    return TrendPoint(period, len(posts), _net(len(kept), len(broken), len(posts)), posts)
+def _point(period: Period, side: _Side, promise_id: int, limit: int | None) -> TrendPoint:
+    kept, broken, neutral = (side.count(promise_id, stance) for stance in STANCES)
+    n = kept + broken + neutral
+    return TrendPoint(period, n, _net(kept, broken, n), side.merged(promise_id, STANCES, limit))
 
 
 def _net(kept: int, broken: int, n: int) -> float | None:
@@ -400,27 +438,33 @@ def _net(kept: int, broken: int, n: int) -> float | None:
 
 def _coverage(own: _Side, promise_id: int) -> Coverage:
     """Own posts whose (corrected) stance on the promise is kept: they support it."""
-    posts = own.of(promise_id, "kept")
-    reach = [r for r in (own.posts[p].reach for p in posts) if r is not None]
-    return Coverage(len(posts), sum(reach), len(reach), posts)
+    reach, known = own.reach(promise_id, "kept")
+    return Coverage(own.count(promise_id, "kept"), reach, known, own.of(promise_id, "kept"))
 
 
-def _gap(coverage: Coverage, said_total: int, customers: _Side, promise_id: int) -> Gap:
-    kept, broken = customers.of(promise_id, "kept"), customers.of(promise_id, "broken")
-    gap = say_do_gap(coverage.count, said_total, len(kept), len(broken))
+def _gap(
+    coverage: Coverage, said_total: int, customers: _Side, promise_id: int, limit: int | None
+) -> Gap:
+    kept, broken = customers.count(promise_id, "kept"), customers.count(promise_id, "broken")
+    gap = say_do_gap(coverage.count, said_total, kept, broken)
     if gap.do is None:
         return gap
-    return replace(gap, do=replace(gap.do, posts=_newest_first(customers.posts, kept + broken)))
+    posts = customers.merged(promise_id, ("kept", "broken"), limit)
+    return replace(gap, do=replace(gap.do, posts=posts))
 
 
-def _risk(side: _Side, broken: tuple[int, ...], as_of: datetime, half_life: float) -> Risk:
+def _risk(
+    broken: list[tuple[int, int | None, datetime | None]],
+    as_of: datetime,
+    half_life: float,
+    limit: int | None,
+) -> Risk:
     weights = []
-    for post_id in broken:
-        post = side.posts[post_id]
-        age = (as_of - post.posted_at).total_seconds() / 86400 if post.posted_at else 0.0
-        weights.append((post_id, risk_weight(post.reach, age, half_life)))
+    for post_id, reach, posted_at in broken:
+        age = (as_of - posted_at).total_seconds() / 86400 if posted_at else 0.0
+        weights.append((post_id, risk_weight(reach, age, half_life)))
     weights.sort(key=lambda item: (-item[1], item[0]))
-    return Risk(sum(w for _, w in weights), len(weights), tuple(weights))
+    return Risk(sum(w for _, w in weights), len(weights), tuple(weights[:limit]))
 
 
 def _headline(rows: Iterable[PromiseScore]) -> Headline:
@@ -436,30 +480,132 @@ def _headline(rows: Iterable[PromiseScore]) -> Headline:
     )
 
 
-def _side(session: Session, org_id: int, period: Period, filters: Filters, kind: str) -> _Side:
-    """The posts of ``kind`` in the period that pass the filters, and their stances."""
-    query = select(
-        Post.id,
-        Post.external_id,
-        Post.platform,
-        Post.kind,
-        Post.posted_at,
-        Post.reach,
-        Post.language,
-        Post.url,
-    ).where(Post.organization_id == org_id, Post.kind == kind)
-    query = _filtered(in_period(query, period.since, period.until), filters)
-    posts = {row[0]: PostRef(*row) for row in session.execute(query).tuples()}
-    found: dict[int, dict[str, list[int]]] = {}
-    pairs = current_stances(session, org_id, period.since, period.until, kind=kind)
-    for (post_id, promise_id), (stance, _) in pairs.items():
-        if post_id in posts:
-            found.setdefault(promise_id, {}).setdefault(stance, []).append(post_id)
-    stances = {
-        promise_id: {stance: _newest_first(posts, ids) for stance, ids in by_stance.items()}
-        for promise_id, by_stance in found.items()
-    }
-    return _Side(posts, stances)
+@dataclass
+class _Scope:
+    """The scorecard's questions to the store, each answered by an aggregating query.
+
+    Which stance counts for a (post, promise) pair is the rule of
+    :func:`klopt.verdicts.current_stances`, written as SQL: the verdict of the post's
+    newest judgement, unless a person corrected the pair; then the newest correction
+    (``none``: the post is not about the promise).
+    """
+
+    session: Session
+    org_id: int
+    filters: Filters
+    promise_ids: list[int]
+    limit: int | None
+
+    def _posts(self, query: Any, period: Period, kind: str) -> Any:
+        query = query.where(Post.organization_id == self.org_id, Post.kind == kind)
+        return _filtered(in_period(query, period.since, period.until), self.filters)
+
+    def pairs(self, period: Period, kind: str, stance: str | None = None) -> Subquery:
+        """(post_id, promise_id, stance, posted_at, reach) of every current pair."""
+        newer = aliased(Judgement)
+        later = aliased(Correction)
+        corrected = exists().where(
+            Correction.post_id == Verdict.post_id, Correction.promise_id == Verdict.promise_id
+        )
+        machine = (
+            select(Verdict.post_id, Verdict.promise_id, Verdict.stance, Post.posted_at, Post.reach)
+            .join(Post, Post.id == Verdict.post_id)
+            .where(
+                Verdict.promise_id.in_(self.promise_ids),
+                ~exists().where(newer.post_id == Verdict.post_id, newer.id > Verdict.judgement_id),
+                ~corrected,
+            )
+        )
+        people = (
+            select(
+                Correction.post_id,
+                Correction.promise_id,
+                Correction.stance,
+                Post.posted_at,
+                Post.reach,
+            )
+            .join(Post, Post.id == Correction.post_id)
+            .where(
+                Correction.promise_id.in_(self.promise_ids),
+                ~exists().where(
+                    later.post_id == Correction.post_id,
+                    later.promise_id == Correction.promise_id,
+                    later.id > Correction.id,
+                ),
+                Correction.stance != "none",
+            )
+        )
+        if stance is not None:
+            machine = machine.where(Verdict.stance == stance)
+            people = people.where(Correction.stance == stance)
+        machine = self._posts(machine, period, kind)
+        people = self._posts(people, period, kind)
+        return union_all(machine, people).subquery("pairs")
+
+    def side(self, period: Period, kind: str) -> _Side:
+        """Per promise and stance: the count, the summed known reach, the newest ids."""
+        pairs = self.pairs(period, kind)
+        counts = {
+            (int(pid), str(stance)): (int(n), int(reach or 0), int(known))
+            for pid, stance, n, reach, known in self.session.execute(
+                select(
+                    pairs.c.promise_id,
+                    pairs.c.stance,
+                    func.count(),
+                    func.sum(pairs.c.reach),
+                    func.count(pairs.c.reach),
+                ).group_by(pairs.c.promise_id, pairs.c.stance)
+            ).tuples()
+        }
+        newest: dict[tuple[int, str], list[tuple[int, datetime | None]]] = {}
+        if counts and self.limit != 0:
+            for pid, stance, post_id, posted_at in self.session.execute(self._newest(pairs)):
+                newest.setdefault((pid, stance), []).append((post_id, posted_at))
+        return _Side(counts, {key: tuple(items) for key, items in newest.items()})
+
+    def _newest(self, pairs: Subquery) -> Any:
+        """(promise_id, stance, post_id, posted_at), newest first per promise and stance."""
+        if self.limit is None:
+            return select(
+                pairs.c.promise_id, pairs.c.stance, pairs.c.post_id, pairs.c.posted_at
+            ).order_by(
+                pairs.c.promise_id,
+                pairs.c.stance,
+                pairs.c.posted_at.desc().nulls_last(),
+                pairs.c.post_id.desc(),
+            )
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=(pairs.c.promise_id, pairs.c.stance),
+                order_by=(pairs.c.posted_at.desc().nulls_last(), pairs.c.post_id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(
+            pairs.c.promise_id, pairs.c.stance, pairs.c.post_id, pairs.c.posted_at, rank
+        ).subquery("ranked")
+        return (
+            select(ranked.c.promise_id, ranked.c.stance, ranked.c.post_id, ranked.c.posted_at)
+            .where(ranked.c.rank <= self.limit)
+            .order_by(ranked.c.promise_id, ranked.c.stance, ranked.c.rank)
+        )
+
+    def broken(
+        self, period: Period, kind: str
+    ) -> dict[int, list[tuple[int, int | None, datetime | None]]]:
+        """Per promise, (post id, reach, posted_at) of the pairs whose stance is broken."""
+        pairs = self.pairs(period, kind, "broken")
+        found: dict[int, list[tuple[int, int | None, datetime | None]]] = {}
+        query = select(pairs.c.promise_id, pairs.c.post_id, pairs.c.reach, pairs.c.posted_at)
+        for pid, post_id, reach, posted_at in self.session.execute(query):
+            found.setdefault(pid, []).append((post_id, reach, posted_at))
+        return found
+
+    def posts(self, period: Period, kind: str) -> int:
+        """How many posts of ``kind`` in the period pass the filters."""
+        query = self._posts(select(func.count()).select_from(Post), period, kind)
+        return int(self.session.scalar(query) or 0)
 
 
 def _filtered(query: Any, filters: Filters) -> Any:
@@ -491,9 +637,12 @@ def _check_sources(session: Session, org_id: int, names: tuple[str, ...]) -> Non
             )
 
 
-def _newest_first(posts: Mapping[int, PostRef], ids: Iterable[int]) -> tuple[int, ...]:
-    epoch = datetime.min.replace(tzinfo=UTC)
-    return tuple(sorted(ids, key=lambda i: (posts[i].posted_at or epoch, i), reverse=True))
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def _newest_key(item: tuple[int, datetime | None]) -> tuple[datetime, int]:
+    post_id, posted_at = item
+    return (posted_at or _EPOCH, post_id)
 
 
 def _post_ids(row: PromiseScore, limit: int | None = None) -> set[int]:
@@ -504,12 +653,22 @@ def _post_ids(row: PromiseScore, limit: int | None = None) -> set[int]:
     return {i for ids in lists for i in ids[:limit]}
 
 
-def _referenced(rows: Iterable[PromiseScore], sides: list[_Side]) -> dict[int, PostRef]:
+def _referenced(session: Session, rows: Iterable[PromiseScore]) -> dict[int, PostRef]:
     """The posts any number of the scorecard links back to."""
-    ids = set().union(*(_post_ids(row) for row in rows))
+    ids = sorted(set().union(*(_post_ids(row) for row in rows)))
     found: dict[int, PostRef] = {}
-    for side in sides:
-        found |= {i: p for i, p in side.posts.items() if i in ids}
+    for start in range(0, len(ids), 500):
+        query = select(
+            Post.id,
+            Post.external_id,
+            Post.platform,
+            Post.kind,
+            Post.posted_at,
+            Post.reach,
+            Post.language,
+            Post.url,
+        ).where(Post.id.in_(ids[start : start + 500]))
+        found |= {row[0]: PostRef(*row) for row in session.execute(query).tuples()}
     return dict(sorted(found.items()))
 
 

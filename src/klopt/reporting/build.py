@@ -217,7 +217,9 @@ def scorecard_figures(store: Store, org_ref: str | None, period: Period) -> Scor
     scorecard --period``; ``now`` is the end of the period, so that nothing the scorecard
     computes depends on the day the report is made.
     """
-    card = build_scorecard(store, org_ref, period=period.named, trend=1, now=period.until)
+    card = build_scorecard(
+        store, org_ref, period=period.named, trend=1, now=period.until, limit=0
+    )  # the report quotes posts itself: no id lists needed
     return from_scorecard(card)
 
 
