@@ -613,6 +613,10 @@ def test_docs_list_every_alert_setting() -> None:
     assert all(f"`{s.env}`" in docs for s in ALERT_SETTINGS)
 
 
+# The one-open-alert index is on an expression, which neither side can reflect or compare;
+# tests/test_alerts.py::test_the_database_keeps_one_open_alert_per_promise_and_kind tests it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_the_migration_matches_the_model(store: Store) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -679,3 +683,69 @@ def test_the_cli_says_when_no_channel_is_set_up(klopt: Klopt) -> None:
     assert "Er is geen bezorgkanaal ingesteld" in out
     data = json.loads(klopt("alerts", "check", "--now", "2026-10-10T13:00+00:00", "--json").output)
     assert [(e["event"], e["news"]) for e in data["events"]] == [("updated", False)]
+
+
+def _raw_alert(org_id: int, kind: str, state: str = "open") -> Any:
+    from klopt.store.models import Alert
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    return Alert(
+        organization_id=org_id,
+        promise_id=None,
+        kind=kind,
+        state=state,
+        opened_at=at,
+        updated_at=at,
+        window_start=at,
+        window_end=at,
+        baseline_start=at,
+        baseline_end=at,
+        recent_count=9,
+        recent_exposure=24.0,
+        baseline_count=1,
+        baseline_exposure=168.0,
+        ratio=9.0,
+        p_value=0.0001,
+        q_value=0.0001,
+    )
+
+
+def test_the_database_keeps_one_open_alert_per_promise_and_kind(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from klopt.store.models import Organization
+
+    with store.session() as session:
+        org_id = session.scalars(select(Organization.id)).one()
+        session.add(_raw_alert(org_id, "volume"))
+        session.add(_raw_alert(org_id, "volume", state="closed"))  # history is fine
+    with pytest.raises(IntegrityError), store.session() as session:
+        # What a second `klopt alerts check` at the same moment would do.
+        session.add(_raw_alert(org_id, "volume"))
+    with store.session() as session:
+        states = session.scalars(select(Alert.state).order_by(Alert.id)).all()
+    assert list(states) == ["open", "closed"]
+
+
+def test_a_check_that_collides_with_another_runs_again_and_opens_nothing_twice(
+    register: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    import klopt.alerting.alerts as module
+
+    _add(register, NOW - timedelta(hours=12), 12, 1.0, "rise")
+    real = module._check
+    calls: list[int] = []
+
+    def collides_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # what the unique index says when another check won the race
+            raise IntegrityError("INSERT INTO alert", {}, Exception("UNIQUE constraint failed"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_check", collides_once)
+    result = _check(register, NOW)
+    assert len(calls) == 2 and [e.event for e in result.events] == ["opened"]
+    with register.session() as session:
+        assert session.scalars(select(Alert.state)).all() == ["open"]

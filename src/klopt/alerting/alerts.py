@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from klopt import audit
@@ -129,13 +130,21 @@ def check_alerts(
     """Detect rises at ``now``, open / update / close alerts, deliver what is news."""
     top = evidence if evidence is not None else evidence_count(environ)
     window = _Window.at(now, params)
-    with store.session() as session:
-        org = find_organization(session, org_ref)
-        lang = channels.lang or org.language
-        promises = _promises(session, org.id)
-        changes = _check(session, org, promises, window, params, top, actor)
-        news = {alert_id for alert_id, _, notify in changes if notify}
-        retries = _failed_deliveries(session, org.id, exclude=news)
+    for attempt in range(2):
+        try:
+            with store.session() as session:
+                org = find_organization(session, org_ref)
+                lang = channels.lang or org.language
+                promises = _promises(session, org.id)
+                changes = _check(session, org, promises, window, params, top, actor)
+                news = {alert_id for alert_id, _, notify in changes if notify}
+                retries = _failed_deliveries(session, org.id, exclude=news)
+            break
+        except IntegrityError:
+            # Another check opened the same alert in the meantime (the database allows one
+            # open alert per promise and kind): check again, which now updates it.
+            if attempt:
+                raise
     retried = {alert_id for alert_id, _ in retries}
     outbox = [(alert_id, event) for alert_id, event, notify in changes if notify]
     sent = _deliver(store, outbox + retries, channels, lang, now, environ, transport)

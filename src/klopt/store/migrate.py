@@ -24,10 +24,22 @@ def upgrade(engine: Engine) -> None:
     """Apply every migration the database has not seen yet."""
     from alembic import command
 
-    cfg = _config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
-        command.upgrade(cfg, "head")  # type: ignore[arg-type]
+    from klopt.store.session import _make_engine
+
+    url = engine.url.render_as_string(hide_password=False)
+    cfg = _config(url)
+    # SQLite: an engine of its own whose transactions hold the DDL as well, so that a
+    # migration that fails half-way leaves the database as it was.
+    migrating = (
+        _make_engine(url, transactional_ddl=True) if engine.dialect.name == "sqlite" else engine
+    )
+    try:
+        with migrating.begin() as connection:
+            cfg.attributes["connection"] = connection  # type: ignore[attr-defined]
+            command.upgrade(cfg, "head")  # type: ignore[arg-type]
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:

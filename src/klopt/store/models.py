@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -479,6 +480,16 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alert_org_state", "organization_id", "state"),
         Index("ix_alert_org_kind_promise", "organization_id", "kind", "promise_id"),
+        # One open alert per promise and kind (volume alerts have no promise: 0).
+        Index(
+            "ux_alert_open",
+            "organization_id",
+            "kind",
+            text("coalesce(promise_id, 0)"),
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,17 +46,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-    # The sqlite3 module begins transactions itself, and not before DDL: a migration
-    # that failed half-way stayed half-done. klopt begins them (see _sqlite_begin).
+
+
+def _sqlite_manual(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module begins a transaction only before INSERT, UPDATE and DELETE, not
+    # before DDL: a migration that failed half-way stayed half-done. The migration
+    # engine begins its transactions itself (see _sqlite_begin).
+    _sqlite_pragmas(dbapi_connection, _record)
     dbapi_connection.isolation_level = None
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """Every transaction, DDL included, starts with an explicit BEGIN."""
+    """Every transaction of the migration engine, DDL included, starts with BEGIN."""
     connection.exec_driver_sql("BEGIN")
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, transactional_ddl: bool = False) -> Engine:
+    """The engine for ``url``; with ``transactional_ddl``, SQLite runs DDL in the
+    transaction too (for migrations only: everyday sessions keep the sqlite3 module's
+    own transactions, which begin at the first write and so never conflict with a
+    write another process made while this one was reading)."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -66,8 +75,11 @@ def _make_engine(url: str) -> Engine:
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if transactional_ddl:
+            event.listen(engine, "connect", _sqlite_manual)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
