@@ -36,6 +36,19 @@ _EXPORTS = {
     "check_draft": "klopt.checking",
     "load_packs": "klopt.rules",
     "check_promises": "klopt.claims",
+    "parse_period": "klopt.periods",
+    "create_draft": "klopt.drafts",
+    "approve_draft": "klopt.drafts",
+    "publish_draft": "klopt.drafts",
+    "add_user": "klopt.users",
+    "grant": "klopt.users",
+    "add_source": "klopt.sources.sync",
+    "sync_source": "klopt.sources.sync",
+    "sync_sources": "klopt.sources.sync",
+    "register_source": "klopt.sources.source",
+    "check_alerts": "klopt.alerting",
+    "build_report": "klopt.reporting",
+    "make_report": "klopt.reporting",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
