@@ -462,6 +462,8 @@ def test_the_command_line_adds_lists_syncs_and_removes(
         "Source nieuws removed; its mentions stay." in klopt("sources", "remove", "nieuws").output
     )
     assert "No sources yet." in klopt("sources", "list").output
+    out = klopt("sources", "sync", "--since", "morgen", code=1).output
+    assert "'morgen' is not a date. Write it as YYYY-MM-DD" in out  # no traceback
 
 
 def test_an_export_folder_can_use_a_preset_and_a_time_zone(store: Store, tmp_path: Path) -> None:

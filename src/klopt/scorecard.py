@@ -58,7 +58,6 @@ __all__ = [
     "risk_weight",
     "build_scorecard",
     "scorecard_json",
-    "parse_day",
     "AUDIENCES",
     "MIN_JUDGED",
     "HALF_LIFE_DAYS",
@@ -670,12 +669,6 @@ def _referenced(session: Session, rows: Iterable[PromiseScore]) -> dict[int, Pos
         ).where(Post.id.in_(ids[start : start + 500]))
         found |= {row[0]: PostRef(*row) for row in session.execute(query).tuples()}
     return dict(sorted(found.items()))
-
-
-def parse_day(value: str) -> datetime:
-    """A date (or ISO time) from the command line, as an aware UTC time."""
-    stamp = datetime.fromisoformat(value)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def _round(value: float | None) -> float | None:

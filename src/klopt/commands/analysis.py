@@ -191,7 +191,7 @@ def mentions_list(
     """The mentions behind the scorecard: verdict, confidence and evidence per promise."""
     import dataclasses
 
-    from klopt.scorecard import parse_day
+    from klopt.periods import parse_time
     from klopt.verdicts import list_verdicts
 
     views = list_verdicts(
@@ -199,8 +199,8 @@ def mentions_list(
         ctx.org,
         promise_key=promise_key,
         stance=stance,
-        since=_day(since, parse_day),
-        until=_day(until, parse_day),
+        since=parse_time(since) if since else None,
+        until=parse_time(until) if until else None,
         limit=limit,
     )
     if as_json:
@@ -330,15 +330,6 @@ def scorecard(
         print_json(scorecard_json(card))
         return
     _print_scorecard(ctx, card)
-
-
-def _day(value: str | None, parse: Any) -> Any:
-    if not value:
-        return None
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"'{value}' is not a date (use YYYY-MM-DD)") from exc
 
 
 def _pct(share: Any) -> str:

@@ -101,6 +101,13 @@ def _time(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
 
 
+def _since(value: str | None) -> datetime | None:
+    """A ``--since`` as every command reads it (a time without a zone is UTC)."""
+    from klopt.periods import parse_time
+
+    return parse_time(value) if value else None
+
+
 def _state(ctx: Context, state: str) -> str:
     return ctx.t(f"drafts.state.{state}")
 
@@ -523,7 +530,7 @@ def audit_command(
         actor=ctx.actor,
         subject_type=subject_type,
         subject_id=subject_id,
-        since=_time(since),
+        since=_since(since),
     )
     if output is None:
         _print_trail(ctx, entries, format_, ctx.t("audit.title"))

@@ -213,10 +213,10 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
 
 
 def _sync(ctx: Context, name: str | None, since: str | None, no_judge: bool) -> None:
-    from klopt.scorecard import parse_day
+    from klopt.periods import parse_time
     from klopt.sources.sync import sync_source, sync_sources
 
-    start = parse_day(since) if since else None
+    start = parse_time(since) if since else None
     with progress_bar(ctx.t("sync.syncing")) as (_, advance):
         if name is not None:
             results = [
