@@ -32,7 +32,14 @@ from klopt.sources.base import (
 from klopt.store import Store
 from klopt.store.models import ImportBatch, Post, utcnow
 
-__all__ = ["ImportResult", "import_mentions", "store_records", "check_columns", "SAME_TEXT_MIN"]
+__all__ = [
+    "ImportResult",
+    "import_mentions",
+    "store_records",
+    "update_batch",
+    "check_columns",
+    "SAME_TEXT_MIN",
+]
 
 CHUNK = 1000
 #: Readers whose row numbers are line numbers; the others count records.
@@ -95,7 +102,7 @@ def import_mentions(
         _run(store, org_id, records, result, kind=kind, strict=strict, progress=progress)
     except KloptError:
         with store.session() as session:
-            _update_batch(session, result, "failed")
+            update_batch(session, result, "failed")
         raise
     with store.session() as session:
         _finish(session, result, actor, org_id)
@@ -122,7 +129,7 @@ def _run(
     for chunk in _chunks(records, CHUNK):
         with store.session() as session:
             _store_chunk(session, org_id, chunk, result, kind)
-            _update_batch(session, result, "running")
+            update_batch(session, result, "running")
         if progress:
             progress(len(chunk))
 
@@ -325,7 +332,8 @@ def _aware(stamp: datetime) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def _update_batch(session: Session, result: ImportResult, status: str) -> None:
+def update_batch(session: Session, result: ImportResult, status: str) -> None:
+    """Write the counters and kept problems of ``result`` to its import batch."""
     batch = session.get_one(ImportBatch, result.batch_id)
     batch.status = status
     batch.rows_read = result.read
@@ -339,7 +347,7 @@ def _update_batch(session: Session, result: ImportResult, status: str) -> None:
 
 
 def _finish(session: Session, result: ImportResult, actor: str, org_id: int) -> None:
-    _update_batch(session, result, "done")
+    update_batch(session, result, "done")
     session.get_one(ImportBatch, result.batch_id).finished_at = utcnow()
     audit.record(
         session,

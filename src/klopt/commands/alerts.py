@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from klopt.cli import Context, cli, pass_ctx
-from klopt.commands.output import console, print_json, table
+from klopt.commands.output import console, print_json, table, when
 
 if TYPE_CHECKING:
     from klopt.alerting import AlertEvent, AlertView
@@ -145,8 +145,8 @@ def alerts_list(ctx: Context, open_only: bool, as_json: bool) -> None:
             a.ref,
             _what(ctx, a),
             ctx.t(f"alerts.state.{a.state}"),
-            a.opened_at.strftime("%Y-%m-%d %H:%M"),
-            a.updated_at.strftime("%Y-%m-%d %H:%M"),
+            when(a.opened_at),
+            when(a.updated_at),
             _numbers(ctx, a),
             ctx.t(f"alerts.delivery.{a.delivery_status}"),
         )

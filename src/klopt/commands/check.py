@@ -17,7 +17,7 @@ from klopt.errors import InputError, KloptError
 from klopt.findings import Draft, Finding, Severity, Span
 from klopt.i18n import t
 
-__all__ = ["check", "render_text"]
+__all__ = ["check", "render_text", "read_post_text"]
 
 PLATFORM_CHOICES = ("x", "twitter", "linkedin", "instagram", "facebook", "mastodon", "bluesky")
 _STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "cyan"}
@@ -80,20 +80,31 @@ def check(
 
 def _read_draft(ctx: Context, text: str | None, path: Path | None) -> tuple[str, str]:
     """The draft's text and what to call it: the file, ``stdin`` or ``draft.txt``."""
+    draft = read_post_text(ctx, text, path, required=True)
+    assert draft is not None  # required
+    uri = path.as_posix() if path is not None else "stdin" if text == "-" else "draft.txt"
+    return draft, uri
+
+
+def read_post_text(
+    ctx: Context, text: str | None, path: Path | None, *, required: bool
+) -> str | None:
+    """A post's text from TEXT, ``-`` (standard input) or ``--file``; ``None`` when none
+    is given and none is ``required``. An unreadable file is an error with exit code 2."""
     if text is not None and path is not None:
         raise click.UsageError(ctx.t("check.usage.both"))
     if path is not None:
         try:
-            return path.read_text(encoding="utf-8-sig"), path.as_posix()
+            return path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             error = InputError.keyed("file.unreadable", path=path, detail=exc)
             error.exit_code = 2
             raise error from exc
     if text == "-":
-        return sys.stdin.read(), "stdin"
-    if text is None:
+        return sys.stdin.read()
+    if text is None and required:
         raise click.UsageError(ctx.t("check.usage.none"))
-    return text, "draft.txt"
+    return text
 
 
 def _check(

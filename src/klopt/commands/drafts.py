@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from klopt.cli import Context, cli, pass_ctx
-from klopt.commands.check import PLATFORM_CHOICES, render_text
-from klopt.commands.output import console, table
+from klopt.commands.check import PLATFORM_CHOICES, read_post_text, render_text
+from klopt.commands.output import console, table, when
 from klopt.errors import InputError
 
 if TYPE_CHECKING:
@@ -80,21 +80,6 @@ def _show_check(ctx: Context, checks: _Checks | None, where: str) -> None:
         render_text(checks.reports[-1], lang=ctx.lang, where=where, out=console())
 
 
-def _read_text(ctx: Context, text: str | None, path: Path | None, required: bool) -> str | None:
-    if text is not None and path is not None:
-        raise click.UsageError(ctx.t("check.usage.both"))
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError.keyed("file.unreadable", path=path, detail=exc) from exc
-    if text == "-":
-        return sys.stdin.read()
-    if text is None and required:
-        raise click.UsageError(ctx.t("check.usage.none"))
-    return text
-
-
 def _time(value: str | None) -> datetime | None:
     from klopt.drafts import parse_time
 
@@ -110,13 +95,6 @@ def _since(value: str | None) -> datetime | None:
 
 def _state(ctx: Context, state: str) -> str:
     return ctx.t(f"drafts.state.{state}")
-
-
-def _when(stamp: datetime | None, *, offset: bool = True) -> str:
-    """A time in the computer's time zone, to the minute, with its offset."""
-    if stamp is None:
-        return ""
-    return stamp.astimezone().strftime("%Y-%m-%d %H:%M %z" if offset else "%Y-%m-%d %H:%M")
 
 
 _file = click.option(
@@ -147,7 +125,7 @@ def drafts_new(
     """Write a new draft (version 1) and check it."""
     from klopt.drafts import create_draft
 
-    body = _read_text(ctx, text, path, required=True) or ""
+    body = read_post_text(ctx, text, path, required=True) or ""
     when = _time(planned)
     checks = _checker(ctx, rule_paths, not no_check)
     info = create_draft(
@@ -181,7 +159,7 @@ def drafts_edit(
     """Store a new version of a draft, or change its platform or planned time."""
     from klopt.drafts import edit_draft
 
-    body = _read_text(ctx, text, path, required=False)
+    body = read_post_text(ctx, text, path, required=False)
     when = _time(planned)
     checks = _checker(ctx, rule_paths, not no_check and body is not None)
     info = edit_draft(
@@ -368,7 +346,7 @@ def drafts_list(ctx: Context, states: tuple[str, ...], platform: str | None, as_
                 _state(ctx, d.state),
                 d.version,
                 d.platform or "",
-                _when(d.planned_at, offset=False),
+                when(d.planned_at),
                 d.author,
                 "" if d.score is None else d.score,
             )
@@ -411,10 +389,10 @@ def drafts_show(ctx: Context, ref: str) -> None:
     fields = [
         ("col.version", d.version),
         ("col.platform", d.platform),
-        ("col.planned", _when(d.planned_at)),
+        ("col.planned", when(d.planned_at, offset=True)),
         ("col.author", d.author),
         ("col.score", d.score),
-        ("col.published", _when(d.published_at)),
+        ("col.published", when(d.published_at, offset=True)),
         ("col.url", d.url),
     ]
     for key, value in fields:
@@ -428,7 +406,7 @@ def drafts_show(ctx: Context, ref: str) -> None:
             "drafts.version_line",
             version=version.number,
             author=version.author,
-            time=_when(version.created_at),
+            time=when(version.created_at, offset=True),
         )
         if version.score is not None:
             line += "  " + ctx.t("drafts.version_score", score=version.score)
@@ -436,7 +414,12 @@ def drafts_show(ctx: Context, ref: str) -> None:
     for review in detail.reviews:
         key = f"drafts.review.{review.decision}"
         out.print(
-            ctx.t(key, version=review.version, user=review.reviewer, time=_when(review.created_at)),
+            ctx.t(
+                key,
+                version=review.version,
+                user=review.reviewer,
+                time=when(review.created_at, offset=True),
+            ),
             markup=False,
         )
         if review.note:
@@ -447,7 +430,7 @@ def drafts_show(ctx: Context, ref: str) -> None:
                 "drafts.comment_line",
                 version=comment.version,
                 user=comment.author,
-                time=_when(comment.created_at),
+                time=when(comment.created_at, offset=True),
             ),
             markup=False,
         )
@@ -561,7 +544,7 @@ def _print_trail(ctx: Context, entries: Sequence[Any], format_: str, title: str)
         ],
         [
             (
-                _when(e.at),
+                when(e.at, offset=True),
                 e.actor,
                 e.action,
                 f"{e.subject_type} {e.subject_id}",

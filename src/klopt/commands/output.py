@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
-__all__ = ["console", "table", "print_json", "progress_bar"]
+__all__ = ["console", "table", "print_json", "progress_bar", "when"]
 
 
 def console(stderr: bool = False) -> Any:
@@ -46,6 +47,14 @@ def table(
     for row in rows:
         grid.add_row(*["" if cell is None else str(cell) for cell in row])
     console().print(grid)
+
+
+def when(stamp: datetime | None, *, offset: bool = False) -> str:
+    """A stored (UTC) time as people read it: in this computer's time zone, to the
+    minute, with the zone's offset when ``offset``; empty for no time."""
+    if stamp is None:
+        return ""
+    return stamp.astimezone().strftime("%Y-%m-%d %H:%M %z" if offset else "%Y-%m-%d %H:%M")
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from klopt.cli import Context, cli, pass_ctx
-from klopt.commands.output import console, table
+from klopt.commands.output import console, table, when
 
 
 @cli.command()
@@ -140,7 +140,7 @@ def docs_list(ctx: Context) -> None:
     from klopt.promises import list_documents
 
     rows = [
-        (d.name, d.version, d.kind, d.language, d.added_at.strftime("%Y-%m-%d %H:%M"))
+        (d.name, d.version, d.kind, d.language, when(d.added_at))
         for d in list_documents(ctx.store, ctx.org)
     ]
     table(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from klopt.cli import Context, KloptCommand, cli, pass_ctx
-from klopt.commands.output import console, print_json, progress_bar, table
+from klopt.commands.output import console, print_json, progress_bar, table, when
 
 if TYPE_CHECKING:
     from klopt.sources.sync import SourceInfo, SyncResult
@@ -110,9 +110,9 @@ def sources_list(ctx: Context, removed: bool, as_json: bool) -> None:
                 s.kind,
                 _settings(s.config),
                 _status(ctx, s),
-                _when(s.last_success_at),
+                when(s.last_success_at),
                 s.items_total,
-                _when(s.next_run_at),
+                when(s.next_run_at),
             )
             for s in found
         ],
@@ -124,7 +124,7 @@ def _status(ctx: Context, info: SourceInfo) -> str:
     if info.removed:
         text = ctx.t("sources.status.removed")
     if info.last_error is not None and info.status != "ok":
-        text += f"\n{_when(info.last_error_at)}: {info.last_error.localized(ctx.lang)}"
+        text += f"\n{when(info.last_error_at)}: {info.last_error.localized(ctx.lang)}"
     return text
 
 
@@ -134,10 +134,6 @@ def _settings(config: dict[str, Any] | Any) -> str:
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
         parts.append(f"{key}: {shown}")
     return "\n".join(parts)
-
-
-def _when(stamp: datetime | None) -> str:
-    return "" if stamp is None else stamp.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _source_json(ctx: Context, s: SourceInfo) -> dict[str, Any]:

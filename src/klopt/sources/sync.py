@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from klopt import audit
 from klopt.errors import InputError, KloptError, RateLimited, SourceExists, UnknownSource
-from klopt.mentions import MAX_PROBLEMS_KEPT, ImportResult, store_records
+from klopt.mentions import MAX_PROBLEMS_KEPT, ImportResult, store_records, update_batch
 from klopt.organizations import find_organization
 from klopt.sources.base import RowProblem
 from klopt.sources.http import Http
@@ -227,7 +227,7 @@ def sync_source(
                 counts.skipped += len(page.problems)
                 room = MAX_PROBLEMS_KEPT - len(counts.problems)
                 counts.problems += list(page.problems)[: max(0, room)]
-                _save_batch(session, counts, "running")
+                update_batch(session, counts, "running")
                 row = session.get_one(ListeningSource, source_id)
                 if page.cursor is not None:
                     row.cursor = dict(page.cursor)
@@ -318,19 +318,6 @@ def _get(session: Session, org_id: int, name: str) -> ListeningSource:
     return row
 
 
-def _save_batch(session: Session, counts: ImportResult, status: str) -> None:
-    batch = session.get_one(ImportBatch, counts.batch_id)
-    batch.status = status
-    batch.rows_read = counts.read
-    batch.rows_imported = counts.imported
-    batch.rows_duplicate = counts.duplicates
-    batch.rows_skipped = counts.skipped
-    batch.problems = [
-        {"line": p.line, "reason": p.reason, "key": p.key, "values": dict(p.values)}
-        for p in counts.problems
-    ]
-
-
 def _finish(
     session: Session,
     source_id: int,
@@ -340,7 +327,7 @@ def _finish(
     org_id: int,
     name: str,
 ) -> None:
-    _save_batch(session, counts, "done" if result.error is None else "failed")
+    update_batch(session, counts, "done" if result.error is None else "failed")
     session.get_one(ImportBatch, counts.batch_id).finished_at = utcnow()
     row = session.get_one(ListeningSource, source_id)
     now = utcnow()
