@@ -26,7 +26,8 @@ def record(
     subject_id: str | int,
     **details: Any,
 ) -> None:
-    """Add one audit event to the session's transaction."""
+    """Add one audit event to the session's transaction (times in ``details`` are kept
+    as ISO 8601 text)."""
     session.add(
         AuditEvent(
             organization_id=organization_id,
@@ -34,9 +35,20 @@ def record(
             action=action,
             subject_type=subject_type,
             subject_id=str(subject_id),
-            details=details,
+            details={name: _plain(value) for name, value in details.items()},
         )
     )
+
+
+def _plain(value: Any) -> Any:
+    """A detail as JSON keeps it: times as ISO 8601 text, in lists and mappings too."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from klopt.store.models import (
     User,
     utcnow,
 )
-from klopt.users import ROLES, require_role
+from klopt.users import ROLES, find_user, require_role
 
 __all__ = [
     "STATES",
@@ -231,7 +231,7 @@ def create_draft(
     with store.session() as session:
         org = find_organization(session, org_ref)
         require_role(session, org.id, actor, *WRITERS)
-        user = _user(session, actor)
+        user = find_user(session, actor)
         report = check(DraftText(text, platform)) if check is not None else None
         number = (
             session.scalar(select(func.max(Draft.number)).where(Draft.organization_id == org.id))
@@ -295,7 +295,7 @@ def edit_draft(
         if planned_at is not None:
             draft.planned_at = planned_at
         if new_text is not None:
-            user = _user(session, actor)
+            user = find_user(session, actor)
             report = check(DraftText(new_text, draft.platform)) if check is not None else None
             draft.version += 1
             _add_version(session, draft, draft.version, new_text, user, report)
@@ -498,7 +498,7 @@ def comment_draft(
         require_role(session, org.id, actor, *ACTORS)
         draft = _draft(session, org, ref)
         number = draft.version if version is None else _version(session, draft, version).number
-        user = _user(session, actor)
+        user = find_user(session, actor)
         comment = DraftComment(draft_id=draft.id, version=number, author_id=user.id, text=text)
         session.add(comment)
         _record(session, draft, actor, "draft.comment", version=number, text=text)
@@ -631,13 +631,6 @@ def _key(draft: Draft) -> str:
     return f"D{draft.number}"
 
 
-def _user(session: Session, name: str) -> User:
-    user = session.scalar(select(User).where(User.name == name))
-    if user is None:  # require_role has passed, so only a race gets here
-        raise NotAllowed.keyed("users.no_role", user=name, needs=" / ".join(ROLES))
-    return user
-
-
 def _draft(session: Session, org: Organization, ref: str | int) -> Draft:
     number = draft_number(ref)
     draft = session.scalar(
@@ -696,7 +689,7 @@ def _review_start(
         raise InputError.keyed(
             "drafts.stale", draft=_key(draft), version=version, current=draft.version
         )
-    user = _user(session, actor)
+    user = find_user(session, actor)
     writers = set(
         session.scalars(select(DraftVersion.author_id).where(DraftVersion.draft_id == draft.id))
     )
@@ -833,16 +826,8 @@ def _record(session: Session, draft: Draft, actor: str, action: str, **details: 
         action=action,
         subject_type="draft",
         subject_id=_key(draft),
-        **{k: _plain(v) for k, v in details.items()},
+        **details,
     )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _info(session: Session, draft: Draft) -> DraftInfo:

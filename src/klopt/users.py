@@ -33,6 +33,7 @@ __all__ = [
     "list_members",
     "role_of",
     "require_role",
+    "find_user",
 ]
 
 #: The roles a user can have in an organisation.
@@ -66,7 +67,8 @@ def _hash(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _user(session: Session, name: str) -> User:
+def find_user(session: Session, name: str) -> User:
+    """The user called ``name``; :class:`UnknownUser` when there is none."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise UnknownUser.keyed("users.unknown", name=name)
@@ -109,7 +111,7 @@ def set_password(store: Store, name: str, password: str, *, actor: str) -> None:
     """Give a user a new password (stored as an argon2 hash)."""
     password_hash = _hash(password)
     with store.session() as session:
-        user = _user(session, name)
+        user = find_user(session, name)
         user.password_hash = password_hash
         audit.record(
             session,
@@ -149,7 +151,7 @@ def grant(store: Store, org_ref: str | None, name: str, role: str, *, actor: str
     with store.session() as session:
         org = find_organization(session, org_ref)
         _require_admin(session, org.id, actor)
-        user = _user(session, name)
+        user = find_user(session, name)
         membership = _membership(session, user.id, org.id)
         previous = membership.role if membership is not None else None
         if previous == "admin" and role != "admin":
@@ -177,7 +179,7 @@ def revoke(store: Store, org_ref: str | None, name: str, *, actor: str) -> None:
     with store.session() as session:
         org = find_organization(session, org_ref)
         _require_admin(session, org.id, actor)  # first: a non-admin learns nothing of members
-        user = _user(session, name)
+        user = find_user(session, name)
         membership = _membership(session, user.id, org.id)
         if membership is None:
             raise NotFound.keyed("users.not_member", name=name, org=org.name)
