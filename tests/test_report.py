@@ -531,3 +531,20 @@ def _chart(html: str, name: str) -> str:
     match = re.search(rf'<svg class="chart" id="{name}".*?</svg>', html, re.S)
     assert match, name
     return match.group(0)
+
+
+def test_a_missing_pdf_engine_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from klopt.errors import ConfigError
+
+    class NoPango(types.ModuleType):
+        def __getattr__(self, name: str) -> object:  # what WeasyPrint does without Pango
+            raise OSError("cannot load library 'libpango-1.0-0'")
+
+    monkeypatch.setitem(sys.modules, "weasyprint", NoPango("weasyprint"))
+    with pytest.raises(ConfigError) as caught:
+        render_pdf("<html><body>Rapport</body></html>")
+    assert caught.value.key == "report.no_pdf_engine"
+    assert "--format html" in str(caught.value) and "libpango" in str(caught.value)
