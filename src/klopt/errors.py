@@ -261,3 +261,35 @@ __all__ += [
     "UnknownSource",
     "SourceExists",
 ]
+
+
+# --- robustness and who acts (issue 11) --------------------------------------------------
+
+
+class ValueTooLong(InputError):
+    """A value is longer than its column holds (the same on every backend)."""
+
+
+class ReadOnlyStore(StoreError):
+    """The database can be read but not written by this user or process."""
+
+    exit_code = 3
+
+
+class Busy(StoreError):
+    """Another process is doing the same work on this store (it holds its lock)."""
+
+    exit_code = 4
+
+
+class NotAuthenticated(NotAllowed):
+    """The user who acts has a password or token, and it was not given or is wrong."""
+
+
+class DraftTooLong(InputError):
+    """A draft is longer than klopt checks or keeps; a usage mistake, so exit code 2."""
+
+    exit_code = 2
+
+
+__all__ += ["ValueTooLong", "ReadOnlyStore", "Busy", "NotAuthenticated", "DraftTooLong"]

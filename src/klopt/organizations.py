@@ -35,11 +35,17 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
+#: The longest organisation name (its slug must fit the store's 100 characters too).
+NAME_MAX = 100
+
+
 def create_organization(store: Store, name: str, *, language: str, actor: str) -> OrganizationInfo:
     """Create an organisation; creating one that exists returns it unchanged."""
     slug = slugify(name)
     if not slug:
         raise InputError.keyed("org.bad_name", name=name)
+    if len(name.strip()) > NAME_MAX or len(slug) > NAME_MAX:
+        raise InputError.keyed("org.name_too_long", length=len(name.strip()), limit=NAME_MAX)
     with store.session() as session:
         org = session.scalar(select(Organization).where(Organization.slug == slug))
         if org is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-__all__ = ["upgrade", "current_revision"]
+__all__ = ["upgrade", "current_revision", "is_current"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -48,3 +48,11 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the newest revision (nothing to migrate)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config(str(engine.url)))  # type: ignore[arg-type]
+    return current_revision(engine) == script.get_current_head()

@@ -41,6 +41,7 @@ __all__ = [
     "AuditEvent",
     "User",
     "Membership",
+    "ApiToken",
     "Draft",
     "DraftVersion",
     "DraftComment",
@@ -48,6 +49,7 @@ __all__ = [
     "ListeningSource",
     "Alert",
     "UtcDateTime",
+    "Bounded",
     "utcnow",
 ]
 
@@ -79,6 +81,33 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Bounded(TypeDecorator[str]):
+    """A ``VARCHAR(length)`` that refuses a longer value on every backend.
+
+    PostgreSQL refuses an over-long value with a driver error that loses the whole
+    statement; SQLite stores it. Both now raise :class:`klopt.errors.ValueTooLong` before
+    the value reaches the database, naming the column (set by :func:`_name_columns`).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.limit = length
+        self.column = ""
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        limit = self.limit
+        if value is not None and len(value) > limit:
+            from klopt.errors import ValueTooLong
+
+            raise ValueTooLong.keyed(
+                "store.too_long", column=self.column, length=len(value), limit=limit
+            )
+        return value
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -87,9 +116,9 @@ class Organization(Base):
     __tablename__ = "organization"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(100), unique=True)
-    language: Mapped[str] = mapped_column(String(8), default="nl")
+    name: Mapped[str] = mapped_column(Bounded(200))
+    slug: Mapped[str] = mapped_column(Bounded(100), unique=True)
+    language: Mapped[str] = mapped_column(Bounded(8), default="nl")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -99,8 +128,8 @@ class SourceDocument(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(Bounded(300))
+    kind: Mapped[str] = mapped_column(Bounded(20))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", order_by="DocumentVersion.version"
@@ -114,13 +143,13 @@ class DocumentVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("source_document.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(Bounded(64))
     path: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(Bounded(8))
     text: Mapped[str] = mapped_column(Text)
     sentences: Mapped[list[Any]] = mapped_column(default=list)
-    added_by: Mapped[str] = mapped_column(String(100), default="")
+    added_by: Mapped[str] = mapped_column(Bounded(100), default="")
     added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     document: Mapped[SourceDocument] = relationship(back_populates="versions")
 
@@ -144,18 +173,18 @@ class Promise(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
-    key: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(Bounded(40))
     statement: Mapped[str] = mapped_column(Text)
     original_sentence: Mapped[str] = mapped_column(Text, default="")
-    theme: Mapped[str | None] = mapped_column(String(60), nullable=True)
-    kind: Mapped[str] = mapped_column(String(20), default="aspirational")
-    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    theme: Mapped[str | None] = mapped_column(Bounded(60), nullable=True)
+    kind: Mapped[str] = mapped_column(Bounded(20), default="aspirational")
+    status: Mapped[str] = mapped_column(Bounded(20), default="proposed", index=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     paraphrases: Mapped[list[Any]] = mapped_column(default=list)
     # No foreign key: adding one to an existing table makes SQLite rebuild it (see 0002).
     merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    flag: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    flag: Mapped[str | None] = mapped_column(Bounded(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sources: Mapped[list[PromiseSource]] = relationship(
@@ -181,16 +210,16 @@ class PromiseSource(Base):
     document_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_version.id"), nullable=True, index=True
     )
-    document: Mapped[str] = mapped_column(String(300), default="")
+    document: Mapped[str] = mapped_column(Bounded(300), default="")
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sentence: Mapped[str] = mapped_column(Text)
     section: Mapped[str | None] = mapped_column(Text, nullable=True)
     page: Mapped[int | None] = mapped_column(Integer, nullable=True)
     char_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     char_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    state: Mapped[str] = mapped_column(String(20), default="current")
-    merged_from: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    language: Mapped[str | None] = mapped_column(Bounded(8), nullable=True)
+    state: Mapped[str] = mapped_column(Bounded(20), default="current")
+    merged_from: Mapped[str | None] = mapped_column(Bounded(40), nullable=True)
     added_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     promise: Mapped[Promise] = relationship(back_populates="sources")
     document_version: Mapped[DocumentVersion | None] = relationship()
@@ -202,8 +231,8 @@ class ImportBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     source: Mapped[str] = mapped_column(Text)
-    format: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    format: Mapped[str] = mapped_column(Bounded(20))
+    status: Mapped[str] = mapped_column(Bounded(20), default="running")
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)
     rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
@@ -227,15 +256,15 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
-    kind: Mapped[str] = mapped_column(String(10), default="mention")
-    platform: Mapped[str] = mapped_column(String(40))
-    external_id: Mapped[str] = mapped_column(String(200))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    kind: Mapped[str] = mapped_column(Bounded(10), default="mention")
+    platform: Mapped[str] = mapped_column(Bounded(40))
+    external_id: Mapped[str] = mapped_column(Bounded(200))
+    content_hash: Mapped[str] = mapped_column(Bounded(64))
+    author: Mapped[str | None] = mapped_column(Bounded(200), nullable=True)
     posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     reach: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language: Mapped[str | None] = mapped_column(Bounded(8), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     import_batch_id: Mapped[int | None] = mapped_column(
@@ -252,9 +281,9 @@ class Judgement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
-    model_version: Mapped[str] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(8))
-    sentiment: Mapped[str] = mapped_column(String(10))
+    model_version: Mapped[str] = mapped_column(Bounded(200))
+    language: Mapped[str] = mapped_column(Bounded(8))
+    sentiment: Mapped[str] = mapped_column(Bounded(10))
     sentiment_confidence: Mapped[float] = mapped_column(Float)
     judged_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     verdicts: Mapped[list[Verdict]] = relationship(back_populates="judgement")
@@ -274,7 +303,7 @@ class Verdict(Base):
     judgement_id: Mapped[int] = mapped_column(ForeignKey("judgement.id"), index=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
     promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"), index=True)
-    stance: Mapped[str] = mapped_column(String(10))
+    stance: Mapped[str] = mapped_column(Bounded(10))
     confidence: Mapped[float] = mapped_column(Float)
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -293,8 +322,8 @@ class Correction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id"), index=True)
     promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"), index=True)
-    stance: Mapped[str] = mapped_column(String(10))
-    author: Mapped[str] = mapped_column(String(100))
+    stance: Mapped[str] = mapped_column(Bounded(10))
+    author: Mapped[str] = mapped_column(Bounded(100))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -306,10 +335,10 @@ class AuditEvent(Base):
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organization.id"), nullable=True, index=True
     )
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(60))
-    subject_type: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(Bounded(100))
+    action: Mapped[str] = mapped_column(Bounded(60))
+    subject_type: Mapped[str] = mapped_column(Bounded(40))
+    subject_id: Mapped[str] = mapped_column(Bounded(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -324,11 +353,31 @@ class User(Base):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
-    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str] = mapped_column(Bounded(100), unique=True)
+    display_name: Mapped[str] = mapped_column(Bounded(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(Bounded(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiToken(Base):
+    """A secret a user acts with in scripts (``KLOPT_TOKEN``) and, next, the web API.
+
+    Only the SHA-256 of the token is kept: a token is long and random, so a slow hash
+    adds nothing, and a lookup by hash stays one index search. The token itself is shown
+    once, when it is made.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(Bounded(100), default="")
+    token_hash: Mapped[str] = mapped_column(Bounded(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    user: Mapped[User] = relationship()
 
 
 class Membership(Base):
@@ -340,7 +389,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(Bounded(20))
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     user: Mapped[User] = relationship()
 
@@ -360,9 +409,9 @@ class Draft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    platform: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    platform: Mapped[str | None] = mapped_column(Bounded(20), nullable=True)
     planned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    state: Mapped[str] = mapped_column(String(20), default="draft")
+    state: Mapped[str] = mapped_column(Bounded(20), default="draft")
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -385,7 +434,7 @@ class DraftVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    language: Mapped[str | None] = mapped_column(Bounded(8), nullable=True)
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     author: Mapped[User] = relationship()
@@ -419,7 +468,7 @@ class DraftReview(Base):
     draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    decision: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(Bounded(20))
     note: Mapped[str] = mapped_column(Text, default="")
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -443,15 +492,15 @@ class ListeningSource(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Bounded(100))
+    kind: Mapped[str] = mapped_column(Bounded(40))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     own: Mapped[bool] = mapped_column(Boolean, default=False)
     interval: Mapped[int] = mapped_column(Integer, default=900)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(Bounded(20), default="new")
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -495,12 +544,12 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     promise_id: Mapped[int | None] = mapped_column(ForeignKey("promise.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(10), default="open")
+    kind: Mapped[str] = mapped_column(Bounded(10))
+    state: Mapped[str] = mapped_column(Bounded(10), default="open")
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    closed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(Bounded(100), nullable=True)
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime())
     window_end: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -516,6 +565,17 @@ class Alert(Base):
     checks: Mapped[int] = mapped_column(Integer, default=1)
     notified_count: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[list[Any]] = mapped_column(default=list)
-    delivery_status: Mapped[str] = mapped_column(String(20), default="pending")
+    delivery_status: Mapped[str] = mapped_column(Bounded(20), default="pending")
     deliveries: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+def _name_columns() -> None:
+    """Tell every bounded column its name, for the error that says which value is too long."""
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Bounded):
+                column.type.column = f"{table.name}.{column.name}"
+
+
+_name_columns()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,10 +10,23 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from klopt.errors import DatabaseUnavailable, StoreError
+from klopt.errors import (
+    DatabaseUnavailable,
+    InputError,
+    KloptError,
+    ReadOnlyStore,
+    StoreError,
+)
 
 __all__ = ["Store", "open_store"]
 
@@ -20,8 +34,10 @@ __all__ = ["Store", "open_store"]
 class Store:
     """A migrated database and a way to open sessions on it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: str | None = None) -> None:
         self.engine = engine
+        #: Why this process cannot write to the database (``None``: it can).
+        self.read_only = read_only
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @property
@@ -31,13 +47,43 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends and rolls back on any error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session that commits when the block ends and rolls back on any error.
+
+        What the database refuses becomes one of klopt's errors: a klopt error raised
+        while binding a value (:class:`ValueTooLong`) as it is, a write to a read-only
+        database as :class:`ReadOnlyStore`, a value the database cannot hold as an
+        :class:`InputError`. Nothing of the block is stored then.
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except StatementError as exc:
+            raise self._translated(exc) from exc
+
+    def require_writable(self) -> None:
+        """Say up front, before any work, that this process cannot write here."""
+        if self.read_only:
+            raise ReadOnlyStore.keyed("store.read_only", url=self.url, reason=self.read_only)
+
+    def _translated(self, exc: StatementError) -> KloptError | StatementError:
+        if isinstance(exc.orig, KloptError):
+            return exc.orig
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if isinstance(exc, DatabaseError) and _is_read_only(detail):
+            return ReadOnlyStore.keyed("store.read_only", url=self.url, reason=detail)
+        if isinstance(exc, DataError):
+            return InputError.keyed("store.bad_value", detail=detail)
+        return exc
 
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()
+
+
+def _is_read_only(detail: str) -> bool:
+    """Whether the database's own error says it is read-only."""
+    lowered = detail.lower()
+    return "readonly database" in lowered or "read-only transaction" in lowered
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,9 +116,14 @@ def _make_engine(url: str, *, transactional_ddl: bool = False) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUnavailable.keyed("store.bad_url", url=url) from exc
+    if parsed.get_backend_name() not in BACKENDS:
+        raise DatabaseUnavailable.keyed(
+            "store.unsupported_backend", backend=parsed.get_backend_name(), url=url
+        )
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:":
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _check_sqlite_file(Path(database).expanduser(), parsed)
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
         if transactional_ddl:
@@ -89,6 +140,54 @@ def _make_engine(url: str, *, transactional_ddl: bool = False) -> Engine:
         raise DatabaseUnavailable.keyed(
             "store.no_driver", backend=parsed.get_backend_name(), module=exc.name
         ) from exc
+
+
+#: The databases klopt stores in (and tests against).
+BACKENDS = ("sqlite", "postgresql")
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path, url: Any) -> None:
+    """Refuse a file that is not a SQLite database before SQLite opens (and so touches) it."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        start = handle.read(len(_SQLITE_HEADER))
+    if start != _SQLITE_HEADER:
+        safe = url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable.keyed("store.not_sqlite", url=safe, path=path)
+
+
+def _read_only(engine: Engine) -> str | None:
+    """Why this process cannot write to the database, or ``None`` when it can.
+
+    SQLite: a URL that opens it read-only, or a file (or folder, where SQLite keeps its
+    write-ahead log) that the operating system does not let this user write. PostgreSQL:
+    a read-only server or session, or a user without the right to add posts.
+    """
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if url.query.get("mode") == "ro" or url.query.get("immutable") == "1":
+            return "mode=ro"
+        database = url.database or ""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        path = Path(database).expanduser()
+        for place in (path, path.parent):
+            if place.exists() and not os.access(place, os.W_OK):
+                return f"{place}: no write permission"
+        return None
+    with engine.connect() as connection:
+        if connection.execute(text("SHOW transaction_read_only")).scalar() == "on":
+            return "transaction_read_only = on"
+        may_add = connection.execute(
+            text(
+                "SELECT to_regclass('post') IS NULL"
+                " OR has_table_privilege(current_user, 'post', 'INSERT')"
+            )
+        ).scalar()
+    return None if may_add else "no INSERT privilege on the tables"
 
 
 def _connect_args(url: Any) -> dict[str, Any]:
@@ -110,17 +209,28 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
+        read_only = _read_only(engine)
+    except DatabaseError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable.keyed("store.no_answer", url=safe, detail=reason) from exc
+        if isinstance(exc, OperationalError):
+            raise DatabaseUnavailable.keyed("store.no_answer", url=safe, detail=reason) from exc
+        raise DatabaseUnavailable.keyed("store.unreadable", url=safe, detail=reason) from exc
     if migrate:
-        from klopt.store.migrate import upgrade
+        _migrate(engine, safe, read_only)
+    return Store(engine, read_only=read_only)
 
-        try:
-            upgrade(engine)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise StoreError.keyed("store.migration_failed", url=safe, detail=reason) from exc
-    return Store(engine)
+
+def _migrate(engine: Engine, safe: str, read_only: str | None) -> None:
+    from klopt.store.migrate import is_current, upgrade
+
+    try:
+        if read_only:
+            if not is_current(engine):
+                raise ReadOnlyStore.keyed("store.read_only_outdated", url=safe, reason=read_only)
+            return
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError.keyed("store.migration_failed", url=safe, detail=reason) from exc
