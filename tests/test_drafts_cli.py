@@ -159,7 +159,7 @@ def test_the_workflow_speaks_dutch(klopt: Klopt) -> None:
 @pytest.mark.slow
 def test_a_draft_that_promises_more_than_the_register_is_not_approved(klopt: Klopt) -> None:
     _team(klopt)
-    klopt("promises", "import", str(DEMO / "promises.yaml"))
+    klopt("--user", "anna", "promises", "import", str(DEMO / "promises.yaml"))
     out = _as(klopt, "bob", "new", "Vandaag besteld, binnen 12 uur in huis.", "--platform", "x")
     assert "[promise.exceeds]" in out and "“12 uur”" in out
     _as(klopt, "bob", "submit", "D1")

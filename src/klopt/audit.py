@@ -91,16 +91,11 @@ def trail(
     from sqlalchemy import select
 
     from klopt.organizations import find_organization
-    from klopt.store.models import Membership
-    from klopt.users import ROLES, require_role
+    from klopt.permissions import authorize
 
     with store.session() as session:
         org = find_organization(session, org_ref)
-        members = session.scalar(
-            select(Membership.id).where(Membership.organization_id == org.id).limit(1)
-        )
-        if members is not None:
-            require_role(session, org.id, actor, *ROLES)
+        authorize(session, org.id, actor, "audit.read")
         query = (
             select(AuditEvent).where(AuditEvent.organization_id == org.id).order_by(AuditEvent.id)
         )

@@ -17,23 +17,44 @@ from typing import Any
 
 import click
 
-from klopt.errors import KloptError
+from klopt.errors import KloptError, NotAuthenticated
 from klopt.i18n import LANGUAGES, check_language, messages, t
 
 __all__ = ["main", "cli", "help_language", "option_help_key"]
 
 
+#: Commands that only read the store: they run on a database this user cannot write to.
+#: Every other command is refused there up front, before it does any work.
+READING_COMMANDS = frozenset(
+    {
+        "alerts list", "audit", "check", "docs diff", "docs list", "drafts diff",
+        "drafts history", "drafts list", "drafts show", "eval", "mentions list",
+        "mentions presets", "orgs", "promises export", "promises list", "promises show",
+        "report", "scorecard", "sources list", "users list",
+    }
+)  # fmt: skip
+
+
 class Context:
     """What every command needs: settings from the group options, and the store."""
 
-    def __init__(self, db: str | None, org: str | None, lang: str | None, user: str | None):
+    def __init__(
+        self,
+        db: str | None,
+        org: str | None,
+        lang: str | None,
+        user: str | None,
+        password_stdin: bool = False,
+    ):
         from klopt.config import get_setting
 
         self.db = db
         self.org = org or get_setting("org") or None
         self.lang = check_language(get_setting("lang", lang))
         self.user = user
+        self.password_stdin = password_stdin
         self._store: Any = None
+        self._actor: str | None = None
 
     @property
     def store(self) -> Any:
@@ -43,14 +64,47 @@ class Context:
             from klopt.store import open_store
 
             self._store = open_store(self.db or default_database_url())
+            command = click.get_current_context(silent=True)
+            path = getattr(command.command, "path", None) if command else None
+            if path is not None and " ".join(path) not in READING_COMMANDS:
+                self._store.require_writable()
         return self._store
 
     @property
     def actor(self) -> str:
-        """Who the audit trail records."""
-        from klopt.config import current_user, get_setting
+        """Who acts, proven where that user has a password or token (asked for once).
 
-        return get_setting("user", self.user) or current_user()
+        ``KLOPT_TOKEN`` names and proves the user; else ``--user`` / ``KLOPT_USER`` / the
+        login name, with the password from ``--password-stdin`` or asked for in a
+        terminal when the user has one. See docs/security.md.
+        """
+        if self._actor is None:
+            from klopt.config import get_setting
+            from klopt.users import authenticate
+
+            token = get_setting("token") or None
+            name = get_setting("user", self.user) or None
+            if token is None and name is None:
+                from klopt.config import current_user
+
+                name = current_user()
+            try:
+                self._actor = authenticate(self.store, name, token=token)
+            except NotAuthenticated as exc:
+                if exc.key != "users.password_needed":
+                    raise
+                password = self._password(name or "", exc)
+                self._actor = authenticate(self.store, name, password=password)
+        return self._actor
+
+    def _password(self, name: str, needed: KloptError) -> str:
+        """The password of the user who acts: from standard input, or asked for."""
+        if self.password_stdin:
+            return sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty():
+            raise needed
+        prompt = self.t("users.password_prompt", name=name)
+        return str(click.prompt(prompt, hide_input=True, err=True))
 
     def t(self, key: str, **values: Any) -> str:
         """A message in the user's language."""
@@ -269,13 +323,19 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--org", metavar="NAME")
 @click.option("--lang", type=click.Choice(["en", "nl"]))
 @click.option("--user", metavar="NAME")
+@click.option("--password-stdin", is_flag=True)
 @click.version_option(package_name="klopt")
 @click.pass_context
 def cli(
-    ctx: click.Context, db: str | None, org: str | None, lang: str | None, user: str | None
+    ctx: click.Context,
+    db: str | None,
+    org: str | None,
+    lang: str | None,
+    user: str | None,
+    password_stdin: bool,
 ) -> None:
     """klopt: does the organisation keep the promises it makes? Per promise, the say-do gap."""
-    ctx.obj = Context(db, org, lang, user)
+    ctx.obj = Context(db, org, lang, user, password_stdin)
 
 
 def main() -> None:

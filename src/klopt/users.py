@@ -8,7 +8,10 @@ organisation: ``editor`` writes drafts, ``approver`` approves them or asks for c
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,10 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from klopt import audit
-from klopt.errors import InputError, NotAllowed, NotFound, UnknownUser, UserExists
+from klopt.errors import (
+    InputError,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    UnknownUser,
+    UserExists,
+)
 from klopt.organizations import find_organization
+from klopt.permissions import ROLES, role_of
 from klopt.store import Store
-from klopt.store.models import Membership, User
+from klopt.store.models import ApiToken, Membership, User, utcnow
 
 __all__ = [
     "ROLES",
@@ -34,10 +45,14 @@ __all__ = [
     "role_of",
     "require_role",
     "find_user",
+    "authenticate",
+    "has_credentials",
+    "create_token",
+    "list_tokens",
+    "revoke_token",
+    "TokenInfo",
+    "TOKEN_PREFIX",
 ]
-
-#: The roles a user can have in an organisation.
-ROLES = ("editor", "approver", "admin", "viewer")
 
 _hasher = PasswordHasher()
 
@@ -134,10 +149,7 @@ def verify_password(store: Store, name: str, password: str) -> bool:
         user = session.scalar(select(User).where(User.name == name))
         if user is None or not user.active or user.password_hash is None:
             return False
-        try:
-            return _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        return _verify(user, password)
 
 
 def grant(store: Store, org_ref: str | None, name: str, role: str, *, actor: str) -> MemberInfo:
@@ -247,15 +259,6 @@ def _membership(session: Session, user_id: int, org_id: int) -> Membership | Non
     )
 
 
-def role_of(session: Session, org_id: int, name: str) -> str | None:
-    """The role of the active user ``name`` in the organisation, or ``None``."""
-    return session.scalar(
-        select(Membership.role)
-        .join(User, Membership.user_id == User.id)
-        .where(Membership.organization_id == org_id, User.name == name, User.active.is_(True))
-    )
-
-
 def require_role(session: Session, org_id: int, name: str, *roles: str) -> str:
     """The role of ``name`` in the organisation if it is one of ``roles``; else
     :class:`NotAllowed`, saying which role the user has and which one is needed."""
@@ -265,3 +268,138 @@ def require_role(session: Session, org_id: int, name: str, *roles: str) -> str:
     if role not in roles:
         raise NotAllowed.keyed("users.not_allowed", user=name, role=role, needs=" / ".join(roles))
     return role
+
+
+# --- proving who acts: passwords and tokens ----------------------------------------------
+
+#: What every token starts with, so that a leaked one is recognisable (secret scanners).
+TOKEN_PREFIX = "klopt_"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as shown after it was made (never the token itself)."""
+
+    id: int
+    user: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def has_credentials(session: Session, user: User) -> bool:
+    """Whether ``user`` can prove who they are: a password or a token that still works."""
+    if user.password_hash is not None:
+        return True
+    found = session.scalar(
+        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    return found is not None
+
+
+def authenticate(
+    store: Store, name: str | None, *, password: str | None = None, token: str | None = None
+) -> str:
+    """The name of the user who acts, proven where the user has a password or token.
+
+    - With a ``token``: its user, who must be active (and be ``name`` when a name is given).
+    - Without one: ``name``, checked against the password when the user has credentials.
+      A name that is no user, or a user without credentials, is taken as it is: such a
+      name can act only in an organisation without members (see
+      :func:`klopt.permissions.authorize`), where nobody else's name is at stake.
+
+    Raises:
+        NotAuthenticated: the token is unknown or revoked, belongs to someone else, or the
+            user has a password and it was not given or is wrong. The message never says
+            which of these it was for a password.
+    """
+    with store.session() as session:
+        if token:
+            return _token_user(session, name, token)
+        if not name:
+            raise NotAuthenticated.keyed("users.no_name")
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None or not has_credentials(session, user):
+            return name
+        if password is None:
+            raise NotAuthenticated.keyed("users.password_needed", name=name)
+        if not user.active or user.password_hash is None or not _verify(user, password):
+            raise NotAuthenticated.keyed("users.bad_password", name=name)
+        return name
+
+
+def _verify(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash or "", password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_user(session: Session, name: str | None, token: str) -> str:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise NotAuthenticated.keyed("users.bad_token")
+    if name and name != row.user.name:
+        raise NotAuthenticated.keyed("users.token_of_other", name=name, owner=row.user.name)
+    row.last_used_at = utcnow()
+    return row.user.name
+
+
+def create_token(store: Store, name: str, *, label: str = "", actor: str) -> str:
+    """Make a token for the user ``name``, who must be the (proven) ``actor``; returns the
+    token, which is shown this once and kept only as a hash."""
+    if name != actor:
+        raise NotAllowed.keyed("users.token_for_other", actor=actor, name=name)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with store.session() as session:
+        user = find_user(session, name)
+        row = ApiToken(user_id=user.id, name=label.strip(), token_hash=_token_hash(token))
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            organization_id=None,
+            actor=actor,
+            action="token.create",
+            subject_type="user",
+            subject_id=user.id,
+            token=row.id,
+            label=row.name,
+        )
+    return token
+
+
+def list_tokens(store: Store, name: str) -> list[TokenInfo]:
+    """The user's tokens, newest first, revoked ones included."""
+    with store.session() as session:
+        user = find_user(session, name)
+        rows = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+        return [
+            TokenInfo(r.id, name, r.name, r.created_at, r.last_used_at, r.revoked_at) for r in rows
+        ]
+
+
+def revoke_token(store: Store, token_id: int, *, actor: str) -> None:
+    """Stop a token from working; only its own user may (it stays listed as revoked)."""
+    with store.session() as session:
+        row = session.get(ApiToken, token_id)
+        if row is None or row.user.name != actor:
+            raise NotFound.keyed("users.unknown_token", id=token_id)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(
+                session,
+                organization_id=None,
+                actor=actor,
+                action="token.revoke",
+                subject_type="user",
+                subject_id=row.user_id,
+                token=row.id,
+            )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import InputError, NotFound
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.register import normal
 from klopt.store import Store
 from klopt.store.models import AuditEvent, DocumentVersion, PromiseSource, SourceDocument
@@ -111,6 +112,8 @@ def add_documents(
     """
     from klopt.documents import document_sources, read_document
 
+    with store.session() as session:  # before the reading, which may take a while
+        authorize(session, find_organization(session, org_ref).id, actor, "register.propose")
     texts = [
         read_document(
             file,

@@ -42,6 +42,7 @@ from klopt.alerting.settings import Channels, evidence_count
 from klopt.alerting.views import AlertView, DeliveryView, EvidenceView, alert_ref
 from klopt.errors import InputError, NotFound
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.store import Store
 from klopt.store.models import Alert, Judgement, Organization, Post, Promise
 from klopt.verdicts import current_stances
@@ -134,6 +135,7 @@ def check_alerts(
         try:
             with store.session() as session:
                 org = find_organization(session, org_ref)
+                authorize(session, org.id, actor, "alerts.check")
                 lang = channels.lang or org.language
                 promises = _promises(session, org.id)
                 changes = _check(session, org, promises, window, params, top, actor)
@@ -564,6 +566,7 @@ def close_alert(
     alert_id = parse_alert_ref(ref)
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "alerts.close")
         alert = session.get(Alert, alert_id)
         if alert is None or alert.organization_id != org.id:
             raise NotFound.keyed("alerts.unknown", ref=ref)

@@ -70,3 +70,77 @@ def users_list(ctx: Context) -> None:
         [ctx.t("col.name"), ctx.t("col.display_name"), ctx.t("col.role")],
         [(m.name, m.display_name, m.role) for m in members],
     )
+
+
+@users.command("password")
+@click.option("--password-stdin", "new_from_stdin", is_flag=True)
+@pass_ctx
+def users_password(ctx: Context, new_from_stdin: bool) -> None:
+    """Set the password of the user who acts (proven with the old one, if there was one)."""
+    from klopt.users import set_password
+
+    actor = ctx.actor
+    if new_from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            ctx.t("users.new_password_prompt", name=actor),
+            hide_input=True,
+            confirmation_prompt=True,
+            err=True,
+        )
+    set_password(ctx.store, actor, password, actor=actor)
+    console().print(ctx.t("users.password_set", name=actor), markup=False)
+
+
+@users.group("token")
+def users_token() -> None:
+    """API tokens of the user who acts: for scripts (KLOPT_TOKEN) and the web API."""
+
+
+@users_token.command("create")
+@click.option("--label", default="")
+@pass_ctx
+def token_create(ctx: Context, label: str) -> None:
+    """Make a token for yourself; it is shown once."""
+    from klopt.users import create_token
+
+    actor = ctx.actor
+    token = create_token(ctx.store, actor, label=label, actor=actor)
+    console(stderr=True).print(ctx.t("users.token_created", name=actor), markup=False)
+    click.echo(token)
+
+
+@users_token.command("list")
+@pass_ctx
+def token_list(ctx: Context) -> None:
+    """List your tokens (never the tokens themselves)."""
+    from klopt.commands.output import when
+    from klopt.users import list_tokens
+
+    rows = list_tokens(ctx.store, ctx.actor)
+    table(
+        ctx.t("users.tokens_title", name=ctx.actor),
+        [
+            "id",
+            ctx.t("col.label"),
+            ctx.t("col.created"),
+            ctx.t("col.last_used"),
+            ctx.t("col.revoked"),
+        ],
+        [
+            (t.id, t.name, when(t.created_at), when(t.last_used_at), when(t.revoked_at))
+            for t in rows
+        ],
+    )
+
+
+@users_token.command("revoke")
+@click.argument("token_id", type=int)
+@pass_ctx
+def token_revoke(ctx: Context, token_id: int) -> None:
+    """Stop one of your tokens from working."""
+    from klopt.users import revoke_token
+
+    revoke_token(ctx.store, token_id, actor=ctx.actor)
+    console().print(ctx.t("users.token_revoked", id=token_id), markup=False)
