@@ -8,15 +8,22 @@ JSON and SARIF 2.1.0 that ``klopt check`` prints; the shapes are in ``docs/check
 The score starts at 100 and loses :data:`SCORE_WEIGHTS` points per finding: 25 for an
 error, 10 for a warning, 0 for information (such as ``promise.supports`` and
 ``promise.off_message``); it never drops below 0.
+
+A draft of more than :data:`MAX_DRAFT_LENGTH` characters is refused
+(:class:`DraftTooLong`), by every way in: :func:`check_draft`, ``klopt check`` and the
+draft workflow (:mod:`klopt.drafts`).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from klopt.errors import EmptyInput
+from klopt.errors import DraftTooLong, EmptyInput
 from klopt.findings import Draft, Finding, Severity, Span
 from klopt.i18n import t
 
@@ -30,13 +37,18 @@ __all__ = [
     "SCORE_WEIGHTS",
     "PLATFORM_ALIASES",
     "SUPPORTED_LANGUAGES",
+    "MAX_DRAFT_LENGTH",
     "CheckReport",
+    "DraftTooLong",
     "EmptyDraft",
     "HouseStyle",
+    "LineIndex",
     "Notice",
     "PromiseCheck",
     "approved_promises",
     "check_draft",
+    "checkable_text",
+    "line_index",
     "organization_checker",
     "normalize_platform",
     "report_json",
@@ -71,6 +83,36 @@ class EmptyDraft(EmptyInput):
     """The draft holds no text to check; a usage mistake, so exit code 2."""
 
     exit_code = 2
+
+
+#: The longest draft klopt checks or keeps, in characters (a LinkedIn post may have 3,000;
+#: this leaves room for long posts and threads but not for a document or a data dump).
+MAX_DRAFT_LENGTH = 100_000
+
+
+@dataclass(frozen=True)
+class _Number:
+    """A whole number as the user's language writes it: 100,000 (en), 100.000 (nl)."""
+
+    value: int
+
+    def text(self, lang: str = "en") -> str:
+        written = f"{self.value:,}"
+        return written.replace(",", ".") if lang == "nl" else written
+
+
+def checkable_text(text: str) -> str:
+    """``text`` when a draft check can take it, so that every way in refuses the same.
+
+    Raises:
+        DraftTooLong: more than :data:`MAX_DRAFT_LENGTH` characters.
+        EmptyDraft: empty or only whitespace.
+    """
+    if len(text) > MAX_DRAFT_LENGTH:
+        raise DraftTooLong.keyed("check.draft_too_long", limit=_Number(MAX_DRAFT_LENGTH))
+    if not text.strip():
+        raise EmptyDraft.keyed("check.empty_draft")
+    return text
 
 
 class HouseStyle(Protocol):
@@ -182,9 +224,9 @@ def check_draft(
 
     Raises:
         EmptyDraft: the draft is empty or only whitespace.
+        DraftTooLong: the draft has more than :data:`MAX_DRAFT_LENGTH` characters.
     """
-    if not draft.text.strip():
-        raise EmptyDraft.keyed("check.empty_draft")
+    checkable_text(draft.text)
     draft = replace(draft, platform=normalize_platform(draft.platform))
     if draft.language not in SUPPORTED_LANGUAGES:
         from klopt.language import detect_language
@@ -286,8 +328,7 @@ def organization_checker(
 
     def check(draft: Draft) -> CheckReport:
         nonlocal approved
-        if not draft.text.strip():
-            raise EmptyDraft.keyed("check.empty_draft")  # before the store and the models
+        checkable_text(draft.text)  # before the store and the models
         if approved is None:
             approved = approved_promises(store, org_ref)
         return check_draft(
@@ -430,18 +471,70 @@ def _sarif_result(report: CheckReport, finding: Finding, index: int, uri: str) -
 
 def sarif_region(text: str, span: Span) -> dict[str, int]:
     """The SARIF region of ``span``: 1-based lines and UTF-16 columns, end exclusive."""
-    start_line, start_column = _line_column(text, span.start)
-    end_line, end_column = _line_column(text, span.end)
+    index = line_index(text)
     return {
-        "startLine": start_line,
-        "startColumn": start_column,
-        "endLine": end_line,
-        "endColumn": end_column,
+        "startLine": index.line(span.start),
+        "startColumn": index.utf16_column(span.start),
+        "endLine": index.line(span.end),
+        "endColumn": index.utf16_column(span.end),
     }
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    line_start = before.rfind("\n") + 1
-    units = len(before[line_start:].encode("utf-16-le")) // 2
-    return before.count("\n") + 1, units + 1
+# --- lines and columns -------------------------------------------------------------------
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class LineIndex:
+    """Where the lines of a text start, so that each finding finds its line and column
+    by bisection instead of reading the text up to its span again (which made a report
+    with many findings on a long draft take quadratic time).
+
+    Attributes:
+        text: the text.
+        starts: the offset of the first character of each line; lines end at ``\\n``.
+        astral: the offsets of characters outside the Basic Multilingual Plane (most
+            emoji): two UTF-16 code units each.
+    """
+
+    text: str
+    starts: tuple[int, ...]
+    astral: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> LineIndex:
+        """The index of ``text``, in one pass over it."""
+        starts = (0, *(m.end() for m in re.finditer("\n", text)))
+        return cls(text, starts, tuple(m.start() for m in _ASTRAL.finditer(text)))
+
+    @property
+    def count(self) -> int:
+        """The number of lines."""
+        return len(self.starts)
+
+    def line(self, offset: int) -> int:
+        """The 1-based line of ``offset``."""
+        return bisect_right(self.starts, offset)
+
+    def column(self, offset: int) -> int:
+        """The 1-based column of ``offset`` in characters."""
+        return offset - self.starts[self.line(offset) - 1] + 1
+
+    def utf16_column(self, offset: int) -> int:
+        """The 1-based column of ``offset`` in UTF-16 code units (an emoji takes two)."""
+        start = self.starts[self.line(offset) - 1]
+        wide = bisect_left(self.astral, offset) - bisect_left(self.astral, start)
+        return offset - start + wide + 1
+
+    def bounds(self, number: int) -> tuple[int, int]:
+        """Where line ``number`` (1-based) starts and ends, without its ``\\n``."""
+        start = self.starts[number - 1]
+        end = self.starts[number] - 1 if number < len(self.starts) else len(self.text)
+        return start, end
+
+
+@lru_cache(maxsize=8)
+def line_index(text: str) -> LineIndex:
+    """The :class:`LineIndex` of ``text``, kept for the few texts used last."""
+    return LineIndex.of(text)

@@ -418,7 +418,9 @@ _NO_SPLIT = _words(
 _BEFORE_NUMBER = _words("nr. nrs. blz. art. no. nos. fig. vol. p. pp. hfst. par.")
 # Abbreviations that often end a sentence: split when a capital follows.
 _MAYBE_END = _words("etc. enz. e.d. z.s.m. b.v. n.v. inc. ltd. co. corp.")
-_END_MARK = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+# Not inside a run of marks: "!!!!" is tried once, not once per mark (linear time).
+_END_MARK = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s|$)")
+_NOT_SPACE = re.compile(r"\S")
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}")  # "o.a.", "d.w.z.", "U.S."; not "2.0."
 _CAMEL = re.compile(r"[a-z]{1,3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,}\.")
@@ -452,19 +454,25 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _is_boundary(text: str, mark: int, end: int) -> bool:
-    rest = text[end:].lstrip()
-    if not rest:
+    # Offsets into ``text``, no slices of the rest or the start of it: a long paragraph
+    # has many marks, and each look must cost the words around the mark, not the text.
+    following = _NOT_SPACE.search(text, end)
+    if following is None:
         return True
-    if rest[0].islower() and not _CAMEL.match(rest):  # "iPhone", "eBay" do start sentences
+    first = following.start()
+    if text[first].islower() and not _CAMEL.match(text, first):  # "iPhone", "eBay" do
         return False
     if text[mark] != ".":
         return True
-    original = text[: mark + 1].rsplit(None, 1)[-1].lstrip(_OPENERS)
+    word_start = mark
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    original = text[word_start : mark + 1].lstrip(_OPENERS)
     word = original.lower()
     if word in _MAYBE_END or _ACRONYM.fullmatch(original):  # "... Voorbeeld BV. Wij ..."
         return True
     if word in _BEFORE_NUMBER:
-        return not rest[0].isdigit()
+        return not text[first].isdigit()
     if _NUMBER_MARK.fullmatch(original) and _starts_sentence(text, mark + 1 - len(original)):
         return False  # "1. Wij leveren ...": the number of a list item
     if word in _NO_SPLIT or _DOTTED.fullmatch(word):
@@ -474,8 +482,10 @@ def _is_boundary(text: str, mark: int, end: int) -> bool:
 
 
 def _starts_sentence(text: str, offset: int) -> bool:
-    before = text[:offset].rstrip()
-    return not before or before.endswith((".", "!", "?", ":", "…"))
+    before = offset
+    while before > 0 and text[before - 1].isspace():
+        before -= 1
+    return before == 0 or text[before - 1] in ".!?:…"
 
 
 def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

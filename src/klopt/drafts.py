@@ -35,12 +35,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klopt import audit
-from klopt.checking import CheckReport, EmptyDraft, normalize_platform, report_json
+from klopt.checking import CheckReport, checkable_text, normalize_platform, report_json
 from klopt.errors import InputError, NotAllowed, NotFound
 from klopt.findings import Draft as DraftText
 from klopt.findings import Severity
 from klopt.i18n import Term
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.store import Store
 from klopt.store.models import (
     Draft,
@@ -52,7 +53,7 @@ from klopt.store.models import (
     User,
     utcnow,
 )
-from klopt.users import ROLES, find_user, require_role
+from klopt.users import find_user
 
 __all__ = [
     "STATES",
@@ -81,10 +82,6 @@ __all__ = [
 
 #: Every state a draft can be in, in workflow order.
 STATES = ("draft", "in_review", "changes_requested", "approved", "published", "withdrawn")
-
-WRITERS = ("editor", "admin")
-REVIEWERS = ("approver", "admin")
-ACTORS = ("editor", "approver", "admin")  # comment, publish, withdraw
 
 Checker = Callable[[DraftText], CheckReport]
 """Checks one text (``klopt.checking.check_draft`` with the organisation's rules and
@@ -221,7 +218,9 @@ def create_draft(
     """Write a new draft: version 1, state ``draft``. Needs the role editor or admin.
 
     Args:
-        text: the post; an empty text is refused (:class:`klopt.checking.EmptyDraft`).
+        text: the post; an empty text is refused (:class:`klopt.checking.EmptyDraft`),
+            and so is one of more than :data:`klopt.checking.MAX_DRAFT_LENGTH`
+            characters (:class:`klopt.checking.DraftTooLong`).
         platform: where it will go (``x``, ``linkedin``, ...), for the checks' limits.
         planned_at: when it should go out (an aware time).
         check: checks the text; its findings are stored with the version.
@@ -230,7 +229,7 @@ def create_draft(
     platform = normalize_platform(platform)
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *WRITERS)
+        authorize(session, org.id, actor, "draft.write")
         user = find_user(session, actor)
         report = check(DraftText(text, platform)) if check is not None else None
         number = (
@@ -275,7 +274,7 @@ def edit_draft(
     platform = normalize_platform(platform)
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *WRITERS)
+        authorize(session, org.id, actor, "draft.write")
         draft = _draft(session, org, ref)
         _require_state(draft, "edit", "draft", "in_review", "changes_requested", "approved")
         changes: dict[str, Any] = {}
@@ -311,7 +310,14 @@ def edit_draft(
 def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftInfo:
     """Ask for review: ``draft`` or ``changes_requested`` becomes ``in_review``."""
     return _move(
-        store, org_ref, ref, actor, WRITERS, "submit", ("draft", "changes_requested"), "in_review"
+        store,
+        org_ref,
+        ref,
+        actor,
+        "draft.write",
+        "submit",
+        ("draft", "changes_requested"),
+        "in_review",
     )
 
 
@@ -433,7 +439,7 @@ def publish_draft(
     platform = normalize_platform(platform)
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *ACTORS)
+        authorize(session, org.id, actor, "draft.act")
         draft = _draft(session, org, ref)
         _require_state(draft, "publish", "approved")
         platform = platform or draft.platform
@@ -472,7 +478,7 @@ def withdraw_draft(
         org_ref,
         ref,
         actor,
-        ACTORS,
+        "draft.act",
         "withdraw",
         ("draft", "in_review", "changes_requested", "approved"),
         "withdrawn",
@@ -495,7 +501,7 @@ def comment_draft(
         raise InputError.keyed("drafts.empty_comment")
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *ACTORS)
+        authorize(session, org.id, actor, "draft.act")
         draft = _draft(session, org, ref)
         number = draft.version if version is None else _version(session, draft, version).number
         user = find_user(session, actor)
@@ -523,7 +529,7 @@ def list_drafts(
             raise InputError.keyed("drafts.bad_state", state=state, states=", ".join(STATES))
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *ROLES)
+        authorize(session, org.id, actor, "draft.read")
         query = select(Draft).where(Draft.organization_id == org.id).order_by(Draft.number)
         if states:
             query = query.where(Draft.state.in_(states))
@@ -536,7 +542,7 @@ def show_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str)
     """A draft with every version, comment and review."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *ROLES)
+        authorize(session, org.id, actor, "draft.read")
         draft = _draft(session, org, ref)
         versions = session.scalars(
             select(DraftVersion)
@@ -577,7 +583,7 @@ def diff_versions(
     newest); returns the two version numbers and the diff."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *ROLES)
+        authorize(session, org.id, actor, "draft.read")
         draft = _draft(session, org, ref)
         new_number = draft.version if new is None else new
         old_number = max(1, new_number - 1) if old is None else old
@@ -621,10 +627,9 @@ def diff_words(before: str, after: str) -> list[DiffPart]:
 
 
 def _text(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise EmptyDraft.keyed("check.empty_draft")
-    return text
+    # The same limits as a check, with or without one: a draft too long to check is
+    # not kept either (approving it would check it).
+    return checkable_text(text.strip())
 
 
 def _key(draft: Draft) -> str:
@@ -682,7 +687,7 @@ def _review_start(
     action: str,
 ) -> tuple[Draft, User]:
     """The draft a reviewer may decide on now, and the reviewer; else the refusal."""
-    require_role(session, org.id, actor, *REVIEWERS)
+    authorize(session, org.id, actor, "draft.review")
     draft = _draft(session, org, ref)
     _require_state(draft, action, "in_review")
     if version is not None and version != draft.version:
@@ -705,7 +710,7 @@ def _move(
     org_ref: str | None,
     ref: str | int,
     actor: str,
-    roles: Sequence[str],
+    permission: str,
     action: str,
     sources: Sequence[str],
     target: str,
@@ -713,7 +718,7 @@ def _move(
 ) -> DraftInfo:
     with store.session() as session:
         org = find_organization(session, org_ref)
-        require_role(session, org.id, actor, *roles)
+        authorize(session, org.id, actor, permission)
         draft = _draft(session, org, ref)
         _require_state(draft, action, *sources)
         before = draft.state

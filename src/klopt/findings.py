@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-__all__ = ["Draft", "Finding", "Severity", "Span"]
+__all__ = ["QUOTE_LIMIT", "Draft", "Finding", "Severity", "Span", "excerpt"]
+
+#: The most characters of draft text a finding's message quotes; its span marks all of it.
+QUOTE_LIMIT = 120
+
+
+def excerpt(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as a message quotes it: whole up to ``limit`` characters, else its start
+    and its end around "…" (a run-on sentence of a long draft is not repeated in full)."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return f"{text[:half]}…{text[len(text) - half :]}"
 
 
 class Severity(IntEnum):

@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 
 from klopt.checks import CHECK_TYPES, PLATFORMS, Check, Params, RulePackError
-from klopt.findings import Draft, Finding, Severity
+from klopt.findings import Draft, Finding, Severity, excerpt
 
 __all__ = [
     "Example",
@@ -170,14 +170,16 @@ class Rule:
         """What the rule says about ``draft`` (whether or not it applies), in ``lang``."""
         result = []
         for hit in self.check.find(draft):
+            # Messages quote a long match shortened; the span and the evidence hold all of it.
+            shown = {k: excerpt(v) if isinstance(v, str) else v for k, v in hit.values.items()}
             suggestion = hit.suggestion
             if suggestion is None and self.suggestion is not None:
-                suggestion = _in(self.suggestion, lang).format(**hit.values)
+                suggestion = _in(self.suggestion, lang).format(**shown)
             result.append(
                 Finding(
                     rule=self.id,
                     severity=self.severity,
-                    message=_in(self.message, lang).format(**hit.values),
+                    message=_in(self.message, lang).format(**shown),
                     span=hit.span,
                     suggestion=suggestion,
                     why=_in(self.why, lang),

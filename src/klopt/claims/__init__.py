@@ -26,7 +26,7 @@ from klopt.claims.cues import ClaimCues, Sentence, load_claim_cues, split_draft
 from klopt.claims.quantities import Quantity, parse_quantities
 from klopt.claims.verdicts import Link, PromiseFacts, Verdict, judge_link, new_claim_cue
 from klopt.embeddings import get_embedder
-from klopt.findings import Draft, Finding, Severity, Span
+from klopt.findings import Draft, Finding, Severity, Span, excerpt
 from klopt.i18n import t
 from klopt.judge import PromiseSpec
 
@@ -74,8 +74,21 @@ _EN_HINTS = frozenset(
 )
 
 
+#: The most characters of one sentence or clause that are embedded. A sentence of a post
+#: is far shorter; a run-on "sentence" of a long draft without full stops would otherwise
+#: be embedded whole, in one batch that grows with the draft (and slows per token).
+UNIT_CHARS = 1_000
+
+
 def _clean(text: str) -> str:
     return " ".join(_EMOJI.sub(" ", _NOISE.sub(" ", text)).replace("#", " ").split())
+
+
+def _head(unit: str) -> str:
+    """The first :data:`UNIT_CHARS` characters of ``unit``, ending at a whole word."""
+    if len(unit) <= UNIT_CHARS:
+        return unit
+    return unit[: UNIT_CHARS + 1].rsplit(" ", 1)[0][:UNIT_CHARS]
 
 
 def _stems(text: str, cues: ClaimCues) -> set[str]:
@@ -147,7 +160,7 @@ class PromiseChecker:
     def _units(self, sentence: Sentence) -> list[str]:
         cleaned = _clean(sentence.text)
         clauses = [c.strip() for c in _CLAUSE.split(cleaned) if len(c.split()) >= 2]
-        return [cleaned, *[c for c in clauses if c != cleaned]]
+        return [_head(u) for u in [cleaned, *[c for c in clauses if c != cleaned]]]
 
     def _scores(self, sentences: Sequence[Sentence]) -> np.ndarray:
         """``(sentences, promises)`` best cosine of any unit of a sentence to a promise."""
@@ -157,12 +170,12 @@ class PromiseChecker:
         if not flat or not self._texts:
             return out
         sims = self._embedder.embed(flat) @ self._vectors.T
-        row = 0
-        for i, group in enumerate(units):
-            block = sims[row : row + len(group)].max(axis=0)
-            row += len(group)
-            for p in range(len(self.promises)):
-                out[i, p] = block[self._owner_array == p].max()
+        # The best unit of each sentence, then the best text of each promise: the units
+        # of a sentence and the texts of a promise stand together (every group has one).
+        firsts = np.cumsum([0, *(len(group) for group in units[:-1])])
+        per_sentence = np.maximum.reduceat(sims, firsts, axis=0)
+        owners = np.flatnonzero(np.diff(self._owner_array, prepend=-1))
+        out[:] = np.maximum.reduceat(per_sentence, owners, axis=1)
         return out
 
     def _bonus(self, sentence: Sentence, stems: set[str], index: int) -> float:
@@ -269,7 +282,7 @@ class PromiseChecker:
         )
         evidence = {"similarity": round(verdict.similarity, 3), "promise_sentence": statement}
         evidence.update(verdict.evidence)
-        values = {"promise": spec.id, "statement": statement, "claim": claim}
+        values = {"promise": spec.id, "statement": statement, "claim": excerpt(claim)}
         if verdict.rule == "promise.contradicts":
             message = t("claims.contradicts", lang, **values)
             suggestion = t("claims.contradicts.suggestion", lang, **values)
@@ -292,7 +305,7 @@ class PromiseChecker:
         )
 
     def _new_claim(self, sentence: Sentence, cue: str, lang: str) -> Finding:
-        values = {"claim": sentence.text, "promise": "", "statement": ""}
+        values = {"claim": excerpt(sentence.text), "promise": "", "statement": ""}
         return Finding(
             "promise.new_claim",
             Severity.WARNING,

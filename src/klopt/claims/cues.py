@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -103,15 +104,19 @@ class Sentence:
 # A sentence ends at an end mark (and any closing quote) before a space, at a line
 # break, or after a run of emoji before a space: posts often end sentences with emoji.
 # A run of emoji followed by a space ends a sentence in a post ("Top 🚲 Morgen ...").
-_EMOJI_END = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+(?=\s)")
-_TRAILING = re.compile(r"[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+$")
-_LEADING = re.compile(r"^[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
-_QUOTE = re.compile(r"\"[^\"]+\"|“[^”]+”|„[^”“]+[”“]|«[^»]+»")
+# Each run of emoji is matched once, whole (a run tried from each of its emoji would
+# take time quadratic in its length); whether a space follows is checked after.
+_EMOJI_RUN = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+_EDGE = re.compile(r"[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
+_LEADING = re.compile(r"[\s\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]+")
+# An opening quote is not inside a quotation of its own kind, so that an unclosed one
+# ends the search at the next opening quote instead of at the end of the draft.
+_QUOTE = re.compile(r"\"[^\"]+\"|“[^“”]+”|„[^„”“]+[”“]|«[^«»]+»")
 _WORDISH = re.compile(r"\w", re.UNICODE)
 
 
 def quote_regions(text: str) -> list[tuple[int, int]]:
-    """Character ranges of quoted speech ("..." and typographic quotes)."""
+    """Character ranges of quoted speech ("..." and typographic quotes), in text order."""
     return [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
 
 
@@ -129,9 +134,10 @@ def split_draft(text: str) -> list[Sentence]:
     for line in re.finditer(r"[^\n]+", text):
         for s, e in sentence_spans(line.group()):
             start, end = line.start() + s, line.start() + e
-            for emoji in _EMOJI_END.finditer(text, start, end):
-                _add(text, start, emoji.end(), quotes, out)
-                start = emoji.end()
+            for emoji in _EMOJI_RUN.finditer(text, start, end):
+                if emoji.end() < end and text[emoji.end()].isspace():
+                    _add(text, start, emoji.end(), quotes, out)
+                    start = emoji.end()
             _add(text, start, end, quotes, out)
     return out
 
@@ -139,12 +145,14 @@ def split_draft(text: str) -> list[Sentence]:
 def _add(
     text: str, start: int, end: int, quotes: list[tuple[int, int]], out: list[Sentence]
 ) -> None:
-    piece = text[start:end]
-    lead = _LEADING.match(piece)
-    start += lead.end() if lead else 0
-    trail = _TRAILING.search(text[start:end])
-    end -= len(trail.group()) if trail else 0
-    if end <= start or not _WORDISH.search(text[start:end]):
+    lead = _LEADING.match(text, start, end)
+    start = lead.end() if lead else start
+    while end > start and _EDGE.match(text, end - 1):
+        end -= 1
+    if end <= start or not _WORDISH.search(text, start, end):
         return
-    quoted = any(q0 <= start and end <= q1 for q0, q1 in quotes)
+    # The regions are in text order and do not overlap: only the last one that starts
+    # at or before the sentence can hold it.
+    index = bisect_right(quotes, (start, len(text) + 1)) - 1
+    quoted = index >= 0 and end <= quotes[index][1]
     out.append(Sentence(text[start:end], start, end, quoted))

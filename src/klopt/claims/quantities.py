@@ -45,10 +45,13 @@ class Quantity:
 
 _UNIT = {"duration": "hours", "money": "EUR", "percent": "%"}
 _NUM = r"\d+(?:[.,]\d+)?"
+# A number that must come first starts where its digits start ((?<!\d)): tried from every
+# digit of a long run of digits, the search would take quadratic time.
 _MONEY = re.compile(
-    rf"(?:€|eur\b|euro\b)\s?(?P<a>{_NUM})(?:,-)?|(?P<b>{_NUM})\s?(?:€|euro\b|eur\b)", re.IGNORECASE
+    rf"(?:€|eur\b|euro\b)\s?(?P<a>{_NUM})(?:,-)?|(?<!\d)(?P<b>{_NUM})\s?(?:€|euro\b|eur\b)",
+    re.IGNORECASE,
 )
-_PERCENT = re.compile(rf"(?P<n>{_NUM})\s?(?:%|procent\b|percent\b)", re.IGNORECASE)
+_PERCENT = re.compile(rf"(?<!\d)(?P<n>{_NUM})\s?(?:%|procent\b|percent\b)", re.IGNORECASE)
 _CLOCK = re.compile(
     r"\b\d{1,2}[.:]\d{2}(?:\s?uur)?\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\b24/7\b",
     re.IGNORECASE,
@@ -63,7 +66,9 @@ def _duration_pattern(cues: ClaimCues) -> re.Pattern[str]:
     unit = "|".join(r"[\s-]+".join(re.escape(p) for p in u.split()) for u in units)
     return re.compile(
         rf"(?<![\w.,])(?P<n>{number})(?:\s*(?:tot|to|-|–|a|à)\s*(?P<m>{number}))?"
-        rf"\s*-?\s*(?P<unit>{unit})(?!\w)",
+        # `\s*(?:-\s*)?`, not `\s*-?\s*`: two runs of spaces side by side split a long
+        # run of spaces in quadratically many ways before the unit fails to match.
+        rf"\s*(?:-\s*)?(?P<unit>{unit})(?!\w)",
         re.IGNORECASE,
     )
 
@@ -82,8 +87,20 @@ def _number(word: str, cues: ClaimCues) -> float:
     return float(lowered.replace(",", "."))
 
 
-def _mask(text: str, start: int, end: int) -> str:
-    return text[:start] + " " * (end - start) + text[end:]
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with ``spans`` (in text order, not overlapping) blanked out, in one pass.
+
+    Once per kind of amount, not once per amount: a copy of the text per amount would
+    make a text with many amounts take quadratic time.
+    """
+    if not spans:
+        return text
+    parts, position = [], 0
+    for start, end in spans:
+        parts += [text[position:start], " " * (end - start)]
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _unit_hours(unit: str, cues: ClaimCues) -> float:
@@ -94,26 +111,28 @@ def parse_quantities(text: str, cues: ClaimCues | None = None) -> list[Quantity]
     """Every duration, amount of money and percentage in ``text``, in text order."""
     cues = cues or load_claim_cues()
     found: list[Quantity] = []
-    work = text
-    for match in _MONEY.finditer(work):
+    for match in _MONEY.finditer(text):
         amount = float((match.group("a") or match.group("b")).replace(",", "."))
         before = text[max(0, match.start() - 14) : match.start()]
         threshold = bool(cues.thresholds.search(before))
         found.append(
             Quantity("money", amount, match.group(), match.start(), match.end(), threshold)
         )
-        work = _mask(work, match.start(), match.end())
-    for match in _PERCENT.finditer(work):
-        value = float(match.group("n").replace(",", "."))
-        found.append(Quantity("percent", value, match.group(), match.start(), match.end()))
-        work = _mask(work, match.start(), match.end())
-    for match in _CLOCK.finditer(work):
-        work = _mask(work, match.start(), match.end())
+    work = _mask(text, [(q.start, q.end) for q in found])
+    percents = [
+        Quantity("percent", float(m.group("n").replace(",", ".")), m.group(), m.start(), m.end())
+        for m in _PERCENT.finditer(work)
+    ]
+    found += percents
+    work = _mask(work, [(q.start, q.end) for q in percents])
+    work = _mask(work, [m.span() for m in _CLOCK.finditer(work)])
+    durations = []
     for match in _duration_pattern(cues).finditer(work):
         upper = match.group("m") or match.group("n")
         hours = _number(upper, cues) * _unit_hours(match.group("unit"), cues)
-        found.append(Quantity("duration", hours, match.group(), match.start(), match.end()))
-        work = _mask(work, match.start(), match.end())
+        durations.append(Quantity("duration", hours, match.group(), match.start(), match.end()))
+    found += durations
+    work = _mask(work, [(q.start, q.end) for q in durations])
     for match in _phrase_pattern(cues).finditer(work):
         key = " ".join(re.split(r"[\s-]+", match.group().lower()))
         hours = cues.phrases.get(key, cues.phrases.get(match.group().lower(), 0.0))

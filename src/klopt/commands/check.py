@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from klopt.checking import CheckReport
+from klopt.checking import MAX_DRAFT_LENGTH, CheckReport, LineIndex, line_index
 from klopt.cli import Context, cli, pass_ctx
 from klopt.commands.output import console
 from klopt.errors import InputError, KloptError
@@ -90,18 +90,23 @@ def read_post_text(
     ctx: Context, text: str | None, path: Path | None, *, required: bool
 ) -> str | None:
     """A post's text from TEXT, ``-`` (standard input) or ``--file``; ``None`` when none
-    is given and none is ``required``. An unreadable file is an error with exit code 2."""
+    is given and none is ``required``. An unreadable file is an error with exit code 2.
+
+    A file or standard input is read up to one character past
+    :data:`klopt.checking.MAX_DRAFT_LENGTH`: enough for the check to refuse it as too
+    long, without reading all of a file that is no post."""
     if text is not None and path is not None:
         raise click.UsageError(ctx.t("check.usage.both"))
     if path is not None:
         try:
-            return path.read_text(encoding="utf-8-sig")
+            with path.open(encoding="utf-8-sig") as handle:
+                return handle.read(MAX_DRAFT_LENGTH + 1)
         except (OSError, UnicodeDecodeError) as exc:
             error = InputError.keyed("file.unreadable", path=path, detail=exc)
             error.exit_code = 2
             raise error from exc
     if text == "-":
-        return sys.stdin.read()
+        return sys.stdin.read(MAX_DRAFT_LENGTH + 1)
     if text is None and required:
         raise click.UsageError(ctx.t("check.usage.none"))
     return text
@@ -110,11 +115,10 @@ def read_post_text(
 def _check(
     ctx: Context, draft: Draft, rule_paths: Sequence[Path], embedder: str | None
 ) -> CheckReport:
-    from klopt.checking import EmptyDraft, organization_checker
+    from klopt.checking import checkable_text, organization_checker
     from klopt.config import get_setting
 
-    if not draft.text.strip():
-        raise EmptyDraft.keyed("check.empty_draft")  # before the packs, store and models
+    checkable_text(draft.text)  # before the packs, store and models
     checker = organization_checker(
         ctx.store,
         ctx.org,
@@ -146,11 +150,11 @@ def render_text(report: CheckReport, *, lang: str, where: str, out: Any) -> None
         out.print(
             Text(t("check.notice", lang, message=notice.message), style="yellow"), soft_wrap=True
         )
-    lines = report.draft.text.split("\n")
-    gutter = len(str(len(lines)))
+    index = line_index(report.draft.text)
+    gutter = len(str(index.count))
     for finding in report.findings:
         out.print()
-        for line in _finding_lines(report, finding, lang, where, lines, gutter):
+        for line in _finding_lines(report, finding, lang, where, index, gutter):
             out.print(line, soft_wrap=True)
     if not report.findings:
         out.print(t("check.no_findings", lang))
@@ -172,7 +176,7 @@ def _finding_lines(
     finding: Finding,
     lang: str,
     where: str,
-    lines: Sequence[str],
+    index: LineIndex,
     gutter: int,
 ) -> list[Any]:
     from rich.text import Text
@@ -181,14 +185,14 @@ def _finding_lines(
     severity = t(f"check.severity.{finding.severity.label}", lang)
     place = where
     if finding.span is not None:
-        line, column = _line_column(report.draft.text, finding.span.start)
-        place = f"{where}:{line}:{column}"
+        start = finding.span.start
+        place = f"{where}:{index.line(start)}:{index.column(start)}"
     head = Text(f"{place}: ")
     head.append(severity, style=style)
     head.append(f" [{finding.rule}]")
     result: list[Any] = [head, Text(f"  {finding.message}")]
     if finding.span is not None:
-        result += _marked(report.draft.text, finding.span, lines, gutter, style)
+        result += _marked(index, finding.span, gutter, style)
     if finding.suggestion:
         result.append(Text("  " + t("check.suggestion", lang, suggestion=finding.suggestion)))
     if finding.promise is not None:
@@ -199,33 +203,56 @@ def _finding_lines(
     return result
 
 
-def _marked(text: str, span: Span, lines: Sequence[str], gutter: int, style: str) -> list[Any]:
-    """The lines the span touches, the span styled, each with a caret line below it."""
-    from rich.cells import cell_len
+#: Characters of the line shown on either side of a span, and of a long span shown from
+#: either end; "…" marks what is left out. A finding shows its window, not its whole line,
+#: so a long one-line draft does not print that line once per finding.
+WINDOW = 40
+#: A span over more lines than this shows its first and last line only.
+MAX_MARKED_LINES = 3
+
+
+def _marked(index: LineIndex, span: Span, gutter: int, style: str) -> list[Any]:
+    """The lines the span touches, each cut to a window around the span, the span
+    styled, and a caret line below each."""
     from rich.text import Text
 
-    first, _ = _line_column(text, span.start)
-    last, _ = _line_column(text, max(span.start, span.end - 1))
-    offset = sum(len(line) + 1 for line in lines[: first - 1])
+    first = index.line(span.start)
+    last = index.line(max(span.start, span.end - 1))
+    numbers: list[int | None] = list(range(first, last + 1))
+    if len(numbers) > MAX_MARKED_LINES:
+        numbers = [first, None, last]
     result: list[Any] = []
-    for number in range(first, last + 1):
-        raw = lines[number - 1]
-        line = raw.rstrip("\r").replace("\t", " ")  # same offsets; a tab would shift carets
-        start = max(span.start - offset, 0)
-        end = min(span.end - offset, len(line))
-        offset += len(raw) + 1
-        source = Text(f"  {number:>{gutter}} | ")
-        source.append(line[:start])
-        source.append(line[start:end], style=f"underline {style}")
-        source.append(line[end:])
-        carets = " " * cell_len(line[:start]) + "^" * max(1, cell_len(line[start:end]))
-        marks = Text(f"  {'':>{gutter}} | ")
-        marks.append(carets, style=style)
-        result += [source, marks]
+    for number in numbers:
+        if number is None:
+            result.append(Text(f"  {'…':>{gutter}} |"))
+        else:
+            result += _marked_line(index, number, span, gutter, style)
     return result
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of ``offset`` in ``text``."""
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+def _marked_line(index: LineIndex, number: int, span: Span, gutter: int, style: str) -> list[Any]:
+    """Line ``number`` around its part of ``span``: only that window of the text is read."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    text = index.text
+    line_start, line_end = index.bounds(number)
+    if line_end > line_start and text[line_end - 1] == "\r":
+        line_end -= 1
+    start = min(max(span.start, line_start), line_end)
+    end = max(min(span.end, line_end), start)
+    low, high = max(line_start, start - WINDOW), min(line_end, end + WINDOW)
+    before = ("…" if low > line_start else "") + text[low:start]
+    marked = text[start:end]
+    if end - start > 2 * WINDOW:
+        marked = text[start : start + WINDOW] + "…" + text[end - WINDOW : end]
+    after = text[end:high] + ("…" if high < line_end else "")
+    # A tab would shift the carets; a space keeps them under the span.
+    before, marked, after = (part.replace("\t", " ") for part in (before, marked, after))
+    source = Text(f"  {number:>{gutter}} | ")
+    source.append(before)
+    source.append(marked, style=f"underline {style}")
+    source.append(after)
+    marks = Text(f"  {'':>{gutter}} | ")
+    marks.append(" " * cell_len(before) + "^" * max(1, cell_len(marked)), style=style)
+    return [source, marks]
