@@ -12,7 +12,14 @@ __all__ = ["console", "table", "print_json", "progress_bar", "when"]
 
 
 def console(stderr: bool = False) -> Any:
-    """A rich console (imported lazily: rich is slow to import)."""
+    """A rich console (imported lazily: rich is slow to import) that prints text as it is.
+
+    Much of what klopt prints was written by someone else: a customer's mention, a
+    sentence of a brochure, a draft, a user's name, a file name. So the console reads no
+    markup and no emoji codes in it: ``[/]``, ``[bold]`` or ``:smile:`` are shown as
+    typed instead of styling the output or crashing rich. klopt styles its own output
+    with :class:`rich.text.Text` and ``style=``, never with markup in a string.
+    """
     import sys
 
     from rich.console import Console
@@ -20,7 +27,7 @@ def console(stderr: bool = False) -> Any:
     stream = sys.stderr if stderr else sys.stdout
     # Piped output (a file, a CI log) gets room for a whole table instead of 80 columns.
     width = None if stream.isatty() else 120
-    return Console(stderr=stderr, highlight=False, width=width)
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
 
 
 def table(
@@ -67,10 +74,17 @@ def progress_bar(
     description: str, *, enabled: bool = True
 ) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
     """A progress bar on standard error: yields (set_total, advance)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
-        "[progress.description]{task.description}",
+        # No markup: a description may name a file or a source (see console()).
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),

@@ -104,10 +104,10 @@ def _where(v: Any) -> str:
 
 def _show(ctx: Context, v: Any) -> None:
     """A promise in full: statement next to its original sentence, and every source."""
-    from rich.markup import escape
+    from rich.text import Text
 
     out = console()
-    out.print(f"[bold]{escape(v.key)}[/bold]  {escape(v.statement)}")
+    out.print(Text.assemble((v.key, "bold"), f"  {v.statement}"))
     for label, value in (
         ("col.original", v.original_sentence if v.edited else ""),
         ("col.status", _value(ctx, v.status)),

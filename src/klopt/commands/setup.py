@@ -124,7 +124,7 @@ def _print_diff(ctx: Context, diff: Any, *, unchanged: bool = False) -> None:
 
 @docs.command("diff")
 @click.argument("name")
-@click.argument("version", type=int, required=False)
+@click.argument("version", type=click.IntRange(min=1), required=False)
 @pass_ctx
 def docs_diff(ctx: Context, name: str, version: int | None) -> None:
     """Show which promises came, went or changed when VERSION (default: newest) was added."""
