@@ -145,19 +145,33 @@ def test_a_cp1252_file_is_recognised_and_read_as_such(store: Store, tmp_path: Pa
     assert _posts(store) == [("1", "caf\u00e9 was top \u20ac 5")]
 
 
-def test_a_file_that_stops_being_utf8_late_keeps_the_rows_before_and_says_where(
+def test_a_file_that_stops_being_utf8_late_keeps_every_row_and_says_where(
     store: Store, tmp_path: Path
 ) -> None:
-    rows = "".join(f"{n},bericht {n} {'x' * 40}\n" for n in range(30_000))  # > 1 MiB
+    rows = "".join(f"{n},bericht {n} \u2013 {'x' * 40}\n" for n in range(30_000))  # > 1 MiB
     path = tmp_path / "m.csv"
     path.write_bytes(b"id,body\n" + rows.encode() + "30000,caf\u00e9\n".encode("cp1252"))
+    result = import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
+    # Decoded line by line: the one line that is not UTF-8 is read as Windows-1252.
+    assert result.imported == 30_001 and result.encoding is None
+    assert _posts(store)[0] == ("0", f"bericht 0 \u2013 {'x' * 40}")
+    assert _posts(store)[-1] == ("30000", "caf\u00e9")
+    assert [(n.line, n.key, dict(n.values)) for n in result.notes] == [
+        (30_002, "not_utf8", {"byte": "0xE9", "column": 10})
+    ]
+
+
+def test_a_wrong_encoding_named_with_encoding_stops_with_the_byte(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"id,body\n1,caf\xc3\xa9\n")
+    mapping = ColumnMapping(text="body", id="id")
     with pytest.raises(BadEncoding) as caught:
-        import_mentions(store, None, path, ColumnMapping(text="body", id="id"), actor="t")
+        import_mentions(store, None, path, mapping, actor="t", encoding="ascii")
+    assert "is not ascii text (byte" in str(caught.value)
     assert "--encoding cp1252" in str(caught.value)
-    # The committed chunks stay: the rows before the bad byte, up to the last whole chunk
-    # the reader got to before decoding failed (it reads ahead a little).
-    kept = [int(external) for external, _ in _posts(store)]
-    assert kept == list(range(len(kept))) and 25_000 <= len(kept) < 30_000
+    assert _posts(store) == []
 
 
 def test_the_right_encoding_reads_a_cp1252_file(store: Store, tmp_path: Path) -> None:

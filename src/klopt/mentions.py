@@ -10,6 +10,7 @@ first bad row stops it with nothing stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from klopt import audit
 from klopt.errors import ImportInterrupted, KloptError, MissingColumn
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.sources.base import (
     BadRow,
     ColumnMapping,
@@ -29,7 +31,9 @@ from klopt.sources.base import (
     RowProblem,
     reader_for,
 )
+from klopt.sources.files import decoding
 from klopt.store import Store
+from klopt.store.locks import hold, is_held
 from klopt.store.models import ImportBatch, Post, utcnow
 
 __all__ = [
@@ -38,6 +42,8 @@ __all__ = [
     "store_records",
     "update_batch",
     "check_columns",
+    "batch_lock",
+    "mark_interrupted",
     "SAME_TEXT_MIN",
 ]
 
@@ -62,6 +68,11 @@ class ImportResult:
     problems: list[RowProblem] = field(default_factory=list)
     #: The encoding the file was read in when it was not the one asked for (cp1252, utf-16).
     encoding: str | None = None
+    #: Lines read with a remark (not UTF-8, NUL bytes removed): their rows were imported.
+    notes: list[RowProblem] = field(default_factory=list)
+    noted: int = 0
+    #: Batches of earlier runs that had died half-way, now marked ``interrupted``.
+    interrupted: list[int] = field(default_factory=list)
 
 
 def import_mentions(
@@ -86,27 +97,53 @@ def import_mentions(
     path = Path(path)
     name, reader = (format or "csv", reader) if reader else reader_for(path, format)
     rows = reader(path, encoding)
-    with store.session() as session:
-        org_id = find_organization(session, org_ref).id
-        batch = ImportBatch(organization_id=org_id, source=str(path), format=name)
-        session.add(batch)
-        session.flush()
-        result = ImportResult(batch.id, str(path), name)
-    if path.is_file():
-        from klopt.sources.files import detect_encoding
-
-        used = detect_encoding(path, encoding)
-        result.encoding = used if used != encoding else None
-    records = _records(rows, mapping, result, strict, name)
-    try:
-        _run(store, org_id, records, result, kind=kind, strict=strict, progress=progress)
-    except KloptError:
+    with ExitStack() as running:
         with store.session() as session:
-            update_batch(session, result, "failed")
-        raise
-    with store.session() as session:
-        _finish(session, result, actor, org_id)
+            org_id = find_organization(session, org_ref).id
+            authorize(session, org_id, actor, "mentions.import")
+            interrupted = mark_interrupted(session, store, org_id)
+            batch = ImportBatch(organization_id=org_id, source=str(path), format=name)
+            session.add(batch)
+            session.flush()
+            # Locked before the batch is committed: no run ever sees it running unlocked.
+            running.enter_context(hold(store, batch_lock(batch.id)))
+            result = ImportResult(batch.id, str(path), name, interrupted=interrupted)
+        records = _records(rows, mapping, result, strict, name)
+        try:
+            _run(store, org_id, records, result, kind=kind, strict=strict, progress=progress)
+        except KloptError:
+            with store.session() as session:
+                update_batch(session, result, "failed")
+            raise
+        if path.is_file():
+            read = decoding(path, encoding)
+            result.encoding, result.notes, result.noted = read.encoding, read.notes, read.noted
+        with store.session() as session:
+            _finish(session, result, actor, org_id)
     return result
+
+
+def batch_lock(batch_id: int) -> str:
+    """The name of the lock that the run of an import batch holds while it runs."""
+    return f"import-batch-{batch_id}"
+
+
+def mark_interrupted(session: Session, store: Store, org_id: int) -> list[int]:
+    """Mark the organisation's batches ``interrupted`` that are ``running`` but whose run
+    is gone (killed, crashed: nobody holds their lock). What they stored stays.
+
+    Returns:
+        The ids of the batches marked.
+    """
+    marked = []
+    query = select(ImportBatch).where(
+        ImportBatch.organization_id == org_id, ImportBatch.status == "running"
+    )
+    for batch in session.scalars(query):
+        if not is_held(store, batch_lock(batch.id)):
+            batch.status = "interrupted"
+            marked.append(batch.id)
+    return marked
 
 
 def _run(

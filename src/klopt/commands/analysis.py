@@ -149,6 +149,16 @@ def _print_import(ctx: Context, result: Any, zone: str | None) -> None:
         out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason))
     if result.skipped > 20:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
+    for note in result.notes[:20]:  # lines read with a remark, always file lines
+        reason = note.text(ctx.lang)
+        out.print(ctx.t("mentions.note.line", line=note.line, reason=reason), markup=False)
+    if result.noted > 20:
+        out.print(ctx.t("mentions.more_notes", count=result.noted - 20), markup=False)
+    if any(note.key == "not_utf8" for note in result.notes):
+        out.print(ctx.t("mentions.not_utf8_hint"), markup=False)
+    if result.interrupted:
+        batches = ", ".join(str(batch) for batch in result.interrupted)
+        out.print(ctx.t("mentions.interrupted", batches=batches), markup=False)
     if result.encoding == "cp1252":
         out.print(ctx.t("note.cp1252", name=Path(result.source).name), markup=False)
     if result.naive_times and zone:
@@ -176,7 +186,7 @@ def mentions_presets(ctx: Context) -> None:
 @click.option("--stance", type=click.Choice(["kept", "broken", "neutral"]))
 @click.option("--since", metavar="DATE")
 @click.option("--until", metavar="DATE")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def mentions_list(
@@ -242,8 +252,9 @@ def mentions_list(
     "--profile",
     type=click.Choice(["accurate", "fast", "thorough"]),
 )
+@click.option("--wait", is_flag=True)
 @pass_ctx
-def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
+def judge(ctx: Context, embedder: str | None, profile: str | None, wait: bool) -> None:
     """Judge every mention not yet judged: language, sentiment, promises, stance."""
     from klopt.config import get_setting
     from klopt.verdicts import judge_posts
@@ -257,6 +268,7 @@ def judge(ctx: Context, embedder: str | None, profile: str | None) -> None:
             actor=ctx.actor,
             on_start=set_total,
             progress=advance,
+            wait=float("inf") if wait else 0.0,
         )
     console().print(
         ctx.t(

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "register_reader",
     "reader_for",
     "content_hash",
+    "column_limits",
     "html_text",
     "time_zone",
 ]
@@ -189,10 +191,12 @@ class ColumnMapping:
         if not text:
             raise RowError("empty_text", column=self.text)
         posted_at, naive = _time(value.get("time"), self.time_formats, self.timezone)
-        platform = value.get("platform") or self.default_platform
+        value["platform"] = (value.get("platform") or self.default_platform).lower()
+        columns.setdefault("platform", "--platform")
+        self._fits(value, columns)
         digest = content_hash(text)
         return MentionRecord(
-            platform=platform.lower(),
+            platform=value["platform"],
             external_id=value.get("id") or f"sha256:{digest[:32]}",
             content_hash=digest,
             text=text,
@@ -200,10 +204,20 @@ class ColumnMapping:
             posted_at=posted_at,
             url=value.get("url") or None,
             reach=_int(value.get("reach")),
-            language=value.get("lang") or None,
+            language=_language(value.get("lang")),
             raw=dict(row.fields),
             naive_time=naive,
         )
+
+    @staticmethod
+    def _fits(value: Mapping[str, str], columns: Mapping[str, str]) -> None:
+        """Raise a RowError for a value longer than the store's column holds (PostgreSQL
+        would refuse it, and with it the whole chunk; SQLite would keep it)."""
+        limits = column_limits()
+        for role in ("id", "author", "platform"):
+            found, limit = value.get(role, ""), limits[role]
+            if len(found) > limit:
+                raise RowError("too_long", column=columns[role], length=len(found), limit=limit)
 
     def _value(self, fields: Mapping[str, Any], role: str, column: str) -> str:
         """The role's value in a row: its column, else the first fallback that has one."""
@@ -230,8 +244,27 @@ def time_zone(name: str) -> tzinfo:
         raise InputError.keyed("mentions.unknown_timezone", name=name) from exc
 
 
+@cache
+def column_limits() -> dict[str, int]:
+    """The most characters the store keeps of each role's value (``store.models.Post``)."""
+    from klopt.store.models import Post
+
+    columns = {"id": "external_id", "author": "author", "platform": "platform", "lang": "language"}
+    limits = {
+        role: getattr(Post.__table__.c[name].type, "length", None) for role, name in columns.items()
+    }
+    return {role: int(length) for role, length in limits.items() if length}
+
+
+def _language(value: str | None) -> str | None:
+    """A language code; a longer value (a name such as "Nederlands") is dropped, not the
+    row: the judge detects the language, and the value stays in the row's raw fields."""
+    return value if value and len(value) <= column_limits()["lang"] else None
+
+
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    # NUL (JSON's \u0000) means nothing in a post, and PostgreSQL refuses it in text.
+    return "" if value is None else str(value).replace("\x00", "").strip()
 
 
 def _time(

@@ -1,6 +1,11 @@
 """File readers for mentions: CSV, JSON (an array of objects) and NDJSON (one per line).
 
 Readers stream: a CSV or NDJSON file of any size is read row by row.
+
+Where UTF-8 is assumed (the user named no other encoding) a file is decoded line by line:
+a line that is not UTF-8 is read as Windows-1252, so that one line pasted from Excel does
+not garble the rest, and a file that is Windows-1252 throughout reads as such. NUL bytes
+are removed. :func:`decoding` says which lines were read so (the import reports them).
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from klopt.errors import BadEncoding, EmptyInput, InputError
-from klopt.sources.base import BadRow, RawRow, register_reader
+from klopt.sources.base import BadRow, RawRow, RowProblem, register_reader
 
 __all__ = [
     "read_csv",
@@ -25,52 +32,189 @@ __all__ = [
     "load_json",
     "parse_json",
     "flatten",
+    "lines",
+    "decoding",
+    "Decoding",
+    "detect_encoding",
     "BadRow",
+    "MAX_FIELD_LINES",
 ]
 
 csv.field_size_limit(16 * 1024 * 1024)
 
 
-def _open(path: Path, encoding: str) -> Any:
+def _check(path: Path) -> None:
     if not path.exists():
         raise InputError.keyed("file.missing", path=path)
     if path.stat().st_size == 0:
         raise EmptyInput.keyed("mentions.empty_file", name=path.name)
-    return path.open(encoding=_sniffed(path, encoding), newline="")
 
 
-#: How much of a file is read to tell UTF-8 from Windows-1252.
+#: How much of a file is read at a time, and looked at to recognise UTF-16.
 SAMPLE = 1 << 20
+#: How many lines of a file :class:`Decoding` keeps a note of (it counts them all).
+NOTES_KEPT = 1000
 
 
-def _sniffed(path: Path, encoding: str) -> str:
-    """The encoding to read ``path`` in, where UTF-8 was assumed (not named by the user).
+@dataclass
+class Decoding:
+    """How the lines of a file were decoded.
 
-    - UTF-16 where the file starts with its byte order mark: listening tools (Meltwater)
-      export UTF-16, and its mark can never start UTF-8 text.
-    - Windows-1252 where the first megabyte is not UTF-8: what Excel writes on a Dutch
-      or English Windows computer. A file that turns out not to be UTF-8 only after the
-      first megabyte still stops with a clear error (the rows before it are kept).
+    Attributes:
+        encoding: What klopt read the file as where that was not what was asked:
+            ``cp1252`` (no line of a file assumed UTF-8 is UTF-8 beyond ASCII, and some
+            are not), ``utf-16`` (-le, -be); None otherwise.
+        notes: Lines read with a remark (``row.not_utf8``, ``row.nul_removed``), in
+            order, the first :data:`NOTES_KEPT`; their rows are imported.
+        counts: How many lines have each remark.
+        utf8: Whether a line was UTF-8 beyond ASCII.
     """
-    return detect_encoding(path, encoding)
+
+    encoding: str | None = None
+    notes: list[RowProblem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    utf8: bool = False
+
+    @property
+    def noted(self) -> int:
+        """How many lines have a remark."""
+        return sum(self.counts.values())
+
+    def note(self, line: int, key: str, **values: Any) -> None:
+        """Note the remark ``row.<key>`` about ``line``."""
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if len(self.notes) < NOTES_KEPT:
+            self.notes.append(RowProblem.of(line, BadRow(line, key, **values)))
 
 
 def detect_encoding(path: Path, encoding: str = "utf-8-sig") -> str:
-    """``encoding``, or what the file really is when UTF-8 was assumed (see above)."""
-    try:
-        if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-            return encoding
-    except LookupError:
-        return encoding  # opening the file says so
+    """The encoding to open ``path`` in: ``encoding``, except where UTF-8 was assumed.
+
+    There, UTF-16 where the file starts with its byte order mark (listening tools such
+    as Meltwater export UTF-16; the mark can never start UTF-8 text) or where every
+    other byte of its first megabyte is a NUL (UTF-16 without the mark). Else UTF-8,
+    read line by line (see :func:`lines`).
+    """
+    if not _utf8(encoding):
+        return encoding
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE)
     if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
+    return _utf16_without_bom(sample) or encoding
+
+
+def _utf8(encoding: str) -> bool:
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return encoding
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False  # opening the file says so
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``-be`` where the sample's high bytes are NULs (text in Latin
+    script), and it decodes as such."""
+    pairs = len(sample) // 2
+    if pairs < 2 or b"\x00" not in sample:
+        return None
+    for name, high, low in (("utf-16-le", 1, 0), ("utf-16-be", 0, 1)):
+        if sample[high::2].count(0) >= 0.6 * pairs and sample[low::2].count(0) < 0.05 * pairs:
+            try:
+                codecs.getincrementaldecoder(name)().decode(sample[: pairs * 2])
+            except UnicodeDecodeError:
+                return None
+            return name
+    return None
+
+
+def lines(path: Path, encoding: str, seen: Decoding | None = None) -> Iterator[tuple[int, str]]:
+    """The lines of a text file with their numbers (from 1), decoded, line ends kept.
+
+    Lines end at ``\\r\\n``, ``\\n`` or ``\\r``, as :mod:`csv` wants them. NUL bytes are
+    removed. Where UTF-8 was assumed, a line that is not UTF-8 is read as Windows-1252.
+
+    Args:
+        path: The file.
+        encoding: Its encoding (UTF-8 means: UTF-8 where a line is, see above).
+        seen: Where to note what was done to which line.
+
+    Raises:
+        InputError: the file is not there; EmptyInput: it is empty.
+        UnicodeDecodeError: it is not in ``encoding`` (when that is not UTF-8).
+    """
+    _check(path)
+    seen = seen if seen is not None else Decoding()
+    chosen = detect_encoding(path, encoding)
+    if chosen != encoding:
+        seen.encoding = chosen
+    if _utf8(chosen):
+        numbered: Iterable[tuple[int, str]] = _utf8_lines(path, seen)
+    else:
+        numbered = _decoded_lines(path, chosen)
+    for number, text in numbered:
+        if "\x00" in text:
+            seen.note(number, "nul_removed")
+            text = text.replace("\x00", "")
+        yield number, text
+
+
+def _decoded_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        yield from enumerate(handle, start=1)
+
+
+def _utf8_lines(path: Path, seen: Decoding) -> Iterator[tuple[int, str]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(_split(handle), start=1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            if raw.isascii():
+                yield number, raw.decode("ascii")
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                seen.note(number, "not_utf8", byte=f"0x{raw[exc.start]:02X}", column=exc.start + 1)
+                yield number, raw.decode("cp1252", errors=_C1)
+                continue
+            seen.utf8 = True
+            yield number, text
+
+
+def _split(handle: Any) -> Iterator[bytes]:
+    """The lines of a binary file, split as ``open(newline="")`` splits text."""
+    carry = b""
+    while chunk := handle.read(SAMPLE):
+        # The last piece may go on in the next chunk (a "\r" its "\n"): it waits for it.
+        pieces = (carry + chunk).splitlines(keepends=True)
+        carry = pieces.pop()
+        yield from pieces
+    if carry:
+        yield carry
+
+
+def _c1(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 leaves undefined are C1 controls, as browsers read them."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_C1 = "klopt-cp1252-c1"
+codecs.register_error(_C1, _c1)
+
+
+def decoding(path: Path, encoding: str = "utf-8-sig") -> Decoding:
+    """How :func:`lines` decodes ``path``: the file's encoding where klopt chose one, and
+    the lines read with a remark (in a file that is Windows-1252 throughout, the lines
+    that are not UTF-8 are no news: the file's encoding says it)."""
+    seen = Decoding()
+    for _ in lines(path, encoding, seen):
+        pass
+    if seen.counts.get("not_utf8") and not seen.utf8:
+        seen.encoding = "cp1252"
+        seen.notes = [note for note in seen.notes if note.key != "not_utf8"]
+        del seen.counts["not_utf8"]
+    return seen
 
 
 def _decoding(path: Path, encoding: str, exc: UnicodeDecodeError) -> BadEncoding:
@@ -85,6 +229,11 @@ def read_csv(
 ) -> Iterator[RawRow | BadRow]:
     """Rows of a CSV (or TSV) file with a header line; a ragged row is a BadRow.
 
+    A quote that is opened and not closed makes :mod:`csv` read on into the next lines
+    as one field. Where such a field swallowed what looks like records (see
+    :func:`_swallowed`), its row is a BadRow that says so and the lines it swallowed are
+    read again as records of their own.
+
     Args:
         path: The file.
         encoding: Its encoding (a UTF-16 byte order mark is recognised).
@@ -93,16 +242,17 @@ def read_csv(
             tools write above it are passed over, and the delimiter is read from it.
     """
     try:
-        with _open(path, encoding) as handle:
-            sample = handle.read(64 * 1024)
-            handle.seek(0)
-            dialect, skip = _layout(sample, path, header)
-            reader = csv.reader(handle, dialect)
-            while reader.line_num < skip and next(reader, None) is not None:
-                pass
-            names = _header(next(reader, None), path)
-            yield RawRow(reader.line_num, {"__header__": names})
-            yield from _rows(reader, names)
+        source = _Lines(lines(path, encoding))
+        dialect, skip = _layout(source.peek(64 * 1024), path, header)
+        for _ in itertools.islice(source, skip):
+            pass
+        source.held = []
+        try:
+            names = _header(next(csv.reader(source, dialect), None), path)
+        except _Swallowing as exc:
+            raise InputError.keyed("mentions.header_quote", name=path.name) from exc
+        yield RawRow(source.held[0][0] if source.held else 1, {"__header__": names})
+        yield from _rows(source, names, dialect)
     except UnicodeDecodeError as exc:
         raise _decoding(path, encoding, exc) from exc
     except csv.Error as exc:
@@ -115,17 +265,163 @@ def _header(row: list[str] | None, path: Path) -> list[str]:
     return [h.strip() for h in row]
 
 
-def _rows(reader: Any, names: list[str]) -> Iterator[RawRow | BadRow]:
-    line = reader.line_num + 1
-    for values in reader:
-        if not any(v.strip() for v in values):
-            line = reader.line_num + 1
-            continue
-        if len(values) != len(names):
-            yield BadRow(line, "field_count", found=len(values), expected=len(names))
-        else:
-            yield RawRow(line, dict(zip(names, values, strict=True)))
-        line = reader.line_num + 1
+#: The most lines one record may span; one that goes on longer is a quote left open.
+MAX_FIELD_LINES = 1000
+
+Dialect = type[csv.Dialect] | csv.Dialect
+
+
+class _Swallowing(Exception):
+    """A record went on for more than :data:`MAX_FIELD_LINES` lines."""
+
+
+class _Lines:
+    """The numbered lines of a file as :mod:`csv` reads them, keeping the lines of the
+    record it is reading (``held``), with a way to give lines back to be read again."""
+
+    def __init__(self, numbered: Iterator[tuple[int, str]]) -> None:
+        self.numbered = numbered
+        self.back: list[tuple[int, str]] = []  # a stack: the next line last
+        self.held: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.pop() if self.back else next(self.numbered)
+        self.held.append(line)
+        if len(self.held) > MAX_FIELD_LINES:
+            raise _Swallowing
+        return line[1]
+
+    def again(self, lines: Sequence[tuple[int, str]]) -> None:
+        """Read ``lines`` again, before the lines that follow them."""
+        self.back.extend(reversed(lines))
+
+    def peek(self, size: int) -> str:
+        """The text of the first lines, ``size`` characters or a little more."""
+        taken: list[tuple[int, str]] = []
+        for line in itertools.chain(reversed(self.back), self.numbered):
+            taken.append(line)
+            size -= len(line[1])
+            if size <= 0:
+                break
+        self.back = []
+        self.again(taken)
+        return "".join(text for _, text in taken)
+
+
+def _rows(source: _Lines, names: list[str], dialect: Dialect) -> Iterator[RawRow | BadRow]:
+    previous: list[str] = []  # the last good row: what a record of this file looks like
+    while True:
+        reader = csv.reader(source, dialect)
+        source.held = []
+        try:
+            for values in reader:
+                held, source.held = source.held, []
+                if len(held) > 1 and _swallowed(held, values, dialect, len(names), previous):
+                    yield _unclosed(held)
+                    source.again(held[1:])
+                    break  # the lines again, with a reader that is not inside a quote
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) != len(names):
+                    yield BadRow(held[0][0], "field_count", found=len(values), expected=len(names))
+                else:
+                    previous = values
+                    yield RawRow(held[0][0], dict(zip(names, values, strict=True)))
+            else:
+                return
+        except (_Swallowing, csv.Error):  # csv.Error: a field past the field size limit
+            held, source.held = source.held, []
+            if len(held) < 2:
+                raise
+            yield _unclosed(held)
+            source.again(held[1:])
+
+
+def _unclosed(held: list[tuple[int, str]]) -> BadRow:
+    first, last = held[1][0], held[-1][0]
+    if first == last:
+        return BadRow(held[0][0], "unclosed_quote_line", line=held[0][0], first=first)
+    return BadRow(held[0][0], "unclosed_quote", line=held[0][0], first=first, last=last)
+
+
+def _swallowed(
+    held: list[tuple[int, str]],
+    values: list[str],
+    dialect: Dialect,
+    width: int,
+    previous: Sequence[str],
+) -> bool:
+    """Whether a record that spans lines is a quote left open, not a post with line breaks.
+
+    It is where it does not have the header's number of fields; where, read strictly, the
+    quote does not close (the file ends inside it) or closes where a quote cannot
+    (``"echt waar``), after the record's first line; or where one of the lines it
+    swallowed reads as a record of its own: the header's number of fields, with (at least
+    half of) the fields that tell a record (an id, a time) shaped like this record's own,
+    or like the previous row's.
+    """
+    if len(values) != width:
+        return True
+    strict = csv.reader((text for _, text in held), dialect, strict=True)
+    try:
+        for _ in strict:
+            pass
+    except csv.Error:
+        if strict.line_num > 1:
+            return True
+    first, _ = _alone(held[0][1], dialect)
+    last, _ = _alone(held[-1][1], dialect)
+    opened = len(first) - 1  # the field the quote opened: the last one its line has
+    own = dict(enumerate(first[:opened]))
+    closing = len(last) == width - opened  # the last line holds the rest of this record
+    if closing:
+        own.update((opened + at, value) for at, value in enumerate(last) if at)
+    others = {at: value for at, value in enumerate(previous) if at != opened}
+    looks = [shapes for shapes in (_telling(own), _telling(others)) if shapes]
+    for _, text in held[1:-1] if closing else held[1:]:
+        fields, open_ = _alone(text, dialect)
+        if len(fields) == width or (open_ and len(fields) < width):
+            known = len(fields) - 1 if open_ else width  # an open last field tells nothing
+            if any(_alike(fields[:known], shapes) for shapes in looks):
+                return True
+    return False
+
+
+def _alone(text: str, dialect: Dialect) -> tuple[list[str], bool]:
+    """The fields of one line read on its own, and whether it ends inside a quote."""
+    try:
+        return next(csv.reader([text], dialect, strict=True), []), False
+    except csv.Error as exc:
+        fields = next(csv.reader([text], dialect), [])
+        return fields, "unexpected end of data" in str(exc)
+
+
+def _alike(fields: Sequence[str], shapes: dict[int, str]) -> bool:
+    """Whether at least half the telling fields there are have their shape (ids vary, the
+    form of a time does not)."""
+    there = [at for at in shapes if at < len(fields)]
+    alike = sum(_shape(fields[at]) == shapes[at] for at in there)
+    return bool(there) and alike * 2 >= len(there)
+
+
+def _telling(values: dict[int, str]) -> dict[int, str]:
+    """The shapes of the values that tell one record from text, by their place in the row:
+    ids, times (a digit and four characters at least)."""
+    return {
+        at: _shape(value)
+        for at, value in values.items()
+        if len(value.strip()) >= 4 and any(c.isdigit() for c in value)
+    }
+
+
+def _shape(value: str) -> str:
+    """What a value looks like: ``a12`` and ``u7`` alike, ``2026-09-02T10:00:00Z`` and
+    every other time in that form alike, a long number unlike a short one."""
+    value = re.sub(r"[^\W\d_]+", "a", value.strip())
+    return re.sub(r"\d+", lambda m: "9" if len(m.group()) <= 3 else "#", value)
 
 
 _DELIMITERS = (",", ";", "\t", "|")
@@ -176,19 +472,18 @@ def _with_delimiter(delimiter: str) -> type[csv.Dialect]:
 def read_ndjson(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadRow]:
     """One JSON object per line; a line that is not an object is a BadRow."""
     try:
-        with _open(path, encoding) as handle:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    value = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    yield BadRow(number, "bad_json", detail=exc.msg)
-                    continue
-                if not isinstance(value, dict):
-                    yield BadRow(number, "not_an_object")
-                    continue
-                yield RawRow(number, flatten(value))
+        for number, text in lines(path, encoding):
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield BadRow(number, "bad_json", detail=exc.msg)
+                continue
+            if not isinstance(value, dict):
+                yield BadRow(number, "not_an_object")
+                continue
+            yield RawRow(number, flatten(value))
     except UnicodeDecodeError as exc:
         raise _decoding(path, encoding, exc) from exc
 
@@ -212,8 +507,7 @@ def read_json(path: Path, encoding: str = "utf-8-sig") -> Iterator[RawRow | BadR
 def read_text(path: Path, encoding: str) -> str:
     """A whole text file, with klopt's errors for a missing, empty or undecodable one."""
     try:
-        with _open(path, encoding) as handle:
-            return str(handle.read())
+        return "".join(text for _, text in lines(path, encoding))
     except UnicodeDecodeError as exc:
         raise _decoding(path, encoding, exc) from exc
 

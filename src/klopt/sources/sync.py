@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,12 +27,21 @@ from sqlalchemy.orm import Session
 
 from klopt import audit
 from klopt.errors import InputError, KloptError, RateLimited, SourceExists, UnknownSource
-from klopt.mentions import MAX_PROBLEMS_KEPT, ImportResult, store_records, update_batch
+from klopt.mentions import (
+    MAX_PROBLEMS_KEPT,
+    ImportResult,
+    batch_lock,
+    mark_interrupted,
+    store_records,
+    update_batch,
+)
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.sources.base import RowProblem
 from klopt.sources.http import Http
 from klopt.sources.source import SourceContext, source_kind
 from klopt.store import Store
+from klopt.store.locks import hold
 from klopt.store.models import ImportBatch, ListeningSource, utcnow
 
 __all__ = [
@@ -116,6 +126,7 @@ def add_source(
         raise InputError.keyed("source.bad_interval", seconds=seconds)
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "sources.manage")
         if _find(session, org.id, name, removed=True) is not None:
             raise SourceExists.keyed("source.exists", name=name)
         row = ListeningSource(
@@ -160,6 +171,7 @@ def remove_source(store: Store, org_ref: str | None, name: str, *, actor: str) -
     cannot be used again, so the audit trail keeps meaning one thing."""
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "sources.manage")
         row = _get(session, org.id, name)
         row.removed_at = utcnow()
         row.next_run_at = None
@@ -200,17 +212,21 @@ def sync_source(
     """
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "sources.sync")
         row = _get(session, org.id, name)
         org_id, source_id, kind, own = org.id, row.id, row.kind, row.own
         config, cursor = dict(row.config), dict(row.cursor) if row.cursor else None
         row.status = "running"
         row.last_run_at = utcnow()
+        mark_interrupted(session, store, org_id)
         batch = ImportBatch(
             organization_id=org_id, source=f"source:{name}", format=kind, source_id=source_id
         )
         session.add(batch)
         session.flush()
         counts = ImportResult(batch.id, f"source:{name}", kind)
+        running = ExitStack()  # the batch's lock while it runs, taken before it is committed
+        running.enter_context(hold(store, batch_lock(batch.id)))
     if since is not None:
         cursor = None  # start over from `since`; what is stored already is skipped
     result = SyncResult(name)
@@ -240,6 +256,7 @@ def sync_source(
         result.status = "rate_limited" if isinstance(exc, RateLimited) else "error"
     finally:
         client.close()
+        running.close()
     result.imported, result.duplicates = counts.imported, counts.duplicates
     result.skipped, result.problems = counts.skipped, counts.problems
     with store.session() as session:
@@ -261,6 +278,8 @@ def sync_sources(
     """Sync every active source (or only those whose next run is due), one after the
     other; a source that fails is reported in its result and the others still run."""
     now = utcnow()
+    with store.session() as session:  # before the first source: one refusal, not one each
+        authorize(session, find_organization(session, org_ref).id, actor, "sources.sync")
     names = [
         s.name
         for s in list_sources(store, org_ref)
