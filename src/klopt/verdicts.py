@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from klopt import audit
-from klopt.errors import InputError, NotFound
+from klopt.errors import Busy, InputError, NotFound
 from klopt.organizations import find_organization
+from klopt.permissions import authorize
 from klopt.promises import approved_specs, find_promise
 from klopt.store import Store
 from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
@@ -60,8 +61,37 @@ def judge_posts(
     actor: str,
     on_start: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
 ) -> JudgeResult:
-    """Judge every post of the organisation not yet judged by the current model."""
+    """Judge every post of the organisation not yet judged by the current model.
+
+    One judge at a time per organisation (a lock that ends with its process): a second
+    one waits up to ``wait`` seconds for the first to finish, then raises
+    :class:`klopt.errors.Busy` (``judge.busy``).
+    """
+    from klopt.store.locks import hold
+
+    with store.session() as session:
+        org_id = find_organization(session, org_ref).id
+        authorize(session, org_id, actor, "judge.run")
+    busy = Busy.keyed("judge.busy")
+    with hold(store, f"judge-org-{org_id}", wait=wait, busy=busy):
+        return _judge_all(
+            store, org_ref, embedder=embedder, profile=profile, actor=actor,
+            on_start=on_start, progress=progress,
+        )  # fmt: skip
+
+
+def _judge_all(
+    store: Store,
+    org_ref: str | None,
+    *,
+    embedder: str,
+    profile: str,
+    actor: str,
+    on_start: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None,
+) -> JudgeResult:
     from klopt.judge import Judge, JudgeConfig
 
     with store.session() as session:
@@ -139,7 +169,17 @@ def _judge_chunk(
     count = 0
     with store.session() as session:
         posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
+        # A judge that does not take the lock (an older klopt) may have stored some.
+        done = set(
+            session.scalars(
+                select(Judgement.post_id).where(
+                    Judgement.model_version == version, Judgement.post_id.in_(posts)
+                )
+            )
+        )
         for (post_id, _), result in zip(chunk, judgements, strict=True):
+            if post_id in done:
+                continue
             verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
             session.add(
                 Judgement(
@@ -212,6 +252,7 @@ def correct(
         raise InputError.keyed("verdict.not_a_stance", stance=stance)
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "verdict.correct")
         post = _find_post(session, org.id, post_ref)
         promise = find_promise(session, org.id, promise_key)
         session.add(
@@ -317,7 +358,14 @@ def list_verdicts(
     until: datetime | None = None,
     limit: int = 50,
 ) -> list[VerdictView]:
-    """The mentions behind the scorecard, newest first, with their evidence."""
+    """The mentions behind the scorecard, newest first, with their evidence.
+
+    Raises:
+        InputError: ``limit`` is not a positive number (a slice would quietly return all
+            but the last few).
+    """
+    if limit < 1:
+        raise InputError.keyed("mentions.bad_limit", limit=limit)
     with store.session() as session:
         org = find_organization(session, org_ref)
         wanted = find_promise(session, org.id, promise_key).id if promise_key else None

@@ -261,7 +261,7 @@ def _after_sync(ctx: Context, results: Sequence[SyncResult], no_judge: bool) -> 
 
 def _judge_new(ctx: Context) -> None:
     from klopt.config import get_setting
-    from klopt.errors import NotFound
+    from klopt.errors import Busy, NotFound
     from klopt.verdicts import judge_posts
 
     try:
@@ -279,6 +279,9 @@ def _judge_new(ctx: Context) -> None:
         if exc.key != "judge.no_approved_promise":
             raise
         console().print(ctx.t("sync.not_judged"), markup=False)
+        return
+    except Busy:
+        console().print(ctx.t("sync.judge_busy"), markup=False)
         return
     console().print(
         ctx.t("sync.judged", judged=result.judged, verdicts=result.verdicts), markup=False
