@@ -412,3 +412,16 @@ def test_a_user_sets_a_password_and_from_then_on_must_give_it(klopt: Klopt, tmp_
           input="anna-1\nanna-2\n")  # fmt: skip
     klopt("--user", "anna", "--password-stdin", "promises", "retire", "P3", input="anna-2\n")
     assert "retired" in klopt("promises", "show", "P3").output
+
+
+def test_the_password_comes_first_when_the_draft_text_is_read_from_standard_input(
+    klopt: Klopt, tmp_path: Path
+) -> None:
+    _team(klopt, tmp_path)
+    klopt("users", "add", "eva", "--password-stdin", input="eva-geheim\n")
+    klopt("--user", "anna", "users", "grant", "eva", "editor")
+    out = klopt("--user", "eva", "--password-stdin", "drafts", "new", "-", "--no-check",
+                input="eva-geheim\nVandaag besteld, morgen in huis.\n").output  # fmt: skip
+    assert "D1" in out
+    shown = klopt("--user", "anna", "drafts", "show", "D1").output
+    assert "Vandaag besteld, morgen in huis." in shown and "eva-geheim" not in shown
