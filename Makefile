@@ -22,6 +22,7 @@ demo: $(STAMP)
 	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl DEMO_OUT=.demo bash $(DEMO)/run.sh $(BIN)/klopt
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -39,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/alerts.py --airline $(DATA)/airline_tweets_en/tweets.csv
 
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from klopt.alerting.detection import (
+from klopt.insight.alerting.detection import (
     AlertParams,
     Counts,
     broken_counts,

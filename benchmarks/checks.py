@@ -3,7 +3,7 @@
     python benchmarks/checks.py [--drafts benchmarks/drafts/drafts.csv] [--rounds 3]
 
 Checks every draft of ``benchmarks/drafts/drafts.csv`` (Dutch and English posts written
-against the demo register) with :func:`klopt.checking.check_draft`, against the demo
+against the demo register) with :func:`klopt.checking.check.check_draft`, against the demo
 register ``examples/voorbeeld-bv/promises.yaml``, in three set-ups on the same drafts:
 
 - ``rules only``: the shipped rule packs, language detection included (the baseline);
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import yaml
 
-from klopt.checking import check_draft
-from klopt.claims import check_promises
-from klopt.findings import Draft
-from klopt.judge import PromiseSpec
-from klopt.rules import RuleSet, load_packs
+from klopt.checking.check import check_draft
+from klopt.checking.claims import check_promises
+from klopt.checking.findings import Draft
+from klopt.checking.rules import RuleSet, load_packs
+from klopt.judging.judge import PromiseSpec
 
 HERE = Path(__file__).resolve().parent
 DRAFTS = HERE / "drafts" / "drafts.csv"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from klopt.claims import check_promises, parse_quantities, split_draft
-from klopt.findings import Draft
-from klopt.judge import PromiseSpec
+from klopt.checking.claims import check_promises, parse_quantities, split_draft
+from klopt.checking.findings import Draft
+from klopt.judging.judge import PromiseSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAFTS = ROOT / "benchmarks" / "drafts" / "drafts.csv"

@@ -153,8 +153,8 @@ def baseline(path: Path) -> None:
 
 
 def run(path: Path, pages: int, repeat: int) -> dict[str, float]:
-    from klopt.documents import read_document
-    from klopt.extraction import propose_promises
+    from klopt.register.documents import read_document
+    from klopt.register.extraction import propose_promises
 
     # The best of a few runs: the machine is shared, and the noise only ever adds time.
     base = min(timed(lambda: baseline(path)) for _ in range(repeat))
@@ -183,8 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the brochure; best kept")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    from klopt.documents import read_document
-    from klopt.extraction import propose_promises
+    from klopt.register.documents import read_document
+    from klopt.register.extraction import propose_promises
 
     with tempfile.TemporaryDirectory() as folder:  # models load once per process
         warm = Path(folder) / "warm.md"

@@ -14,7 +14,7 @@ the sample and the split):
   the sha1 of the sentence text.
 * ``nl/labels.csv`` with ``nl/*.md`` — Dutch documents in the style of real brochures, and
   ``examples_labels.csv`` — the example organisation (``examples/voorbeeld-bv``). Both
-  are read with :func:`klopt.documents.read_document`; reported as the "nl check".
+  are read with :func:`klopt.register.documents.read_document`; reported as the "nl check".
 
 Metrics per collection: precision, recall and F1 of the sentences proposed (score at or
 above the threshold), and kind accuracy on the true positives (proposal kind against the
@@ -33,7 +33,7 @@ documents and the example organisation the aspect-library theme a careful reader
 (``none`` when no theme fits). For the labelled promises klopt proposes, the benchmark
 reports theme accuracy (exact id, ``none`` = no theme), coverage (share klopt gives a
 theme) and accuracy where both the label and klopt give one, per group: "examples" (the
-example organisation: the set :class:`klopt.likeness.ThemeMatcher` was tuned on) and
+example organisation: the set :class:`klopt.register.likeness.ThemeMatcher` was tuned on) and
 "nl docs" (the four Dutch documents: held out). Baselines in the same run: "most frequent"
 (always the most frequent labelled theme of the examples) and "keyword" (the first theme,
 in library order, whose keyword the sentence contains; none without one).
@@ -385,10 +385,17 @@ def _register_mission_reader() -> None:
     """A reader for ``.mission`` files: every non-empty line is one paragraph block.
 
     Registered through klopt's public reader registry, so a statement goes through
-    :func:`klopt.documents.read_document` like any source document, without the plain
+    :func:`klopt.register.documents.read_document` like any source document, without the plain
     text reader's heading and list guesses (which would make short mission lines headings).
     """
-    from klopt.documents import Block, Reader, ReadResult, decode_text, readers, register_reader
+    from klopt.register.documents import (
+        Block,
+        Reader,
+        ReadResult,
+        decode_text,
+        readers,
+        register_reader,
+    )
 
     if any(r.name == "mission-statement" for r in readers()):
         return
@@ -420,7 +427,7 @@ Scorer = Callable[[Any], Scoring]
 
 
 def _klopt_scorer(similarity: bool) -> Scorer:
-    from klopt.extraction import score_sentences
+    from klopt.register.extraction import score_sentences
 
     def run(doc: Any) -> Scoring:
         kwargs: dict[str, Any] = {"themes": None}
@@ -442,7 +449,7 @@ def _klopt_scorer(similarity: bool) -> Scorer:
 
 
 def load_missions(missions: Path, labels_path: Path, split: str, scorer: Scorer) -> list[Scored]:
-    from klopt.documents import read_document
+    from klopt.register.documents import read_document
 
     _register_mission_reader()
     by_company = _read_labels(labels_path, "company")
@@ -481,7 +488,7 @@ def load_missions(missions: Path, labels_path: Path, split: str, scorer: Scorer)
 def load_documents(
     directory: Path, labels_path: Path, scorer: Scorer, group: str = "nl"
 ) -> list[Scored]:
-    from klopt.documents import read_document
+    from klopt.register.documents import read_document
 
     out = []
     for name, rows in sorted(_read_labels(labels_path, "document").items()):
@@ -741,7 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.errors and args.split != "dev":
         parser.error("--errors lists dev errors only: the test split is for reporting")
 
-    from klopt.extraction import load_cues
+    from klopt.register.extraction import load_cues
 
     threshold = args.threshold if args.threshold is not None else load_cues().threshold
     scorer = _klopt_scorer(similarity=not args.no_similarity)
@@ -756,7 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     result = report(groups, threshold)
     if args.themes:
-        from klopt.likeness import theme_matcher
+        from klopt.register.likeness import theme_matcher
 
         result["themes"] = theme_report(
             {"examples": examples, "nl docs": nl_docs},

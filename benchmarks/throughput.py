@@ -54,12 +54,12 @@ def startup_seconds(runs: int = 5) -> float:
 
 
 def run(count: int, profile: str) -> dict[str, float | int | str]:
-    from klopt.mentions import import_mentions
-    from klopt.organizations import create_organization
-    from klopt.promises import import_register
-    from klopt.sources import ColumnMapping
+    from klopt.accounts.organizations import create_organization
+    from klopt.judging.verdicts import judge_posts
+    from klopt.listening import ColumnMapping
+    from klopt.listening.mentions import import_mentions
+    from klopt.register.promises import import_register
     from klopt.store import open_store
-    from klopt.verdicts import judge_posts
 
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "mentions.csv"

@@ -52,7 +52,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """A migrated, empty store with one organisation, 'Voorbeeld BV'."""
-    from klopt.organizations import create_organization
+    from klopt.accounts.organizations import create_organization
 
     opened = open_store(db_url)
     create_organization(opened, "Voorbeeld BV", language="nl", actor="tester")

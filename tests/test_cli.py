@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import Klopt
-from klopt.cli import cli
+from klopt.cli.app import cli
 
 MENTIONS = """\
 id,created_at,body

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from klopt.config import default_database_url, get_setting, settings_markdown
+from klopt.cli.reference import settings_page
+from klopt.config import default_database_url, get_setting
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 
 
 def test_the_settings_reference_is_up_to_date() -> None:
-    assert DOCS.read_text(encoding="utf-8") == settings_markdown(), (
-        "Run: python -m klopt.config > docs/settings.md"
+    assert DOCS.read_text(encoding="utf-8") == settings_page(), (
+        "Run: python -m klopt.cli.reference > docs/settings.md"
     )
 
 

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from werkzeug import Request, Response
 
 from klopt.errors import InputError
-from klopt.sources.http import Http
-from klopt.sources.sync import add_source, list_sources, sync_source
+from klopt.listening.http import Http
+from klopt.listening.sync import add_source, list_sources, sync_source
 from klopt.store import Store
 from klopt.store.models import Base, Post
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from klopt.cli import cli
+from klopt.cli.app import cli
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "voorbeeld-bv"
 

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from helpers import write
-from klopt import documents
-from klopt.documents import (
+from klopt.errors import (
+    BadEncoding,
+    CookieWall,
+    EmptyInput,
+    UnreadableDocument,
+    UnsupportedFileType,
+)
+from klopt.register import documents
+from klopt.register.documents import (
     Block,
     DocumentText,
     Reader,
@@ -19,13 +26,6 @@ from klopt.documents import (
     register_reader,
     sentence_spans,
     supported_suffixes,
-)
-from klopt.errors import (
-    BadEncoding,
-    CookieWall,
-    EmptyInput,
-    UnreadableDocument,
-    UnsupportedFileType,
 )
 
 BROCHURE_MD = """\

@@ -2,7 +2,7 @@
 
 A team of five (anna admin, bob editor, carla approver, dirk viewer, erik without a role)
 writes, reviews, publishes and withdraws drafts. The check is the real
-``klopt.checking.check_draft`` with fake house-style rules that find an ERROR in every
+``klopt.checking.check.check_draft`` with fake house-style rules that find an ERROR in every
 text with "altijd" and no promises, so no model is loaded. Every refusal is checked for
 its error key and for leaving the state, the versions and the reviews as they were.
 """
@@ -17,9 +17,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from klopt.audit import trail
-from klopt.checking import CheckReport, check_draft
-from klopt.drafts import (
+from klopt.accounts.trail import trail
+from klopt.accounts.users import add_user, grant, list_members, revoke
+from klopt.checking.check import CheckReport, check_draft
+from klopt.checking.findings import Draft as DraftText
+from klopt.checking.findings import Finding, Severity, Span
+from klopt.editorial.drafts import (
     DiffPart,
     approve_draft,
     comment_draft,
@@ -37,11 +40,8 @@ from klopt.drafts import (
     withdraw_draft,
 )
 from klopt.errors import InputError, KloptError, NotAllowed, NotFound
-from klopt.findings import Draft as DraftText
-from klopt.findings import Finding, Severity, Span
 from klopt.store import Store
 from klopt.store.models import DraftReview, DraftVersion, Organization, Post, User
-from klopt.users import add_user, grant, list_members, revoke
 
 GOOD = "Wij leveren binnen 24 uur."
 BAD = "Wij leveren altijd binnen 24 uur."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from klopt.errors import EmptyInput, InputError, MissingColumn, UnknownPromise
-from klopt.evaluation import (
+from klopt.judging.evaluation import (
     PRF,
     class_scores,
     evaluate,
@@ -17,7 +17,7 @@ from klopt.evaluation import (
     load_promise_file,
     report_to_json,
 )
-from klopt.judge import JudgeConfig
+from klopt.judging.judge import JudgeConfig
 
 PROMISE_YAML = """\
 organization: Voorbeeld BV

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from klopt.documents import DocumentText, Sentence, read_document
 from klopt.errors import ConfigError
-from klopt.extraction import (
+from klopt.register.documents import DocumentText, Sentence, read_document
+from klopt.register.extraction import (
     PromiseLikeness,
     ThemeMatcher,
     load_cues,
@@ -460,9 +460,9 @@ def test_a_commitment_in_the_present_perfect_is_no_track_record() -> None:
 
 
 def test_progress_counts_the_candidates_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    import klopt.extraction
+    import klopt.register.extraction
 
-    monkeypatch.setattr(klopt.extraction, "CHUNK", 2)
+    monkeypatch.setattr(klopt.register.extraction, "CHUNK", 2)
     doc = _doc(
         "Wij leveren binnen 24 uur.",
         "Wij bellen u terug.",

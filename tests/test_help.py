@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from klopt.cli import KloptCommand, cli, option_help_key
+from klopt.cli.app import KloptCommand, cli, option_help_key
 from klopt.i18n import LANGUAGES, messages
 
 

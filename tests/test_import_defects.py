@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from helpers import Klopt
 from klopt.errors import ImportInterrupted
-from klopt.mentions import import_mentions
-from klopt.sources import ColumnMapping
-from klopt.sources.sync import add_source, sync_source
+from klopt.listening import ColumnMapping
+from klopt.listening.mentions import import_mentions
+from klopt.listening.sync import add_source, sync_source
 from klopt.store import Store
 from klopt.store.locks import hold
 from klopt.store.models import ImportBatch, Organization, Post

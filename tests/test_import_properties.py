@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conftest import STORE_BACKENDS, database_url
+from klopt.accounts.organizations import create_organization
 from klopt.errors import KloptError
-from klopt.mentions import import_mentions
-from klopt.organizations import create_organization
-from klopt.sources import ColumnMapping
+from klopt.listening import ColumnMapping
+from klopt.listening.mentions import import_mentions
 from klopt.store import Store, open_store
 from klopt.store.models import Organization, Post
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from klopt.aspects import AspectLibrary, load_theme
-from klopt.embeddings import HashingEmbedder
 from klopt.errors import ConfigError, InputError, ModelError, UnknownPromise
-from klopt.judge import Judge, JudgeConfig, LabelledExample, PromiseSpec
+from klopt.judging.judge import Judge, JudgeConfig, LabelledExample, PromiseSpec
 from klopt.judging.linking import LinkerConfig
+from klopt.models.aspects import AspectLibrary, load_theme
+from klopt.models.embeddings import HashingEmbedder
 
 THEMES = {
     "delays": """
@@ -164,7 +164,7 @@ def test_profiles() -> None:
 @pytest.fixture()
 def cascade_judge(library: AspectLibrary, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Judge]:
     """A judge whose label backend ("slowhash") differs from its linking backend."""
-    import klopt.embeddings as embeddings
+    import klopt.models.embeddings as embeddings
 
     monkeypatch.setitem(embeddings._FACTORIES, "slowhash", lambda: HashingEmbedder(dim=128))
     monkeypatch.delitem(embeddings._INSTANCES, "slowhash", raising=False)

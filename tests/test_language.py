@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from klopt.language import detect_language, split_sentences
+from klopt.models.language import detect_language, split_sentences
 
 
 def test_detects_dutch_english_and_other() -> None:

@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from helpers import Klopt
-from klopt.checking import (
+from klopt.checking.check import (
     MAX_DRAFT_LENGTH,
     CheckReport,
     DraftTooLong,
@@ -25,13 +25,13 @@ from klopt.checking import (
     organization_checker,
     report_sarif,
 )
-from klopt.claims import check_promises, parse_quantities, split_draft
-from klopt.claims.cues import quote_regions
-from klopt.commands.check import WINDOW, render_text
-from klopt.documents import sentence_spans
-from klopt.drafts import create_draft
-from klopt.findings import Draft, Finding, Severity, Span, excerpt
-from klopt.judge import PromiseSpec
+from klopt.checking.claims import check_promises, parse_quantities, split_draft
+from klopt.checking.claims.cues import quote_regions
+from klopt.checking.findings import Draft, Finding, Severity, Span, excerpt
+from klopt.cli.check import WINDOW, render_text
+from klopt.editorial.drafts import create_draft
+from klopt.judging.judge import PromiseSpec
+from klopt.register.documents import sentence_spans
 from klopt.store import Store
 
 FILLER = "Wij repareren uw fiets in onze werkplaats. "

@@ -422,7 +422,7 @@ def test_a_document_version_below_one_is_refused(klopt: Klopt) -> None:
 
 
 def test_the_library_refuses_a_limit_below_one_in_the_users_language(store: Store) -> None:
-    from klopt.verdicts import list_verdicts
+    from klopt.judging.verdicts import list_verdicts
 
     with pytest.raises(InputError) as caught:
         list_verdicts(store, None, limit=0)

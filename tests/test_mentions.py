@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from helpers import write
-from klopt import mentions as mentions_module
 from klopt.errors import (
     BadEncoding,
     EmptyInput,
@@ -17,8 +16,9 @@ from klopt.errors import (
     MissingColumn,
     UnsupportedFileType,
 )
-from klopt.mentions import import_mentions
-from klopt.sources import ColumnMapping
+from klopt.listening import ColumnMapping
+from klopt.listening import mentions as mentions_module
+from klopt.listening.mentions import import_mentions
 from klopt.store import Store
 from klopt.store.models import ImportBatch, Post
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from helpers import Klopt, write
 from klopt.errors import InputError, MissingColumn
-from klopt.mentions import ImportResult, import_mentions
-from klopt.sources.base import READERS, reader_for, time_zone
-from klopt.sources.presets import load_presets, plan_import, preset
+from klopt.listening.base import READERS, reader_for, time_zone
+from klopt.listening.mentions import ImportResult, import_mentions
+from klopt.listening.presets import load_presets, plan_import, preset
 from klopt.store import Store
 from klopt.store.models import Post
 

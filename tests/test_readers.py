@@ -11,14 +11,6 @@ from pathlib import Path
 import pytest
 
 from helpers import write
-from klopt.documents import (
-    DocumentText,
-    Sentence,
-    document_sources,
-    read_document,
-    read_url_list,
-    sentence_spans,
-)
 from klopt.errors import (
     CookieWall,
     EmptyInput,
@@ -29,6 +21,14 @@ from klopt.errors import (
     NoTextLayer,
     UnreadableDocument,
     UnsupportedFileType,
+)
+from klopt.register.documents import (
+    DocumentText,
+    Sentence,
+    document_sources,
+    read_document,
+    read_url_list,
+    sentence_spans,
 )
 
 LEFT = [

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from helpers import Klopt
+from klopt.accounts.organizations import create_organization
 from klopt.errors import InputError
 from klopt.i18n import LANGUAGES, messages
-from klopt.organizations import create_organization
-from klopt.reporting import (
+from klopt.insight.reporting import (
     build_report,
     headline,
     load_evaluation,
@@ -27,9 +27,9 @@ from klopt.reporting import (
     render_html,
     render_pdf,
 )
-from klopt.reporting.actions import RULES, Signals, classify
-from klopt.reporting.render import template_keys
-from klopt.scorecard import build_scorecard
+from klopt.insight.reporting.actions import RULES, Signals, classify
+from klopt.insight.reporting.render import template_keys
+from klopt.insight.scorecard import build_scorecard
 from klopt.store import Store, open_store
 from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
 

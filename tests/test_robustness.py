@@ -23,13 +23,13 @@ from sqlalchemy import func, insert, select
 
 from conftest import PG_URL, REGISTER_YAML, STORE_BACKENDS, database_url
 from helpers import Klopt, write
+from klopt.accounts.organizations import create_organization
+from klopt.accounts.permissions import ACTIONS, ROLES, authorize
+from klopt.accounts.users import add_user, authenticate, create_token, grant, revoke_token
 from klopt.errors import Busy, NotAllowed, NotFound, ReadOnlyStore, ValueTooLong
-from klopt.organizations import create_organization
-from klopt.permissions import ACTIONS, ROLES, authorize
 from klopt.store import Store, open_store
 from klopt.store.locks import hold, is_held
 from klopt.store.models import AuditEvent, Judgement, Post
-from klopt.users import add_user, authenticate, create_token, grant, revoke_token
 
 MENTIONS = """id,created_at,author,body
 m1,2026-09-02T10:00:00Z,u1,Mijn pakket kwam binnen 24 uur. Top!
@@ -395,7 +395,7 @@ def test_the_lock_waits_for_its_holder(tmp_path: Path) -> None:
 
 
 def test_security_md_shows_the_permission_table() -> None:
-    from klopt.permissions import permissions_markdown
+    from klopt.accounts.permissions import permissions_markdown
 
     docs = (Path(__file__).parents[1] / "docs" / "security.md").read_text(encoding="utf-8")
     assert permissions_markdown() in docs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from klopt.findings import Draft, Severity, Span
-from klopt.rules import RulePackError, RuleSet, load_packs, rule_reference_markdown
+from klopt.checking.findings import Draft, Severity, Span
+from klopt.checking.rules import RulePackError, RuleSet, load_packs, rule_reference_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
 
@@ -49,7 +49,7 @@ def load_error(tmp_path: Path, body: str) -> RulePackError:
 
 def test_the_rule_reference_is_up_to_date(rules: RuleSet) -> None:
     assert DOCS.read_text(encoding="utf-8") == rule_reference_markdown(rules), (
-        "Run: python -m klopt.rules > docs/rules.md"
+        "Run: python -m klopt.checking.rules > docs/rules.md"
     )
 
 

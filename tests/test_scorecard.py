@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from helpers import Klopt
 from klopt.errors import InputError, NotFound
-from klopt.periods import custom_period, parse_period, resolve_period
-from klopt.scorecard import (
+from klopt.insight.periods import custom_period, parse_period, resolve_period
+from klopt.insight.scorecard import (
     Filters,
     build_scorecard,
     risk_weight,

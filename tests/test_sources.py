@@ -23,10 +23,10 @@ from werkzeug import Request, Response
 
 from helpers import Klopt
 from klopt.errors import InputError, SourceExists, UnknownSource
-from klopt.mentions import import_mentions
-from klopt.sources import ColumnMapping
-from klopt.sources.http import Http
-from klopt.sources.sync import (
+from klopt.listening import ColumnMapping
+from klopt.listening.http import Http
+from klopt.listening.mentions import import_mentions
+from klopt.listening.sync import (
     add_source,
     list_sources,
     remove_source,

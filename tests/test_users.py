@@ -8,11 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from helpers import Klopt
-from klopt.errors import InputError, NotAllowed, NotFound, UnknownUser, UserExists
-from klopt.store import Store, open_store
-from klopt.store.migrate import current_revision
-from klopt.store.models import AuditEvent, Membership, User
-from klopt.users import (
+from klopt.accounts.users import (
     add_user,
     grant,
     list_members,
@@ -22,6 +18,10 @@ from klopt.users import (
     set_password,
     verify_password,
 )
+from klopt.errors import InputError, NotAllowed, NotFound, UnknownUser, UserExists
+from klopt.store import Store, open_store
+from klopt.store.migrate import current_revision
+from klopt.store.models import AuditEvent, Membership, User
 
 
 def _actions(store: Store) -> list[tuple[str, str]]:

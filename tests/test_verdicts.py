@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from klopt.judge import PromiseSpec
-from klopt.verdicts import _model_version
+from klopt.judging.judge import PromiseSpec
+from klopt.judging.verdicts import _model_version
 
 
 def test_a_theme_change_is_a_new_model_version() -> None:

@@ -1,3 +1,3 @@
-from klopt.cli import main
+from klopt.cli.app import main
 
 main()

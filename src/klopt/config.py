@@ -8,8 +8,13 @@ table and a test fails when the two drift apart.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from klopt.errors import ConfigError
+from klopt.i18n import LANGUAGES
 
 __all__ = [
     "Setting",
@@ -19,6 +24,8 @@ __all__ = [
     "data_dir",
     "current_user",
     "settings_markdown",
+    "check_language",
+    "settings_table",
 ]
 
 
@@ -86,6 +93,13 @@ def get_setting(name: str, override: str | None = None) -> str:
     return os.environ.get(setting.env, "") or setting.default
 
 
+def check_language(lang: str) -> str:
+    """Return ``lang`` if klopt speaks it, else raise a ConfigError."""
+    if lang not in LANGUAGES:
+        raise ConfigError.keyed("config.unknown_language", lang=lang, choices=", ".join(LANGUAGES))
+    return lang
+
+
 def data_dir() -> Path:
     """The directory where klopt keeps its embedded database."""
     home = get_setting("home")
@@ -117,33 +131,34 @@ def current_user() -> str:
         return "unknown"
 
 
-def settings_markdown() -> str:
-    """The settings reference (``docs/settings.md``), generated from :data:`SETTINGS`."""
+def settings_table(settings: Sequence[Any]) -> list[str]:
+    """A Markdown table of settings (anything with ``name``, ``env``, ``default``, ``help``)."""
+    lines = [
+        "| setting | environment variable | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for s in settings:
+        lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
+    return lines
+
+
+def settings_markdown(*sections: tuple[str, str, Sequence[Any]]) -> str:
+    """The settings reference (``docs/settings.md``): :data:`SETTINGS`, then one section
+    (title, introduction, settings) per capability with settings of its own.
+
+    The core names no capability; ``python -m klopt.cli.reference`` passes them in.
+    """
     lines = [
         "# Settings",
         "",
-        "Generated from `klopt.config.SETTINGS` by `python -m klopt.config`; do not edit.",
-        "Each setting is read from its command-line option, then the environment variable,",
-        "then the default.",
+        "Generated from `klopt.config.SETTINGS` and the capabilities' own settings by",
+        "`python -m klopt.cli.reference`; do not edit. Each setting is read from its",
+        "command-line option, then the environment variable, then the default.",
         "",
-        "| setting | environment variable | default | what it does |",
-        "|---|---|---|---|",
+        *settings_table(SETTINGS),
     ]
-    for s in SETTINGS:
-        lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
-    from klopt.alerting.settings import ALERT_SETTINGS
-
-    lines += [
-        "",
-        "## Alerts",
-        "",
-        "Read when `klopt alerts check` runs; the method is in [alerts.md](alerts.md).",
-        "",
-        "| setting | environment variable | default | what it does |",
-        "|---|---|---|---|",
-    ]
-    for s in ALERT_SETTINGS:
-        lines.append(f"| `{s.name}` | `{s.env}` | `{s.default or '(empty)'}` | {s.help} |")
+    for title, introduction, settings in sections:
+        lines += ["", f"## {title}", "", introduction, "", *settings_table(settings)]
     lines += [
         "",
         "Sources name the environment variables that hold their tokens themselves",
@@ -151,7 +166,3 @@ def settings_markdown() -> str:
         "see [connectors.md](connectors.md)).",
     ]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(settings_markdown(), end="")

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["LANGUAGES", "Localized", "Term", "t", "messages", "check_language"]
+__all__ = ["LANGUAGES", "Localized", "Term", "t", "messages"]
 
 LANGUAGES = ("en", "nl")
 
@@ -50,15 +50,6 @@ def messages(lang: str) -> dict[str, str]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load(text, Loader=loader) or {}
     return {str(k): str(v) for k, v in data.items()}
-
-
-def check_language(lang: str) -> str:
-    """Return ``lang`` if klopt speaks it, else raise a ConfigError."""
-    if lang not in LANGUAGES:
-        from klopt.errors import ConfigError
-
-        raise ConfigError.keyed("config.unknown_language", lang=lang, choices=", ".join(LANGUAGES))
-    return lang
 
 
 def t(key: str, lang: str = "en", /, **values: Any) -> str:

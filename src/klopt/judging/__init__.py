@@ -1,1 +1,1 @@
-"""Internals of the judgement engine; the public face is :mod:`klopt.judge`."""
+"""Internals of the judgement engine; the public face is :mod:`klopt.judging.judge`."""

@@ -2,7 +2,7 @@
 
 A promise is known to the engine through three kinds of text: its own statement and
 paraphrases, the customer phrasings of the theme it belongs to (from the aspect
-library), and -- after :meth:`klopt.judge.Judge.learn` -- labelled mentions. All three
+library), and -- after :meth:`klopt.judging.judge.Judge.learn` -- labelled mentions. All three
 become rows of one weighted training set for a multinomial classifier over the
 promises plus a ``none`` class. On a batch of mentions the classifier then teaches
 itself: the most confident mentions per promise join the training set, twice.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klopt.aspects import AspectLibrary, Theme
 from klopt.judging.training import Classifier, TrainingSet, fit_classifier
+from klopt.models.aspects import AspectLibrary, Theme
 
 __all__ = ["NONE", "LinkerConfig", "assign_themes", "Linker"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klopt.aspects import AspectLibrary
 from klopt.judging.training import Classifier, TrainingSet, adjust_priors, fit_classifier
+from klopt.models.aspects import AspectLibrary
 
 __all__ = [
     "STANCES",

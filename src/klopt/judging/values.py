@@ -9,6 +9,7 @@ from typing import Literal
 from klopt.errors import ConfigError
 from klopt.judging.linking import LinkerConfig
 from klopt.judging.stance import StanceConfig
+from klopt.register.spec import PromiseSpec
 
 __all__ = [
     "Stance",
@@ -25,16 +26,6 @@ __all__ = [
 Stance = Literal["kept", "broken", "neutral"]
 Sentiment = Literal["positive", "negative", "neutral"]
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class PromiseSpec:
-    """A promise as the engine sees it: id, statement, optional paraphrases and theme."""
-
-    id: str
-    text: str
-    paraphrases: tuple[str, ...] = ()
-    theme: str | None = None
 
 
 @dataclass(frozen=True)

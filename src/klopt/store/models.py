@@ -398,7 +398,7 @@ class Draft(Base):
     """An own post on its way out: numbered per organisation, with versions and a state.
 
     ``state`` is one of draft, in_review, approved, changes_requested, published,
-    withdrawn (see :mod:`klopt.drafts`). Nothing is deleted: a draft that should not go
+    withdrawn (see :mod:`klopt.editorial.drafts`). Nothing is deleted: a draft that should not go
     out is withdrawn. ``version`` is the number of the newest version; ``post_id`` is the
     own post it became when published.
     """
@@ -458,7 +458,7 @@ class DraftReview(Base):
     """A reviewer's decision on one version: approved or changes_requested.
 
     ``findings`` is the check report of that version at the moment of the decision
-    (``klopt.checking.report_json``); ``overridden`` says the approver approved despite
+    (``klopt.checking.check.report_json``); ``overridden`` says the approver approved despite
     error findings, with ``note`` saying why.
     """
 
@@ -481,7 +481,7 @@ class ListeningSource(Base):
     """A place klopt listens to for one organisation, with where its last sync got to.
 
     ``kind`` names the source kind (``rss``, ``mastodon``, ...; see
-    :mod:`klopt.sources.source`) and ``config`` its settings: never a secret, only the
+    :mod:`klopt.listening.source`) and ``config`` its settings: never a secret, only the
     name of the environment variable that holds one. ``cursor`` is the kind's own state
     after the last committed page. A removed source keeps its row (``removed_at``) and
     its mentions.
@@ -522,7 +522,7 @@ class Alert(Base):
     alert opens for its promise until the rate is back. ``evidence`` holds post ids, most
     telling first; ``deliveries`` each delivery attempt (event, channel, status, time,
     error key and values; for a webhook the name of the environment variable with its
-    secret, never the secret). See :mod:`klopt.alerting`.
+    secret, never the secret). See :mod:`klopt.insight.alerting`.
     """
 
     __tablename__ = "alert"

@@ -1,0 +1,1 @@
+"""Checking drafts: findings, rule packs, check types, claim comparison, the draft check."""

@@ -1,0 +1,1 @@
+"""The editorial workflow: drafts, and later replies and publishing."""

@@ -1,0 +1,871 @@
+"""Drafts: own posts weighed like a brochure before they go out, with a full record.
+
+A draft belongs to one organisation and is numbered there (``D1``, ``D2``, ...). Every
+edit is a new numbered version; nothing is overwritten or deleted. Its state moves::
+
+    draft ──submit──▶ in_review ──approve──▶ approved ──publish──▶ published
+                        │    ▲                  │
+        request_changes │    │ submit           │ edit: back to in_review
+                        ▼    │                  ▼
+                   changes_requested        in_review
+
+    any state but published ──withdraw──▶ withdrawn
+
+Who may do what follows the user's role in the organisation (:mod:`klopt.accounts.users`):
+editors and admins write and submit, approvers and admins review, editors, approvers
+and admins comment, publish and withdraw, every member reads. Four eyes: nobody reviews
+a draft they wrote a version of. An approval records the version approved and the
+findings of its check at that moment; a version with error findings is approved only
+with ``override`` and a note that says why. Every action is an audit event with the
+actor, the draft and the version.
+
+Refused actions raise before anything is written: the state stays what it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from klopt.accounts import audit
+from klopt.accounts.organizations import find_organization
+from klopt.accounts.permissions import authorize
+from klopt.accounts.users import find_user
+from klopt.checking.check import CheckReport, checkable_text, normalize_platform, report_json
+from klopt.checking.findings import Draft as DraftText
+from klopt.checking.findings import Severity
+from klopt.errors import InputError, NotAllowed, NotFound
+from klopt.i18n import Term
+from klopt.store import Store
+from klopt.store.models import (
+    Draft,
+    DraftComment,
+    DraftReview,
+    DraftVersion,
+    Organization,
+    Post,
+    User,
+    utcnow,
+)
+
+__all__ = [
+    "STATES",
+    "Checker",
+    "DraftInfo",
+    "VersionInfo",
+    "CommentInfo",
+    "ReviewInfo",
+    "DraftDetail",
+    "DiffPart",
+    "draft_number",
+    "parse_time",
+    "create_draft",
+    "edit_draft",
+    "submit_draft",
+    "approve_draft",
+    "request_changes",
+    "publish_draft",
+    "withdraw_draft",
+    "comment_draft",
+    "list_drafts",
+    "show_draft",
+    "diff_versions",
+    "diff_words",
+]
+
+#: Every state a draft can be in, in workflow order.
+STATES = ("draft", "in_review", "changes_requested", "approved", "published", "withdrawn")
+
+Checker = Callable[[DraftText], CheckReport]
+"""Checks one text (``klopt.checking.check.check_draft`` with the organisation's rules and
+promises); called for every new version and for every approval."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version of a draft.
+
+    Attributes:
+        findings: the check report of this version when it was stored (the JSON of
+            ``klopt check --format json``), or ``None`` when it was not checked.
+    """
+
+    number: int
+    text: str
+    author: str
+    created_at: datetime
+    language: str | None
+    score: int | None
+    findings: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    """A remark on one version."""
+
+    version: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewInfo:
+    """A review decision (``approved`` or ``changes_requested``) on one version,
+    with the findings of the check at that moment."""
+
+    version: int
+    reviewer: str
+    decision: str
+    note: str
+    score: int | None
+    findings: dict[str, Any] | None
+    overridden: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    """A draft as a list shows it: its newest version's text and its state."""
+
+    number: int
+    state: str
+    platform: str | None
+    planned_at: datetime | None
+    author: str
+    version: int
+    text: str
+    score: int | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    url: str | None
+
+    @property
+    def key(self) -> str:
+        """How people name the draft: ``D`` and its number."""
+        return f"D{self.number}"
+
+
+@dataclass(frozen=True)
+class DraftDetail:
+    """A draft with all its versions, comments and reviews, oldest first."""
+
+    draft: DraftInfo
+    versions: tuple[VersionInfo, ...]
+    comments: tuple[CommentInfo, ...]
+    reviews: tuple[ReviewInfo, ...]
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    """A run of words that stayed (``=``), went (``-``) or came (``+``)."""
+
+    op: str
+    text: str
+
+
+# --- references and times ----------------------------------------------------------------
+
+
+def draft_number(ref: str | int) -> int:
+    """The number in a draft reference: ``3``, ``"3"``, ``"D3"`` or ``"d3"``."""
+    if isinstance(ref, int):
+        number = ref
+    else:
+        match = re.fullmatch(r"\s*[dD]?(\d{1,9})\s*", ref)
+        if match is None:
+            raise InputError.keyed("drafts.bad_ref", ref=ref)
+        number = int(match.group(1))
+    if number < 1:
+        raise InputError.keyed("drafts.bad_ref", ref=ref)
+    return number
+
+
+def parse_time(value: str) -> datetime:
+    """A date and time as people write it (ISO 8601, ``T`` or a space between).
+
+    A time without a time zone is the computer's local time; the result always has one.
+    """
+    raw = value.strip()
+    try:
+        stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError.keyed("drafts.bad_time", value=value) from None
+    return stamp.astimezone() if stamp.tzinfo is None else stamp
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def create_draft(
+    store: Store,
+    org_ref: str | None,
+    text: str,
+    *,
+    actor: str,
+    platform: str | None = None,
+    planned_at: datetime | None = None,
+    check: Checker | None = None,
+) -> DraftInfo:
+    """Write a new draft: version 1, state ``draft``. Needs the role editor or admin.
+
+    Args:
+        text: the post; an empty text is refused (:class:`klopt.checking.check.EmptyDraft`),
+            and so is one of more than :data:`klopt.checking.check.MAX_DRAFT_LENGTH`
+            characters (:class:`klopt.checking.check.DraftTooLong`).
+        platform: where it will go (``x``, ``linkedin``, ...), for the checks' limits.
+        planned_at: when it should go out (an aware time).
+        check: checks the text; its findings are stored with the version.
+    """
+    text = _text(text)
+    platform = normalize_platform(platform)
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.write")
+        user = find_user(session, actor)
+        report = check(DraftText(text, platform)) if check is not None else None
+        number = (
+            session.scalar(select(func.max(Draft.number)).where(Draft.organization_id == org.id))
+            or 0
+        ) + 1
+        draft = Draft(
+            organization_id=org.id,
+            number=number,
+            platform=platform,
+            planned_at=planned_at,
+            state="draft",
+            author_id=user.id,
+            version=1,
+        )
+        session.add(draft)
+        session.flush()
+        _add_version(session, draft, 1, text, user, report)
+        _record(session, draft, actor, "draft.create", platform=platform, planned_at=planned_at)
+        session.flush()
+        return _info(session, draft)
+
+
+def edit_draft(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    text: str | None = None,
+    *,
+    actor: str,
+    platform: str | None = None,
+    planned_at: datetime | None = None,
+    check: Checker | None = None,
+) -> DraftInfo:
+    """Store a new version of the text, or change the platform or planned time.
+
+    A new text is a new version. Editing an approved draft sends it back to review: the
+    approval was of the version before. Published and withdrawn drafts are not edited
+    (write a new draft). A text equal to the newest version is refused, and so is an
+    edit that changes nothing.
+    """
+    platform = normalize_platform(platform)
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.write")
+        draft = _draft(session, org, ref)
+        _require_state(draft, "edit", "draft", "in_review", "changes_requested", "approved")
+        changes: dict[str, Any] = {}
+        new_text = None
+        if text is not None:
+            new_text = _text(text)
+            if new_text == _version(session, draft, draft.version).text:
+                raise InputError.keyed("drafts.unchanged", draft=_key(draft), version=draft.version)
+        if platform is not None and platform != draft.platform:
+            changes["platform"] = [draft.platform, platform]
+        if planned_at is not None and planned_at != draft.planned_at:
+            changes["planned_at"] = [draft.planned_at, planned_at]
+        if new_text is None and not changes:
+            raise InputError.keyed("drafts.nothing_to_change", draft=_key(draft))
+        if platform is not None:
+            draft.platform = platform
+        if planned_at is not None:
+            draft.planned_at = planned_at
+        if new_text is not None:
+            user = find_user(session, actor)
+            report = check(DraftText(new_text, draft.platform)) if check is not None else None
+            draft.version += 1
+            _add_version(session, draft, draft.version, new_text, user, report)
+            if draft.state == "approved":  # the approval was of the version before
+                draft.state = "in_review"
+                changes["state"] = ["approved", "in_review"]
+        draft.updated_at = utcnow()
+        _record(session, draft, actor, "draft.edit", **changes)
+        session.flush()
+        return _info(session, draft)
+
+
+def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftInfo:
+    """Ask for review: ``draft`` or ``changes_requested`` becomes ``in_review``."""
+    return _move(
+        store,
+        org_ref,
+        ref,
+        actor,
+        "draft.write",
+        "submit",
+        ("draft", "changes_requested"),
+        "in_review",
+    )
+
+
+def approve_draft(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    *,
+    actor: str,
+    check: Checker,
+    version: int | None = None,
+    note: str = "",
+    override: bool = False,
+) -> ReviewInfo:
+    """Approve the newest version of a draft in review. Needs approver or admin.
+
+    The version is checked once more (the register may have changed since it was
+    written) and the findings are stored with the approval.
+
+    Args:
+        version: the version the approver read; if the draft has a newer one since, the
+            approval is refused (:class:`StaleVersion`) so nobody approves unread text.
+        note: the approver's remark; required with ``override``.
+        override: approve although the check finds errors (the note says why).
+
+    Raises:
+        NotAllowed: the actor is not approver or admin, or wrote a version of the draft.
+        InputError: the draft is not in review, ``version`` is not the newest, or the
+            check finds errors and ``override`` is not set (with a note).
+    """
+    note = note.strip()
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        draft, user = _review_start(session, org, ref, actor, version, "approve")
+        text = _version(session, draft, draft.version).text
+        report = check(DraftText(text, draft.platform))
+        errors = [f for f in report.findings if f.severity >= Severity.ERROR]
+        if errors and not override:
+            raise InputError.keyed(
+                "drafts.has_errors",
+                draft=_key(draft),
+                version=draft.version,
+                count=len(errors),
+                rules=", ".join(sorted({f.rule for f in errors})),
+            )
+        if override and not note:
+            raise InputError.keyed("drafts.override_needs_note", draft=_key(draft))
+        review = _add_review(
+            session, draft, user, "approved", note, report, overridden=bool(errors)
+        )
+        draft.state = "approved"
+        draft.updated_at = utcnow()
+        _record(
+            session,
+            draft,
+            actor,
+            "draft.approve",
+            state=["in_review", "approved"],
+            score=report.score,
+            errors=len(errors),
+            overridden=bool(errors),
+            note=note,
+        )
+        return _review_info(review)
+
+
+def request_changes(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    *,
+    actor: str,
+    note: str,
+    check: Checker | None = None,
+    version: int | None = None,
+) -> ReviewInfo:
+    """Send a draft in review back to its editors, with the reason (required)."""
+    note = note.strip()
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        draft, user = _review_start(session, org, ref, actor, version, "request_changes")
+        if not note:
+            raise InputError.keyed("drafts.reason_needed", draft=_key(draft))
+        text = _version(session, draft, draft.version).text
+        report = check(DraftText(text, draft.platform)) if check is not None else None
+        review = _add_review(session, draft, user, "changes_requested", note, report)
+        draft.state = "changes_requested"
+        draft.updated_at = utcnow()
+        _record(
+            session,
+            draft,
+            actor,
+            "draft.request_changes",
+            state=["in_review", "changes_requested"],
+            note=note,
+        )
+        return _review_info(review)
+
+
+def publish_draft(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    *,
+    actor: str,
+    url: str | None = None,
+    published_at: datetime | None = None,
+    platform: str | None = None,
+) -> DraftInfo:
+    """Mark an approved draft as published, and store it as an own post.
+
+    The own post (``post.kind == "own"``) is what the scorecard counts as the
+    organisation's coverage of a promise. A post already imported under the same URL is
+    marked own and linked instead of stored twice.
+
+    Raises:
+        InputError: the draft is not approved, or has no platform and none is given.
+    """
+    platform = normalize_platform(platform)
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.act")
+        draft = _draft(session, org, ref)
+        _require_state(draft, "publish", "approved")
+        platform = platform or draft.platform
+        if platform is None:
+            raise InputError.keyed("drafts.no_platform", draft=_key(draft))
+        version = _version(session, draft, draft.version)
+        when = published_at or utcnow()
+        post = _own_post(session, org, draft, version, platform, url, when, actor)
+        draft.platform = platform
+        draft.state = "published"
+        draft.published_at = when
+        draft.url = url
+        draft.post_id = post.id
+        draft.updated_at = utcnow()
+        _record(
+            session,
+            draft,
+            actor,
+            "draft.publish",
+            state=["approved", "published"],
+            platform=platform,
+            url=url,
+            published_at=when,
+            post=post.id,
+        )
+        session.flush()
+        return _info(session, draft)
+
+
+def withdraw_draft(
+    store: Store, org_ref: str | None, ref: str | int, *, actor: str, note: str = ""
+) -> DraftInfo:
+    """Withdraw a draft that should not go out; it stays, with its history, as withdrawn."""
+    return _move(
+        store,
+        org_ref,
+        ref,
+        actor,
+        "draft.act",
+        "withdraw",
+        ("draft", "in_review", "changes_requested", "approved"),
+        "withdrawn",
+        note=note.strip(),
+    )
+
+
+def comment_draft(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    text: str,
+    *,
+    actor: str,
+    version: int | None = None,
+) -> CommentInfo:
+    """Add a remark to a version of a draft (the newest when ``version`` is not given)."""
+    text = text.strip()
+    if not text:
+        raise InputError.keyed("drafts.empty_comment")
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.act")
+        draft = _draft(session, org, ref)
+        number = draft.version if version is None else _version(session, draft, version).number
+        user = find_user(session, actor)
+        comment = DraftComment(draft_id=draft.id, version=number, author_id=user.id, text=text)
+        session.add(comment)
+        _record(session, draft, actor, "draft.comment", version=number, text=text)
+        session.flush()
+        return CommentInfo(number, user.name, text, comment.created_at)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def list_drafts(
+    store: Store,
+    org_ref: str | None,
+    *,
+    actor: str,
+    states: Sequence[str] = (),
+    platform: str | None = None,
+) -> list[DraftInfo]:
+    """The organisation's drafts by number, optionally only some states or a platform."""
+    for state in states:
+        if state not in STATES:
+            raise InputError.keyed("drafts.bad_state", state=state, states=", ".join(STATES))
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.read")
+        query = select(Draft).where(Draft.organization_id == org.id).order_by(Draft.number)
+        if states:
+            query = query.where(Draft.state.in_(states))
+        if platform:
+            query = query.where(Draft.platform == normalize_platform(platform))
+        return [_info(session, d) for d in session.scalars(query)]
+
+
+def show_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftDetail:
+    """A draft with every version, comment and review."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.read")
+        draft = _draft(session, org, ref)
+        versions = session.scalars(
+            select(DraftVersion)
+            .where(DraftVersion.draft_id == draft.id)
+            .order_by(DraftVersion.number)
+        )
+        comments = session.scalars(
+            select(DraftComment).where(DraftComment.draft_id == draft.id).order_by(DraftComment.id)
+        )
+        reviews = session.scalars(
+            select(DraftReview).where(DraftReview.draft_id == draft.id).order_by(DraftReview.id)
+        )
+        return DraftDetail(
+            draft=_info(session, draft),
+            versions=tuple(
+                VersionInfo(
+                    v.number, v.text, v.author.name, v.created_at, v.language, v.score, v.findings
+                )
+                for v in versions
+            ),
+            comments=tuple(
+                CommentInfo(c.version, c.author.name, c.text, c.created_at) for c in comments
+            ),
+            reviews=tuple(_review_info(r) for r in reviews),
+        )
+
+
+def diff_versions(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    *,
+    actor: str,
+    old: int | None = None,
+    new: int | None = None,
+) -> tuple[int, int, list[DiffPart]]:
+    """The word diff between two versions (default: the one before the newest, and the
+    newest); returns the two version numbers and the diff."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "draft.read")
+        draft = _draft(session, org, ref)
+        new_number = draft.version if new is None else new
+        old_number = max(1, new_number - 1) if old is None else old
+        before = _version(session, draft, old_number).text
+        after = _version(session, draft, new_number).text
+        return old_number, new_number, diff_words(before, after)
+
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def diff_words(before: str, after: str) -> list[DiffPart]:
+    """Which words stayed, went and came between two texts, in order.
+
+    Runs of the same kind are joined, so ``levering binnen 24 uur`` ->
+    ``levering binnen 48 uur`` is ``=levering binnen `` ``-24`` ``+48`` ``= uur``.
+    """
+    a, b = _TOKEN.findall(before), _TOKEN.findall(after)
+    parts: list[DiffPart] = []
+
+    def add(op: str, tokens: Sequence[str]) -> None:
+        text = "".join(tokens)
+        if not text:
+            return
+        if parts and parts[-1].op == op:
+            parts[-1] = DiffPart(op, parts[-1].text + text)
+        else:
+            parts.append(DiffPart(op, text))
+
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            add("=", a[i1:i2])
+        else:
+            add("-", a[i1:i2])
+            add("+", b[j1:j2])
+    return parts
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _text(text: str) -> str:
+    # The same limits as a check, with or without one: a draft too long to check is
+    # not kept either (approving it would check it).
+    return checkable_text(text.strip())
+
+
+def _key(draft: Draft) -> str:
+    return f"D{draft.number}"
+
+
+def _draft(session: Session, org: Organization, ref: str | int) -> Draft:
+    number = draft_number(ref)
+    draft = session.scalar(
+        select(Draft).where(Draft.organization_id == org.id, Draft.number == number)
+    )
+    if draft is None:
+        raise NotFound.keyed("drafts.unknown", draft=f"D{number}", org=org.name)
+    return draft
+
+
+def _version(session: Session, draft: Draft, number: int) -> DraftVersion:
+    version = session.scalar(
+        select(DraftVersion).where(DraftVersion.draft_id == draft.id, DraftVersion.number == number)
+    )
+    if version is None:
+        raise NotFound.keyed(
+            "drafts.no_version", draft=_key(draft), version=number, last=draft.version
+        )
+    return version
+
+
+def _require_state(draft: Draft, action: str, *states: str) -> None:
+    if draft.state not in states:
+        raise InputError.keyed(
+            "drafts.wrong_state",
+            draft=_key(draft),
+            state=Term(f"drafts.state.{draft.state}"),
+            action=Term(f"drafts.action.{action}"),
+            needs=_Terms([f"drafts.state.{s}" for s in states]),
+        )
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Several state names, joined with " / " in the user's language."""
+
+    keys: list[str]
+
+    def text(self, lang: str = "en") -> str:
+        return " / ".join(Term(k).text(lang) for k in self.keys)
+
+
+def _review_start(
+    session: Session,
+    org: Organization,
+    ref: str | int,
+    actor: str,
+    version: int | None,
+    action: str,
+) -> tuple[Draft, User]:
+    """The draft a reviewer may decide on now, and the reviewer; else the refusal."""
+    authorize(session, org.id, actor, "draft.review")
+    draft = _draft(session, org, ref)
+    _require_state(draft, action, "in_review")
+    if version is not None and version != draft.version:
+        raise InputError.keyed(
+            "drafts.stale", draft=_key(draft), version=version, current=draft.version
+        )
+    user = find_user(session, actor)
+    writers = set(
+        session.scalars(select(DraftVersion.author_id).where(DraftVersion.draft_id == draft.id))
+    )
+    if user.id == draft.author_id or user.id in writers:
+        raise NotAllowed.keyed(
+            "drafts.own", user=actor, draft=_key(draft), action=Term(f"drafts.action.{action}")
+        )
+    return draft, user
+
+
+def _move(
+    store: Store,
+    org_ref: str | None,
+    ref: str | int,
+    actor: str,
+    permission: str,
+    action: str,
+    sources: Sequence[str],
+    target: str,
+    **details: Any,
+) -> DraftInfo:
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, permission)
+        draft = _draft(session, org, ref)
+        _require_state(draft, action, *sources)
+        before = draft.state
+        draft.state = target
+        draft.updated_at = utcnow()
+        _record(session, draft, actor, f"draft.{action}", state=[before, target], **details)
+        session.flush()
+        return _info(session, draft)
+
+
+def _add_version(
+    session: Session,
+    draft: Draft,
+    number: int,
+    text: str,
+    user: User,
+    report: CheckReport | None,
+) -> None:
+    session.add(
+        DraftVersion(
+            draft_id=draft.id,
+            number=number,
+            text=text,
+            author_id=user.id,
+            language=report.draft.language if report is not None else None,
+            score=report.score if report is not None else None,
+            findings=_findings(report, text),
+        )
+    )
+
+
+def _add_review(
+    session: Session,
+    draft: Draft,
+    user: User,
+    decision: str,
+    note: str,
+    report: CheckReport | None,
+    *,
+    overridden: bool = False,
+) -> DraftReview:
+    text = _version(session, draft, draft.version).text
+    review = DraftReview(
+        draft_id=draft.id,
+        version=draft.version,
+        reviewer_id=user.id,
+        decision=decision,
+        note=note,
+        score=report.score if report is not None else None,
+        findings=_findings(report, text),
+        overridden=overridden,
+        created_at=utcnow(),
+    )
+    review.reviewer = user
+    session.add(review)
+    return review
+
+
+def _findings(report: CheckReport | None, text: str) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    if report.draft.text != text:
+        raise ValueError("the check report is of another text than the version")
+    return report_json(report)
+
+
+def _own_post(
+    session: Session,
+    org: Organization,
+    draft: Draft,
+    version: DraftVersion,
+    platform: str,
+    url: str | None,
+    when: datetime,
+    actor: str,
+) -> Post:
+    from klopt.listening.base import content_hash
+
+    if url:
+        known = session.scalar(
+            select(Post).where(Post.organization_id == org.id, Post.url == url).limit(1)
+        )
+        if known is not None:
+            known.kind = "own"  # imported before it was known to be the organisation's
+            return known
+    post = Post(
+        organization_id=org.id,
+        kind="own",
+        platform=platform,
+        external_id=f"klopt-draft-{draft.number}",
+        content_hash=content_hash(version.text),
+        author=actor,
+        posted_at=when,
+        url=url,
+        language=version.language,
+        text=version.text,
+        raw={"draft": _key(draft), "version": version.number},
+    )
+    session.add(post)
+    session.flush()
+    return post
+
+
+def _record(session: Session, draft: Draft, actor: str, action: str, **details: Any) -> None:
+    details.setdefault("version", draft.version)
+    audit.record(
+        session,
+        organization_id=draft.organization_id,
+        actor=actor,
+        action=action,
+        subject_type="draft",
+        subject_id=_key(draft),
+        **details,
+    )
+
+
+def _info(session: Session, draft: Draft) -> DraftInfo:
+    newest = _version(session, draft, draft.version)
+    return DraftInfo(
+        number=draft.number,
+        state=draft.state,
+        platform=draft.platform,
+        planned_at=_utc(draft.planned_at),
+        author=draft.author.name,
+        version=draft.version,
+        text=newest.text,
+        score=newest.score,
+        created_at=draft.created_at,
+        updated_at=draft.updated_at,
+        published_at=_utc(draft.published_at),
+        url=draft.url,
+    )
+
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    """The time in UTC, as the store gives it back, also before it was stored."""
+    return None if stamp is None else stamp.astimezone(UTC)
+
+
+def _review_info(review: DraftReview) -> ReviewInfo:
+    return ReviewInfo(
+        review.version,
+        review.reviewer.name,
+        review.decision,
+        review.note,
+        review.score,
+        review.findings,
+        review.overridden,
+        review.created_at,
+    )

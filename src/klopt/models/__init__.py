@@ -1,0 +1,1 @@
+"""Shared knowledge: language detection, the embedders, the aspect library."""

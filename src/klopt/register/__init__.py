@@ -1,0 +1,1 @@
+"""The promise register: documents and their readers -> proposals -> the register."""
