@@ -20,15 +20,17 @@ with ``override`` and a note that says why. Every action is an audit event with 
 actor, the draft and the version.
 
 Refused actions raise before anything is written: the state stays what it was.
+
+This module is the draft's life (the actions); what a draft looks like is
+:mod:`klopt.editorial.views`, reading drafts and their diffs :mod:`klopt.editorial.history`.
+Both are re-exported here.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,7 +43,23 @@ from klopt.accounts.users import find_user
 from klopt.checking.check import CheckReport, checkable_text, normalize_platform, report_json
 from klopt.checking.findings import Draft as DraftText
 from klopt.checking.findings import Severity
-from klopt.errors import InputError, NotAllowed, NotFound
+from klopt.editorial.history import diff_versions, diff_words, list_drafts, show_draft
+from klopt.editorial.views import (
+    STATES,
+    CommentInfo,
+    DiffPart,
+    DraftDetail,
+    DraftInfo,
+    ReviewInfo,
+    VersionInfo,
+    draft_info,
+    draft_key,
+    draft_number,
+    find_draft,
+    find_version,
+    review_info,
+)
+from klopt.errors import InputError, NotAllowed
 from klopt.i18n import Term
 from klopt.store import Store
 from klopt.store.models import (
@@ -80,113 +98,12 @@ __all__ = [
     "diff_words",
 ]
 
-#: Every state a draft can be in, in workflow order.
-STATES = ("draft", "in_review", "changes_requested", "approved", "published", "withdrawn")
-
 Checker = Callable[[DraftText], CheckReport]
 """Checks one text (``klopt.checking.check.check_draft`` with the organisation's rules and
 promises); called for every new version and for every approval."""
 
 
-@dataclass(frozen=True)
-class VersionInfo:
-    """One version of a draft.
-
-    Attributes:
-        findings: the check report of this version when it was stored (the JSON of
-            ``klopt check --format json``), or ``None`` when it was not checked.
-    """
-
-    number: int
-    text: str
-    author: str
-    created_at: datetime
-    language: str | None
-    score: int | None
-    findings: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class CommentInfo:
-    """A remark on one version."""
-
-    version: int
-    author: str
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ReviewInfo:
-    """A review decision (``approved`` or ``changes_requested``) on one version,
-    with the findings of the check at that moment."""
-
-    version: int
-    reviewer: str
-    decision: str
-    note: str
-    score: int | None
-    findings: dict[str, Any] | None
-    overridden: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class DraftInfo:
-    """A draft as a list shows it: its newest version's text and its state."""
-
-    number: int
-    state: str
-    platform: str | None
-    planned_at: datetime | None
-    author: str
-    version: int
-    text: str
-    score: int | None
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    url: str | None
-
-    @property
-    def key(self) -> str:
-        """How people name the draft: ``D`` and its number."""
-        return f"D{self.number}"
-
-
-@dataclass(frozen=True)
-class DraftDetail:
-    """A draft with all its versions, comments and reviews, oldest first."""
-
-    draft: DraftInfo
-    versions: tuple[VersionInfo, ...]
-    comments: tuple[CommentInfo, ...]
-    reviews: tuple[ReviewInfo, ...]
-
-
-@dataclass(frozen=True)
-class DiffPart:
-    """A run of words that stayed (``=``), went (``-``) or came (``+``)."""
-
-    op: str
-    text: str
-
-
 # --- references and times ----------------------------------------------------------------
-
-
-def draft_number(ref: str | int) -> int:
-    """The number in a draft reference: ``3``, ``"3"``, ``"D3"`` or ``"d3"``."""
-    if isinstance(ref, int):
-        number = ref
-    else:
-        match = re.fullmatch(r"\s*[dD]?(\d{1,9})\s*", ref)
-        if match is None:
-            raise InputError.keyed("drafts.bad_ref", ref=ref)
-        number = int(match.group(1))
-    if number < 1:
-        raise InputError.keyed("drafts.bad_ref", ref=ref)
-    return number
 
 
 def parse_time(value: str) -> datetime:
@@ -250,7 +167,7 @@ def create_draft(
         _add_version(session, draft, 1, text, user, report)
         _record(session, draft, actor, "draft.create", platform=platform, planned_at=planned_at)
         session.flush()
-        return _info(session, draft)
+        return draft_info(session, draft)
 
 
 def edit_draft(
@@ -275,20 +192,22 @@ def edit_draft(
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, "draft.write")
-        draft = _draft(session, org, ref)
+        draft = find_draft(session, org, ref)
         _require_state(draft, "edit", "draft", "in_review", "changes_requested", "approved")
         changes: dict[str, Any] = {}
         new_text = None
         if text is not None:
             new_text = _text(text)
-            if new_text == _version(session, draft, draft.version).text:
-                raise InputError.keyed("drafts.unchanged", draft=_key(draft), version=draft.version)
+            if new_text == find_version(session, draft, draft.version).text:
+                raise InputError.keyed(
+                    "drafts.unchanged", draft=draft_key(draft), version=draft.version
+                )
         if platform is not None and platform != draft.platform:
             changes["platform"] = [draft.platform, platform]
         if planned_at is not None and planned_at != draft.planned_at:
             changes["planned_at"] = [draft.planned_at, planned_at]
         if new_text is None and not changes:
-            raise InputError.keyed("drafts.nothing_to_change", draft=_key(draft))
+            raise InputError.keyed("drafts.nothing_to_change", draft=draft_key(draft))
         if platform is not None:
             draft.platform = platform
         if planned_at is not None:
@@ -304,7 +223,7 @@ def edit_draft(
         draft.updated_at = utcnow()
         _record(session, draft, actor, "draft.edit", **changes)
         session.flush()
-        return _info(session, draft)
+        return draft_info(session, draft)
 
 
 def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftInfo:
@@ -352,19 +271,19 @@ def approve_draft(
     with store.session() as session:
         org = find_organization(session, org_ref)
         draft, user = _review_start(session, org, ref, actor, version, "approve")
-        text = _version(session, draft, draft.version).text
+        text = find_version(session, draft, draft.version).text
         report = check(DraftText(text, draft.platform))
         errors = [f for f in report.findings if f.severity >= Severity.ERROR]
         if errors and not override:
             raise InputError.keyed(
                 "drafts.has_errors",
-                draft=_key(draft),
+                draft=draft_key(draft),
                 version=draft.version,
                 count=len(errors),
                 rules=", ".join(sorted({f.rule for f in errors})),
             )
         if override and not note:
-            raise InputError.keyed("drafts.override_needs_note", draft=_key(draft))
+            raise InputError.keyed("drafts.override_needs_note", draft=draft_key(draft))
         review = _add_review(
             session, draft, user, "approved", note, report, overridden=bool(errors)
         )
@@ -381,7 +300,7 @@ def approve_draft(
             overridden=bool(errors),
             note=note,
         )
-        return _review_info(review)
+        return review_info(review)
 
 
 def request_changes(
@@ -400,8 +319,8 @@ def request_changes(
         org = find_organization(session, org_ref)
         draft, user = _review_start(session, org, ref, actor, version, "request_changes")
         if not note:
-            raise InputError.keyed("drafts.reason_needed", draft=_key(draft))
-        text = _version(session, draft, draft.version).text
+            raise InputError.keyed("drafts.reason_needed", draft=draft_key(draft))
+        text = find_version(session, draft, draft.version).text
         report = check(DraftText(text, draft.platform)) if check is not None else None
         review = _add_review(session, draft, user, "changes_requested", note, report)
         draft.state = "changes_requested"
@@ -414,7 +333,7 @@ def request_changes(
             state=["in_review", "changes_requested"],
             note=note,
         )
-        return _review_info(review)
+        return review_info(review)
 
 
 def publish_draft(
@@ -440,12 +359,12 @@ def publish_draft(
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, "draft.act")
-        draft = _draft(session, org, ref)
+        draft = find_draft(session, org, ref)
         _require_state(draft, "publish", "approved")
         platform = platform or draft.platform
         if platform is None:
-            raise InputError.keyed("drafts.no_platform", draft=_key(draft))
-        version = _version(session, draft, draft.version)
+            raise InputError.keyed("drafts.no_platform", draft=draft_key(draft))
+        version = find_version(session, draft, draft.version)
         when = published_at or utcnow()
         post = _own_post(session, org, draft, version, platform, url, when, actor)
         draft.platform = platform
@@ -466,7 +385,7 @@ def publish_draft(
             post=post.id,
         )
         session.flush()
-        return _info(session, draft)
+        return draft_info(session, draft)
 
 
 def withdraw_draft(
@@ -502,125 +421,14 @@ def comment_draft(
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, "draft.act")
-        draft = _draft(session, org, ref)
-        number = draft.version if version is None else _version(session, draft, version).number
+        draft = find_draft(session, org, ref)
+        number = draft.version if version is None else find_version(session, draft, version).number
         user = find_user(session, actor)
         comment = DraftComment(draft_id=draft.id, version=number, author_id=user.id, text=text)
         session.add(comment)
         _record(session, draft, actor, "draft.comment", version=number, text=text)
         session.flush()
         return CommentInfo(number, user.name, text, comment.created_at)
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-def list_drafts(
-    store: Store,
-    org_ref: str | None,
-    *,
-    actor: str,
-    states: Sequence[str] = (),
-    platform: str | None = None,
-) -> list[DraftInfo]:
-    """The organisation's drafts by number, optionally only some states or a platform."""
-    for state in states:
-        if state not in STATES:
-            raise InputError.keyed("drafts.bad_state", state=state, states=", ".join(STATES))
-    with store.session() as session:
-        org = find_organization(session, org_ref)
-        authorize(session, org.id, actor, "draft.read")
-        query = select(Draft).where(Draft.organization_id == org.id).order_by(Draft.number)
-        if states:
-            query = query.where(Draft.state.in_(states))
-        if platform:
-            query = query.where(Draft.platform == normalize_platform(platform))
-        return [_info(session, d) for d in session.scalars(query)]
-
-
-def show_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftDetail:
-    """A draft with every version, comment and review."""
-    with store.session() as session:
-        org = find_organization(session, org_ref)
-        authorize(session, org.id, actor, "draft.read")
-        draft = _draft(session, org, ref)
-        versions = session.scalars(
-            select(DraftVersion)
-            .where(DraftVersion.draft_id == draft.id)
-            .order_by(DraftVersion.number)
-        )
-        comments = session.scalars(
-            select(DraftComment).where(DraftComment.draft_id == draft.id).order_by(DraftComment.id)
-        )
-        reviews = session.scalars(
-            select(DraftReview).where(DraftReview.draft_id == draft.id).order_by(DraftReview.id)
-        )
-        return DraftDetail(
-            draft=_info(session, draft),
-            versions=tuple(
-                VersionInfo(
-                    v.number, v.text, v.author.name, v.created_at, v.language, v.score, v.findings
-                )
-                for v in versions
-            ),
-            comments=tuple(
-                CommentInfo(c.version, c.author.name, c.text, c.created_at) for c in comments
-            ),
-            reviews=tuple(_review_info(r) for r in reviews),
-        )
-
-
-def diff_versions(
-    store: Store,
-    org_ref: str | None,
-    ref: str | int,
-    *,
-    actor: str,
-    old: int | None = None,
-    new: int | None = None,
-) -> tuple[int, int, list[DiffPart]]:
-    """The word diff between two versions (default: the one before the newest, and the
-    newest); returns the two version numbers and the diff."""
-    with store.session() as session:
-        org = find_organization(session, org_ref)
-        authorize(session, org.id, actor, "draft.read")
-        draft = _draft(session, org, ref)
-        new_number = draft.version if new is None else new
-        old_number = max(1, new_number - 1) if old is None else old
-        before = _version(session, draft, old_number).text
-        after = _version(session, draft, new_number).text
-        return old_number, new_number, diff_words(before, after)
-
-
-_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
-
-
-def diff_words(before: str, after: str) -> list[DiffPart]:
-    """Which words stayed, went and came between two texts, in order.
-
-    Runs of the same kind are joined, so ``levering binnen 24 uur`` ->
-    ``levering binnen 48 uur`` is ``=levering binnen `` ``-24`` ``+48`` ``= uur``.
-    """
-    a, b = _TOKEN.findall(before), _TOKEN.findall(after)
-    parts: list[DiffPart] = []
-
-    def add(op: str, tokens: Sequence[str]) -> None:
-        text = "".join(tokens)
-        if not text:
-            return
-        if parts and parts[-1].op == op:
-            parts[-1] = DiffPart(op, parts[-1].text + text)
-        else:
-            parts.append(DiffPart(op, text))
-
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            add("=", a[i1:i2])
-        else:
-            add("-", a[i1:i2])
-            add("+", b[j1:j2])
-    return parts
 
 
 # --- internals ---------------------------------------------------------------------------
@@ -632,36 +440,11 @@ def _text(text: str) -> str:
     return checkable_text(text.strip())
 
 
-def _key(draft: Draft) -> str:
-    return f"D{draft.number}"
-
-
-def _draft(session: Session, org: Organization, ref: str | int) -> Draft:
-    number = draft_number(ref)
-    draft = session.scalar(
-        select(Draft).where(Draft.organization_id == org.id, Draft.number == number)
-    )
-    if draft is None:
-        raise NotFound.keyed("drafts.unknown", draft=f"D{number}", org=org.name)
-    return draft
-
-
-def _version(session: Session, draft: Draft, number: int) -> DraftVersion:
-    version = session.scalar(
-        select(DraftVersion).where(DraftVersion.draft_id == draft.id, DraftVersion.number == number)
-    )
-    if version is None:
-        raise NotFound.keyed(
-            "drafts.no_version", draft=_key(draft), version=number, last=draft.version
-        )
-    return version
-
-
 def _require_state(draft: Draft, action: str, *states: str) -> None:
     if draft.state not in states:
         raise InputError.keyed(
             "drafts.wrong_state",
-            draft=_key(draft),
+            draft=draft_key(draft),
             state=Term(f"drafts.state.{draft.state}"),
             action=Term(f"drafts.action.{action}"),
             needs=_Terms([f"drafts.state.{s}" for s in states]),
@@ -688,11 +471,11 @@ def _review_start(
 ) -> tuple[Draft, User]:
     """The draft a reviewer may decide on now, and the reviewer; else the refusal."""
     authorize(session, org.id, actor, "draft.review")
-    draft = _draft(session, org, ref)
+    draft = find_draft(session, org, ref)
     _require_state(draft, action, "in_review")
     if version is not None and version != draft.version:
         raise InputError.keyed(
-            "drafts.stale", draft=_key(draft), version=version, current=draft.version
+            "drafts.stale", draft=draft_key(draft), version=version, current=draft.version
         )
     user = find_user(session, actor)
     writers = set(
@@ -700,7 +483,7 @@ def _review_start(
     )
     if user.id == draft.author_id or user.id in writers:
         raise NotAllowed.keyed(
-            "drafts.own", user=actor, draft=_key(draft), action=Term(f"drafts.action.{action}")
+            "drafts.own", user=actor, draft=draft_key(draft), action=Term(f"drafts.action.{action}")
         )
     return draft, user
 
@@ -719,14 +502,14 @@ def _move(
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, permission)
-        draft = _draft(session, org, ref)
+        draft = find_draft(session, org, ref)
         _require_state(draft, action, *sources)
         before = draft.state
         draft.state = target
         draft.updated_at = utcnow()
         _record(session, draft, actor, f"draft.{action}", state=[before, target], **details)
         session.flush()
-        return _info(session, draft)
+        return draft_info(session, draft)
 
 
 def _add_version(
@@ -760,7 +543,7 @@ def _add_review(
     *,
     overridden: bool = False,
 ) -> DraftReview:
-    text = _version(session, draft, draft.version).text
+    text = find_version(session, draft, draft.version).text
     review = DraftReview(
         draft_id=draft.id,
         version=draft.version,
@@ -815,7 +598,7 @@ def _own_post(
         url=url,
         language=version.language,
         text=version.text,
-        raw={"draft": _key(draft), "version": version.number},
+        raw={"draft": draft_key(draft), "version": version.number},
     )
     session.add(post)
     session.flush()
@@ -830,42 +613,6 @@ def _record(session: Session, draft: Draft, actor: str, action: str, **details: 
         actor=actor,
         action=action,
         subject_type="draft",
-        subject_id=_key(draft),
+        subject_id=draft_key(draft),
         **details,
-    )
-
-
-def _info(session: Session, draft: Draft) -> DraftInfo:
-    newest = _version(session, draft, draft.version)
-    return DraftInfo(
-        number=draft.number,
-        state=draft.state,
-        platform=draft.platform,
-        planned_at=_utc(draft.planned_at),
-        author=draft.author.name,
-        version=draft.version,
-        text=newest.text,
-        score=newest.score,
-        created_at=draft.created_at,
-        updated_at=draft.updated_at,
-        published_at=_utc(draft.published_at),
-        url=draft.url,
-    )
-
-
-def _utc(stamp: datetime | None) -> datetime | None:
-    """The time in UTC, as the store gives it back, also before it was stored."""
-    return None if stamp is None else stamp.astimezone(UTC)
-
-
-def _review_info(review: DraftReview) -> ReviewInfo:
-    return ReviewInfo(
-        review.version,
-        review.reviewer.name,
-        review.decision,
-        review.note,
-        review.score,
-        review.findings,
-        review.overridden,
-        review.created_at,
     )
