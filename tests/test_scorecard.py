@@ -17,9 +17,9 @@ from klopt.insight.scorecard import (
     build_scorecard,
     risk_weight,
     say_do_gap,
-    scorecard_json,
     wilson,
 )
+from klopt.insight.scorecard_json import scorecard_json
 from klopt.store import Store, open_store
 from klopt.store.models import (
     Correction,

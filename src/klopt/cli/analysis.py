@@ -329,7 +329,8 @@ def scorecard(
 ) -> None:
     """Per promise and period: verdict shares, net, trend, own coverage, say-do gap, risk."""
     from klopt.insight.periods import resolve_period
-    from klopt.insight.scorecard import Filters, build_scorecard, scorecard_json
+    from klopt.insight.scorecard import Filters, build_scorecard
+    from klopt.insight.scorecard_json import scorecard_json
 
     card = build_scorecard(
         ctx.store,

@@ -21,25 +21,20 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Subquery, exists, func, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from klopt.accounts.organizations import find_organization
-from klopt.errors import InputError, NotFound
+from klopt.errors import InputError
+from klopt.insight.counting import Filters, Scope, Side, check_sources
 from klopt.insight.periods import Period, custom_period
-from klopt.judging.verdicts import STANCES, in_period
+from klopt.judging.verdicts import STANCES
 from klopt.register.promises import register_order
 from klopt.store import Store
 from klopt.store.models import (
-    Correction,
-    ImportBatch,
-    Judgement,
-    ListeningSource,
     Post,
     Promise,
-    Verdict,
 )
 
 __all__ = [
@@ -57,12 +52,12 @@ __all__ = [
     "say_do_gap",
     "risk_weight",
     "build_scorecard",
-    "scorecard_json",
     "AUDIENCES",
     "MIN_JUDGED",
     "HALF_LIFE_DAYS",
     "TREND_PERIODS",
     "POSTS_LIMIT",
+    "post_ids",
 ]
 
 Z95 = 1.959963984540054
@@ -98,23 +93,6 @@ def wilson(count: int, total: int, z: float = Z95) -> Share:
     centre = (p + z * z / (2 * total)) / denominator
     margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
     return Share(count, p, max(0.0, centre - margin), min(1.0, centre + margin))
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which posts the scorecard counts; an empty tuple means all.
-
-    ``languages``, ``platforms`` and ``sources`` (by source name) apply to every post
-    counted, own posts and mentions alike. ``audience`` chooses whose verdicts fill the
-    verdict columns (mentions, shares, net, trend, risk): ``customers`` (mentions) or
-    ``own`` (the organisation's own posts). Coverage always counts own posts and the gap
-    always weighs own posts against customers' mentions.
-    """
-
-    languages: tuple[str, ...] = ()
-    platforms: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-    audience: str = "customers"
 
 
 @dataclass(frozen=True)
@@ -279,35 +257,6 @@ def risk_weight(
     return reach_weight * decay
 
 
-@dataclass
-class _Side:
-    """What the scorecard needs of one kind of posts in one period that pass the filters.
-
-    Counted in the database: per promise and stance the number of pairs and their summed
-    (known) reach; the ids, newest first, only up to the cap of the lists.
-    """
-
-    counts: dict[tuple[int, str], tuple[int, int, int]]
-    newest: dict[tuple[int, str], tuple[tuple[int, datetime | None], ...]]
-
-    def count(self, promise_id: int, stance: str) -> int:
-        return self.counts.get((promise_id, stance), (0, 0, 0))[0]
-
-    def reach(self, promise_id: int, stance: str) -> tuple[int, int]:
-        """The summed reach of the pairs, and how many of them have a known reach."""
-        _, reach, known = self.counts.get((promise_id, stance), (0, 0, 0))
-        return reach, known
-
-    def of(self, promise_id: int, stance: str) -> tuple[int, ...]:
-        return tuple(i for i, _ in self.newest.get((promise_id, stance), ()))
-
-    def merged(self, promise_id: int, stances: Iterable[str], limit: int | None) -> tuple[int, ...]:
-        """The posts with any of the stances, newest first, the first ``limit`` of them."""
-        found = [item for stance in stances for item in self.newest.get((promise_id, stance), ())]
-        found.sort(key=_newest_key, reverse=True)
-        return tuple(i for i, _ in found[:limit])
-
-
 def build_scorecard(
     store: Store,
     org_ref: str | None,
@@ -343,7 +292,7 @@ def build_scorecard(
     as_of = min(period.until, now)
     with store.session() as session:
         org = find_organization(session, org_ref)
-        _check_sources(session, org.id, filters.sources)
+        check_sources(session, org.id, filters.sources)
         promises = sorted(
             session.scalars(
                 select(Promise).where(
@@ -353,7 +302,7 @@ def build_scorecard(
             key=register_order,
         )
         ids = [p.id for p in promises]
-        scope = _Scope(session, org.id, filters, ids, limit)
+        scope = Scope(session, org.id, filters, ids, limit)
         sides = {k: scope.side(period, k) for k in ("mention", "own")}
         history = [
             (earlier, scope.side(earlier, kind)) for earlier in period.previous_periods(trend)
@@ -395,8 +344,8 @@ def build_scorecard(
 
 def _row(
     promise: Promise,
-    side: _Side,
-    history: list[tuple[Period, _Side]],
+    side: Side,
+    history: list[tuple[Period, Side]],
     coverage: Coverage,
     gap: Gap,
     risk: Risk,
@@ -424,7 +373,7 @@ def _row(
     )
 
 
-def _point(period: Period, side: _Side, promise_id: int, limit: int | None) -> TrendPoint:
+def _point(period: Period, side: Side, promise_id: int, limit: int | None) -> TrendPoint:
     kept, broken, neutral = (side.count(promise_id, stance) for stance in STANCES)
     n = kept + broken + neutral
     return TrendPoint(period, n, _net(kept, broken, n), side.merged(promise_id, STANCES, limit))
@@ -435,14 +384,14 @@ def _net(kept: int, broken: int, n: int) -> float | None:
     return (kept - broken) / n if n else None
 
 
-def _coverage(own: _Side, promise_id: int) -> Coverage:
+def _coverage(own: Side, promise_id: int) -> Coverage:
     """Own posts whose (corrected) stance on the promise is kept: they support it."""
     reach, known = own.reach(promise_id, "kept")
     return Coverage(own.count(promise_id, "kept"), reach, known, own.of(promise_id, "kept"))
 
 
 def _gap(
-    coverage: Coverage, said_total: int, customers: _Side, promise_id: int, limit: int | None
+    coverage: Coverage, said_total: int, customers: Side, promise_id: int, limit: int | None
 ) -> Gap:
     kept, broken = customers.count(promise_id, "kept"), customers.count(promise_id, "broken")
     gap = say_do_gap(coverage.count, said_total, kept, broken)
@@ -479,172 +428,7 @@ def _headline(rows: Iterable[PromiseScore]) -> Headline:
     )
 
 
-@dataclass
-class _Scope:
-    """The scorecard's questions to the store, each answered by an aggregating query.
-
-    Which stance counts for a (post, promise) pair is the rule of
-    :func:`klopt.judging.verdicts.current_stances`, written as SQL: the verdict of the post's
-    newest judgement, unless a person corrected the pair; then the newest correction
-    (``none``: the post is not about the promise).
-    """
-
-    session: Session
-    org_id: int
-    filters: Filters
-    promise_ids: list[int]
-    limit: int | None
-
-    def _posts(self, query: Any, period: Period, kind: str) -> Any:
-        query = query.where(Post.organization_id == self.org_id, Post.kind == kind)
-        return _filtered(in_period(query, period.since, period.until), self.filters)
-
-    def pairs(self, period: Period, kind: str, stance: str | None = None) -> Subquery:
-        """(post_id, promise_id, stance, posted_at, reach) of every current pair."""
-        newer = aliased(Judgement)
-        later = aliased(Correction)
-        corrected = exists().where(
-            Correction.post_id == Verdict.post_id, Correction.promise_id == Verdict.promise_id
-        )
-        machine = (
-            select(Verdict.post_id, Verdict.promise_id, Verdict.stance, Post.posted_at, Post.reach)
-            .join(Post, Post.id == Verdict.post_id)
-            .where(
-                Verdict.promise_id.in_(self.promise_ids),
-                ~exists().where(newer.post_id == Verdict.post_id, newer.id > Verdict.judgement_id),
-                ~corrected,
-            )
-        )
-        people = (
-            select(
-                Correction.post_id,
-                Correction.promise_id,
-                Correction.stance,
-                Post.posted_at,
-                Post.reach,
-            )
-            .join(Post, Post.id == Correction.post_id)
-            .where(
-                Correction.promise_id.in_(self.promise_ids),
-                ~exists().where(
-                    later.post_id == Correction.post_id,
-                    later.promise_id == Correction.promise_id,
-                    later.id > Correction.id,
-                ),
-                Correction.stance != "none",
-            )
-        )
-        if stance is not None:
-            machine = machine.where(Verdict.stance == stance)
-            people = people.where(Correction.stance == stance)
-        machine = self._posts(machine, period, kind)
-        people = self._posts(people, period, kind)
-        return union_all(machine, people).subquery("pairs")
-
-    def side(self, period: Period, kind: str) -> _Side:
-        """Per promise and stance: the count, the summed known reach, the newest ids."""
-        pairs = self.pairs(period, kind)
-        counts = {
-            (int(pid), str(stance)): (int(n), int(reach or 0), int(known))
-            for pid, stance, n, reach, known in self.session.execute(
-                select(
-                    pairs.c.promise_id,
-                    pairs.c.stance,
-                    func.count(),
-                    func.sum(pairs.c.reach),
-                    func.count(pairs.c.reach),
-                ).group_by(pairs.c.promise_id, pairs.c.stance)
-            ).tuples()
-        }
-        newest: dict[tuple[int, str], list[tuple[int, datetime | None]]] = {}
-        if counts and self.limit != 0:
-            for pid, stance, post_id, posted_at in self.session.execute(self._newest(pairs)):
-                newest.setdefault((pid, stance), []).append((post_id, posted_at))
-        return _Side(counts, {key: tuple(items) for key, items in newest.items()})
-
-    def _newest(self, pairs: Subquery) -> Any:
-        """(promise_id, stance, post_id, posted_at), newest first per promise and stance."""
-        if self.limit is None:
-            return select(
-                pairs.c.promise_id, pairs.c.stance, pairs.c.post_id, pairs.c.posted_at
-            ).order_by(
-                pairs.c.promise_id,
-                pairs.c.stance,
-                pairs.c.posted_at.desc().nulls_last(),
-                pairs.c.post_id.desc(),
-            )
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=(pairs.c.promise_id, pairs.c.stance),
-                order_by=(pairs.c.posted_at.desc().nulls_last(), pairs.c.post_id.desc()),
-            )
-            .label("rank")
-        )
-        ranked = select(
-            pairs.c.promise_id, pairs.c.stance, pairs.c.post_id, pairs.c.posted_at, rank
-        ).subquery("ranked")
-        return (
-            select(ranked.c.promise_id, ranked.c.stance, ranked.c.post_id, ranked.c.posted_at)
-            .where(ranked.c.rank <= self.limit)
-            .order_by(ranked.c.promise_id, ranked.c.stance, ranked.c.rank)
-        )
-
-    def broken(
-        self, period: Period, kind: str
-    ) -> dict[int, list[tuple[int, int | None, datetime | None]]]:
-        """Per promise, (post id, reach, posted_at) of the pairs whose stance is broken."""
-        pairs = self.pairs(period, kind, "broken")
-        found: dict[int, list[tuple[int, int | None, datetime | None]]] = {}
-        query = select(pairs.c.promise_id, pairs.c.post_id, pairs.c.reach, pairs.c.posted_at)
-        for pid, post_id, reach, posted_at in self.session.execute(query):
-            found.setdefault(pid, []).append((post_id, reach, posted_at))
-        return found
-
-    def posts(self, period: Period, kind: str) -> int:
-        """How many posts of ``kind`` in the period pass the filters."""
-        query = self._posts(select(func.count()).select_from(Post), period, kind)
-        return int(self.session.scalar(query) or 0)
-
-
-def _filtered(query: Any, filters: Filters) -> Any:
-    if filters.languages:
-        query = query.where(Post.language.in_([lang.lower() for lang in filters.languages]))
-    if filters.platforms:
-        query = query.where(Post.platform.in_(filters.platforms))
-    if filters.sources:
-        query = (
-            query.join(ImportBatch, ImportBatch.id == Post.import_batch_id)
-            .join(ListeningSource, ListeningSource.id == ImportBatch.source_id)
-            .where(ListeningSource.name.in_(filters.sources))
-        )
-    return query
-
-
-def _check_sources(session: Session, org_id: int, names: tuple[str, ...]) -> None:
-    if not names:
-        return
-    known = set(
-        session.scalars(
-            select(ListeningSource.name).where(ListeningSource.organization_id == org_id)
-        )
-    )
-    for name in names:
-        if name not in known:
-            raise NotFound.keyed(
-                "scorecard.unknown_source", name=name, names=", ".join(sorted(known)) or "–"
-            )
-
-
-_EPOCH = datetime.min.replace(tzinfo=UTC)
-
-
-def _newest_key(item: tuple[int, datetime | None]) -> tuple[datetime, int]:
-    post_id, posted_at = item
-    return (posted_at or _EPOCH, post_id)
-
-
-def _post_ids(row: PromiseScore, limit: int | None = None) -> set[int]:
+def post_ids(row: PromiseScore, limit: int | None = None) -> set[int]:
     """The posts the numbers of a row link back to (the first ``limit`` of every list)."""
     lists = [row.posts, row.kept.posts, row.broken.posts, row.neutral.posts, row.coverage.posts]
     lists += [point.posts for point in row.trend] + [tuple(i for i, _ in row.risk.posts)]
@@ -654,7 +438,7 @@ def _post_ids(row: PromiseScore, limit: int | None = None) -> set[int]:
 
 def _referenced(session: Session, rows: Iterable[PromiseScore]) -> dict[int, PostRef]:
     """The posts any number of the scorecard links back to."""
-    ids = sorted(set().union(*(_post_ids(row) for row in rows)))
+    ids = sorted(set().union(*(post_ids(row) for row in rows)))
     found: dict[int, PostRef] = {}
     for start in range(0, len(ids), 500):
         query = select(
@@ -669,120 +453,3 @@ def _referenced(session: Session, rows: Iterable[PromiseScore]) -> dict[int, Pos
         ).where(Post.id.in_(ids[start : start + 500]))
         found |= {row[0]: PostRef(*row) for row in session.execute(query).tuples()}
     return dict(sorted(found.items()))
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _share(s: Share, limit: int) -> dict[str, Any]:
-    return {
-        "count": s.count,
-        "share": round(s.share, 4),
-        "low": round(s.low, 4),
-        "high": round(s.high, 4),
-        "posts": list(s.posts[:limit]),
-    }
-
-
-def _period(period: Period) -> dict[str, Any]:
-    return {
-        "label": period.label,
-        "unit": period.unit,
-        "since": period.since.isoformat() if period.since else None,
-        "until": period.until.isoformat(),
-    }
-
-
-def scorecard_json(card: Scorecard, *, limit: int = 50) -> dict[str, Any]:
-    """The scorecard as plain data, for ``--json``.
-
-    Every number comes with the ids of the posts behind it (``posts``, at most ``limit``
-    per list; the count says how many there are); the top-level ``posts`` maps each id
-    listed to the post's external id, platform, time, reach, language and address.
-    """
-    listed = set().union(*(_post_ids(row, limit) for row in card.rows))
-    return {
-        "organization": card.organization,
-        "period": _period(card.period) if card.period else None,
-        "since": card.since.isoformat() if card.since else None,
-        "until": card.until.isoformat(),
-        "previous_since": card.previous_since.isoformat() if card.previous_since else None,
-        "as_of": card.as_of.isoformat() if card.as_of else None,
-        "filters": {
-            "languages": list(card.filters.languages),
-            "platforms": list(card.filters.platforms),
-            "sources": list(card.filters.sources),
-            "audience": card.filters.audience,
-        },
-        "mentions": card.mentions,
-        "own_support": card.own_support,
-        "say_do_gap": {
-            "value": _round(card.gap.value),
-            "low": _round(card.gap.low),
-            "high": _round(card.gap.high),
-            "unjudged": round(card.gap.unjudged, 4),
-        },
-        "risk_half_life_days": card.half_life_days,
-        "promises": [_promise_json(row, limit) for row in card.rows],
-        "posts": {
-            str(i): {
-                "external_id": p.external_id,
-                "platform": p.platform,
-                "kind": p.kind,
-                "posted_at": p.posted_at.isoformat() if p.posted_at else None,
-                "reach": p.reach,
-                "language": p.language,
-                "url": p.url,
-            }
-            for i, p in card.posts.items()
-            if i in listed
-        },
-    }
-
-
-def _promise_json(r: PromiseScore, limit: int) -> dict[str, Any]:
-    gap = r.gap
-    return {
-        "id": r.key,
-        "statement": r.statement,
-        "theme": r.theme,
-        "mentions": r.mentions,
-        "posts": list(r.posts[:limit]),
-        "kept": _share(r.kept, limit),
-        "broken": _share(r.broken, limit),
-        "neutral": _share(r.neutral, limit),
-        "net": r.net,
-        "previous_mentions": r.previous_mentions,
-        "previous_net": r.previous_net,
-        "change": r.change,
-        "trend": [
-            {
-                **_period(t.period),
-                "mentions": t.mentions,
-                "net": t.net,
-                "posts": list(t.posts[:limit]),
-            }
-            for t in r.trend
-        ],
-        "own": {
-            "count": r.coverage.count,
-            "engagement": r.coverage.engagement,
-            "reach_known": r.coverage.reach_known,
-            "posts": list(r.coverage.posts[:limit]),
-        },
-        "gap": {
-            "say": _round(gap.say),
-            "do": _share(gap.do, limit) if gap.do else None,
-            "judged": gap.judged,
-            "value": _round(gap.value),
-            "low": _round(gap.low),
-            "high": _round(gap.high),
-            "small": gap.small,
-        },
-        "risk": {
-            "value": round(r.risk.value, 4),
-            "count": r.risk.count,
-            "posts": [{"post": i, "weight": round(w, 4)} for i, w in r.risk.posts[:limit]],
-        },
-    }
