@@ -350,6 +350,7 @@ from klopt.cli import (  # noqa: E402, F401
     analysis,
     check,
     drafts,
+    mentions,
     register,
     report,
     setup,
