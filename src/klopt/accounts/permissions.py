@@ -34,6 +34,7 @@ __all__ = [
     "authorize",
     "has_members",
     "role_of",
+    "require_role",
     "permissions_markdown",
 ]
 
@@ -78,6 +79,9 @@ ACTIONS: dict[str, Action] = {
     "draft.review": Action(_DECIDERS, team_only=True),  # approve, request changes
     "draft.act": Action(_WORKERS, team_only=True),  # comment, publish, withdraw
     "draft.read": Action(ROLES, team_only=True),
+    # the members themselves (until an organisation has an admin, anyone may grant:
+    # that is how it gets its first one; see klopt.accounts.users.grant)
+    "members.manage": Action(("admin",), team_only=True),
 }
 
 
@@ -116,12 +120,18 @@ def authorize(session: Session, org_id: int, actor: str, action: str) -> str | N
     rule = ACTIONS[action]
     if not rule.team_only and not has_members(session, org_id):
         return None
-    role = role_of(session, org_id, actor)
-    needs = " / ".join(rule.roles)
+    return require_role(session, org_id, actor, *rule.roles)
+
+
+def require_role(session: Session, org_id: int, name: str, *roles: str) -> str:
+    """The role of ``name`` in the organisation if it is one of ``roles``; else
+    :class:`NotAllowed`, saying which role the user has and which one is needed."""
+    role = role_of(session, org_id, name)
+    needs = " / ".join(roles)
     if role is None:
-        raise NotAllowed.keyed("users.no_role", user=actor, needs=needs)
-    if role not in rule.roles:
-        raise NotAllowed.keyed("users.not_allowed", user=actor, role=role, needs=needs)
+        raise NotAllowed.keyed("users.no_role", user=name, needs=needs)
+    if role not in roles:
+        raise NotAllowed.keyed("users.not_allowed", user=name, role=role, needs=needs)
     return role
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from klopt.accounts import audit
 from klopt.accounts.organizations import find_organization
-from klopt.accounts.permissions import ROLES, role_of
+from klopt.accounts.permissions import ROLES, authorize, require_role, role_of
 from klopt.errors import (
     InputError,
     NotAllowed,
@@ -243,7 +243,7 @@ def _require_admin(session: Session, org_id: int, actor: str) -> None:
     Before that anyone may: the first grant is how an organisation gets its admin.
     """
     if _admins(session, org_id):
-        require_role(session, org_id, actor, "admin")
+        authorize(session, org_id, actor, "members.manage")
 
 
 def _keep_an_admin(session: Session, org_id: int, name: str) -> None:
@@ -257,17 +257,6 @@ def _membership(session: Session, user_id: int, org_id: int) -> Membership | Non
             Membership.user_id == user_id, Membership.organization_id == org_id
         )
     )
-
-
-def require_role(session: Session, org_id: int, name: str, *roles: str) -> str:
-    """The role of ``name`` in the organisation if it is one of ``roles``; else
-    :class:`NotAllowed`, saying which role the user has and which one is needed."""
-    role = role_of(session, org_id, name)
-    if role is None:
-        raise NotAllowed.keyed("users.no_role", user=name, needs=" / ".join(roles))
-    if role not in roles:
-        raise NotAllowed.keyed("users.not_allowed", user=name, role=role, needs=" / ".join(roles))
-    return role
 
 
 # --- proving who acts: passwords and tokens ----------------------------------------------
