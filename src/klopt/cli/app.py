@@ -73,6 +73,10 @@ class Context:
 
     @property
     def actor(self) -> str:
+        """Who acts: :meth:`authenticate`."""
+        return self.authenticate()
+
+    def authenticate(self) -> str:
         """Who acts, proven where that user has a password or token (asked for once).
 
         ``KLOPT_TOKEN`` names and proves the user; else ``--user`` / ``KLOPT_USER`` / the

@@ -107,7 +107,7 @@ def read_post_text(
             raise error from exc
     if text == "-":
         if ctx.password_stdin:
-            ctx.actor  # noqa: B018  (the password is the first line; the text the rest)
+            ctx.authenticate()  # the password is the first line, the text the rest
         return sys.stdin.read(MAX_DRAFT_LENGTH + 1)
     if text is None and required:
         raise click.UsageError(ctx.t("check.usage.none"))
