@@ -169,17 +169,7 @@ def _judge_chunk(
     count = 0
     with store.session() as session:
         posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
-        # A judge that does not take the lock (an older klopt) may have stored some.
-        done = set(
-            session.scalars(
-                select(Judgement.post_id).where(
-                    Judgement.model_version == version, Judgement.post_id.in_(posts)
-                )
-            )
-        )
         for (post_id, _), result in zip(chunk, judgements, strict=True):
-            if post_id in done:
-                continue
             verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
             session.add(
                 Judgement(
