@@ -98,18 +98,17 @@ def _print_check(ctx: Context, result: Any) -> None:
             "alerts.checked",
             promises=result.promises,
             now=result.now.strftime("%Y-%m-%d %H:%M %Z"),
-        ),
-        markup=False,
+        )
     )
     for event in result.events:
-        out.print(_event_line(ctx, event), markup=False)
+        out.print(_event_line(ctx, event))
         for d in event.deliveries:
             key = "alerts.delivery_sent" if d.status == "sent" else "alerts.delivery_failed"
             channel = ctx.t(f"alerts.channel.{d.channel}")
-            out.print(ctx.t(key, channel=channel, error=d.error_text(ctx.lang)), markup=False)
+            out.print(ctx.t(key, channel=channel, error=d.error_text(ctx.lang)))
     if not result.channels and any(e.news for e in result.events):
-        out.print(ctx.t("alerts.no_channel"), markup=False)
-    out.print(ctx.t("alerts.open_now", count=result.open), markup=False)
+        out.print(ctx.t("alerts.no_channel"))
+    out.print(ctx.t("alerts.open_now", count=result.open))
 
 
 def _event_line(ctx: Context, event: AlertEvent) -> str:
@@ -166,7 +165,7 @@ def alerts_list(ctx: Context, open_only: bool, as_json: bool) -> None:
         rows,
     )
     if not found:
-        console().print(ctx.t("alerts.none"), markup=False)
+        console().print(ctx.t("alerts.none"))
 
 
 @alerts.command("close")
@@ -180,4 +179,4 @@ def alerts_close(ctx: Context, ref: str, note: str) -> None:
     from klopt.insight.alerting import close_alert
 
     alert = close_alert(ctx.store, ctx.org, ref, actor=ctx.actor, now=datetime.now(UTC), note=note)
-    console().print(ctx.t("alerts.closed", ref=alert.ref, what=_what(ctx, alert)), markup=False)
+    console().print(ctx.t("alerts.closed", ref=alert.ref, what=_what(ctx, alert)))

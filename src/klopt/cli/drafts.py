@@ -131,9 +131,7 @@ def drafts_new(
     info = create_draft(
         ctx.store, ctx.org, body, actor=ctx.actor, platform=platform, planned_at=when, check=checks
     )
-    console().print(
-        ctx.t("drafts.created", draft=info.key, state=_state(ctx, info.state)), markup=False
-    )
+    console().print(ctx.t("drafts.created", draft=info.key, state=_state(ctx, info.state)))
     _show_check(ctx, checks, f"{info.key}v{info.version}")
 
 
@@ -173,19 +171,16 @@ def drafts_edit(
         check=checks,
     )
     if body is None:
-        console().print(ctx.t("drafts.details_changed", draft=info.key), markup=False)
+        console().print(ctx.t("drafts.details_changed", draft=info.key))
         return
     console().print(
-        ctx.t("drafts.edited", draft=info.key, version=info.version, state=_state(ctx, info.state)),
-        markup=False,
+        ctx.t("drafts.edited", draft=info.key, version=info.version, state=_state(ctx, info.state))
     )
     _show_check(ctx, checks, f"{info.key}v{info.version}")
 
 
 def _moved(ctx: Context, info: DraftInfo) -> None:
-    console().print(
-        ctx.t("drafts.moved", draft=info.key, state=_state(ctx, info.state)), markup=False
-    )
+    console().print(ctx.t("drafts.moved", draft=info.key, state=_state(ctx, info.state)))
 
 
 @drafts.command("submit")
@@ -236,8 +231,7 @@ def drafts_approve(
         raise
     message = "drafts.approved.override" if review.overridden else "drafts.approved"
     console().print(
-        ctx.t(message, draft=key, version=review.version, user=review.reviewer, score=review.score),
-        markup=False,
+        ctx.t(message, draft=key, version=review.version, user=review.reviewer, score=review.score)
     )
 
 
@@ -252,8 +246,7 @@ def drafts_request_changes(ctx: Context, ref: str, note: str, version: int | Non
 
     review = request_changes(ctx.store, ctx.org, ref, actor=ctx.actor, note=note, version=version)
     console().print(
-        ctx.t("drafts.changes_requested", draft=f"D{draft_number(ref)}", version=review.version),
-        markup=False,
+        ctx.t("drafts.changes_requested", draft=f"D{draft_number(ref)}", version=review.version)
     )
 
 
@@ -278,9 +271,7 @@ def drafts_publish(
         published_at=_time(published),
         platform=platform,
     )
-    console().print(
-        ctx.t("drafts.published", draft=info.key, platform=info.platform or ""), markup=False
-    )
+    console().print(ctx.t("drafts.published", draft=info.key, platform=info.platform or ""))
 
 
 @drafts.command("withdraw")
@@ -305,8 +296,7 @@ def drafts_comment(ctx: Context, ref: str, text: str, version: int | None) -> No
 
     comment = comment_draft(ctx.store, ctx.org, ref, text, actor=ctx.actor, version=version)
     console().print(
-        ctx.t("drafts.commented", draft=f"D{draft_number(ref)}", version=comment.version),
-        markup=False,
+        ctx.t("drafts.commented", draft=f"D{draft_number(ref)}", version=comment.version)
     )
 
 
@@ -325,7 +315,7 @@ def drafts_list(ctx: Context, states: tuple[str, ...], platform: str | None, as_
         print_json([_draft_json(d) for d in found])
         return
     if not found:
-        console().print(ctx.t("drafts.none"), markup=False)
+        console().print(ctx.t("drafts.none"))
         return
     table(
         ctx.t("drafts.title"),
@@ -397,7 +387,7 @@ def drafts_show(ctx: Context, ref: str) -> None:
     ]
     for key, value in fields:
         if value not in (None, ""):
-            out.print(f"  {ctx.t(key)}: {value}", markup=False)
+            out.print(f"  {ctx.t(key)}: {value}")
     out.print()
     out.print(Text(d.text))
     out.print()
@@ -410,7 +400,7 @@ def drafts_show(ctx: Context, ref: str) -> None:
         )
         if version.score is not None:
             line += "  " + ctx.t("drafts.version_score", score=version.score)
-        out.print(line, markup=False)
+        out.print(line)
     for review in detail.reviews:
         key = f"drafts.review.{review.decision}"
         out.print(
@@ -419,11 +409,10 @@ def drafts_show(ctx: Context, ref: str) -> None:
                 version=review.version,
                 user=review.reviewer,
                 time=when(review.created_at, offset=True),
-            ),
-            markup=False,
+            )
         )
         if review.note:
-            out.print(f"    “{review.note}”", markup=False)
+            out.print(f"    “{review.note}”")
     for comment in detail.comments:
         out.print(
             ctx.t(
@@ -431,10 +420,9 @@ def drafts_show(ctx: Context, ref: str) -> None:
                 version=comment.version,
                 user=comment.author,
                 time=when(comment.created_at, offset=True),
-            ),
-            markup=False,
+            )
         )
-        out.print(f"    “{comment.text}”", markup=False)
+        out.print(f"    “{comment.text}”")
 
 
 @drafts.command("diff")
@@ -450,12 +438,9 @@ def drafts_diff(ctx: Context, ref: str, old: int | None, new: int | None) -> Non
 
     first, second, parts = diff_versions(ctx.store, ctx.org, ref, actor=ctx.actor, old=old, new=new)
     out = console()
-    out.print(
-        ctx.t("drafts.diff.title", draft=f"D{draft_number(ref)}", old=first, new=second),
-        markup=False,
-    )
+    out.print(ctx.t("drafts.diff.title", draft=f"D{draft_number(ref)}", old=first, new=second))
     if all(part.op == "=" for part in parts):
-        out.print(ctx.t("drafts.diff.same"), markup=False)
+        out.print(ctx.t("drafts.diff.same"))
         return
     # Marked so that it reads on a plain terminal and in a log: [-went-]{+came+}.
     line = Text()
@@ -523,7 +508,7 @@ def audit_command(
             _write_trail(entries, "json" if format_ == "json" else "csv", stream)
     except OSError as exc:
         raise InputError.keyed("file.unwritable", path=output, detail=exc) from exc
-    console().print(ctx.t("audit.written", count=len(entries), path=output), markup=False)
+    console().print(ctx.t("audit.written", count=len(entries), path=output))
 
 
 def _print_trail(ctx: Context, entries: Sequence[Any], format_: str, title: str) -> None:
@@ -531,7 +516,7 @@ def _print_trail(ctx: Context, entries: Sequence[Any], format_: str, title: str)
         _write_trail(entries, format_, sys.stdout)
         return
     if not entries:
-        console().print(ctx.t("audit.none"), markup=False)
+        console().print(ctx.t("audit.none"))
         return
     table(
         title,

@@ -151,16 +151,16 @@ def _print_import(ctx: Context, result: Any, zone: str | None) -> None:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
     for note in result.notes[:20]:  # lines read with a remark, always file lines
         reason = note.text(ctx.lang)
-        out.print(ctx.t("mentions.note.line", line=note.line, reason=reason), markup=False)
+        out.print(ctx.t("mentions.note.line", line=note.line, reason=reason))
     if result.noted > 20:
-        out.print(ctx.t("mentions.more_notes", count=result.noted - 20), markup=False)
+        out.print(ctx.t("mentions.more_notes", count=result.noted - 20))
     if any(note.key == "not_utf8" for note in result.notes):
-        out.print(ctx.t("mentions.not_utf8_hint"), markup=False)
+        out.print(ctx.t("mentions.not_utf8_hint"))
     if result.interrupted:
         batches = ", ".join(str(batch) for batch in result.interrupted)
-        out.print(ctx.t("mentions.interrupted", batches=batches), markup=False)
+        out.print(ctx.t("mentions.interrupted", batches=batches))
     if result.encoding == "cp1252":
-        out.print(ctx.t("note.cp1252", name=Path(result.source).name), markup=False)
+        out.print(ctx.t("note.cp1252", name=Path(result.source).name))
     if result.naive_times and zone:
         out.print(ctx.t("mentions.naive_times_zone", count=result.naive_times, zone=zone))
     elif result.naive_times:

@@ -120,9 +120,9 @@ def _show(ctx: Context, v: Any) -> None:
         ("col.why", "; ".join(_reason(ctx, r) for r in v.reasons)),
     ):
         if value:
-            out.print(f"  {ctx.t(label)}: {value}", markup=False)
+            out.print(f"  {ctx.t(label)}: {value}")
     if v.sources:
-        out.print(f"  {ctx.t('col.sources')}:", markup=False)
+        out.print(f"  {ctx.t('col.sources')}:")
     for s in v.sources:
         notes = [f"[{s.language}]"] if s.language else []
         if s.state != "current":
@@ -130,7 +130,7 @@ def _show(ctx: Context, v: Any) -> None:
         if s.merged_from:
             notes.append(f"({ctx.t('source.merged_from', id=s.merged_from)})")
         place = _place(s.document, s.version, s.section, s.page)
-        out.print(f"    - {place} {' '.join(notes)}: «{s.sentence}»", markup=False)
+        out.print(f"    - {place} {' '.join(notes)}: «{s.sentence}»")
 
 
 @promises.command("show")
@@ -176,7 +176,7 @@ def promises_edit(
     v = edit_promise(
         ctx.store, ctx.org, key, actor=ctx.actor, statement=statement, theme=theme, kind=kind
     )
-    console().print(ctx.t("promises.edited", id=v.key, statement=v.statement), markup=False)
+    console().print(ctx.t("promises.edited", id=v.key, statement=v.statement))
 
 
 @promises.command("merge")

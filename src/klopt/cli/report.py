@@ -33,4 +33,4 @@ def report(
         output=output,
         evaluation=eval_path,
     )
-    console().print(ctx.t("written", path=path), markup=False)
+    console().print(ctx.t("written", path=path))

@@ -92,7 +92,7 @@ def docs_add(ctx: Context, paths: tuple[Path, ...]) -> None:
             )
         )
         for note in item.notes:
-            console().print(ctx.t("docs.note", note=note.text(ctx.lang)), markup=False)
+            console().print(ctx.t("docs.note", note=note.text(ctx.lang)))
         if item.diff is not None:
             _print_diff(ctx, item.diff)
 
@@ -106,8 +106,7 @@ def _print_diff(ctx: Context, diff: Any, *, unchanged: bool = False) -> None:
             old=diff.old_version,
             new=diff.new_version,
             **{c: diff.count(c) for c in ("unchanged", "changed", "went", "came")},
-        ),
-        markup=False,
+        )
     )
     for change in diff.changes:
         if change.change != "unchanged" or unchanged:
@@ -117,8 +116,7 @@ def _print_diff(ctx: Context, diff: Any, *, unchanged: bool = False) -> None:
                     id=change.key,
                     before=change.before,
                     after=change.after,
-                ),
-                markup=False,
+                )
             )
 
 

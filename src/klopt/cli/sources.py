@@ -43,8 +43,7 @@ def _add_command(kind: str, cls: Any) -> click.Command:
             ctx.store, ctx.org, name, kind, options, actor=ctx.actor, own=own, interval=interval
         )
         console().print(
-            ctx.t("sources.added", name=info.name, kind=info.kind, minutes=info.interval // 60),
-            markup=False,
+            ctx.t("sources.added", name=info.name, kind=info.kind, minutes=info.interval // 60)
         )
 
     command.__doc__ = f"Add a {kind} source."
@@ -91,7 +90,7 @@ def sources_list(ctx: Context, removed: bool, as_json: bool) -> None:
         print_json([_source_json(ctx, s) for s in found])
         return
     if not found:
-        console().print(ctx.t("sources.none"), markup=False)
+        console().print(ctx.t("sources.none"))
         return
     table(
         ctx.t("sources.title"),
@@ -166,7 +165,7 @@ def sources_remove(ctx: Context, name: str) -> None:
     from klopt.listening.sync import remove_source
 
     remove_source(ctx.store, ctx.org, name, actor=ctx.actor)
-    console().print(ctx.t("sources.removed", name=name), markup=False)
+    console().print(ctx.t("sources.removed", name=name))
 
 
 _since = click.option("--since", metavar="DATE")
@@ -195,7 +194,7 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
         return
     from klopt.listening.sync import watch as watch_sources
 
-    console().print(ctx.t("sync.watching"), markup=False)
+    console().print(ctx.t("sync.watching"))
     try:
         watch_sources(
             ctx.store,
@@ -205,7 +204,7 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
             on_results=lambda results: _after_sync(ctx, results, no_judge),
         )
     except KeyboardInterrupt:
-        console().print(ctx.t("sync.stopped"), markup=False)
+        console().print(ctx.t("sync.stopped"))
 
 
 def _sync(ctx: Context, name: str | None, since: str | None, no_judge: bool) -> None:
@@ -225,7 +224,7 @@ def _sync(ctx: Context, name: str | None, since: str | None, no_judge: bool) -> 
                 ctx.store, ctx.org, actor=ctx.actor, since=start, progress=advance
             )
     if not results:
-        console().print(ctx.t("sources.none"), markup=False)
+        console().print(ctx.t("sources.none"))
         return
     _after_sync(ctx, results, no_judge)
     if any(r.status == "error" for r in results):
@@ -242,18 +241,14 @@ def _after_sync(ctx: Context, results: Sequence[SyncResult], no_judge: bool) -> 
                 new=result.imported,
                 duplicates=result.duplicates,
                 skipped=result.skipped,
-            ),
-            markup=False,
+            )
         )
         for problem in result.problems[:5]:
-            out.print(
-                ctx.t("sync.problem", line=problem.line, reason=problem.text(ctx.lang)),
-                markup=False,
-            )
+            out.print(ctx.t("sync.problem", line=problem.line, reason=problem.text(ctx.lang)))
         if len(result.problems) > 5:
-            out.print(ctx.t("mentions.more_problems", count=len(result.problems) - 5), markup=False)
+            out.print(ctx.t("mentions.more_problems", count=len(result.problems) - 5))
         if result.error is not None:
-            out.print("  " + result.error.localized(ctx.lang), markup=False)
+            out.print("  " + result.error.localized(ctx.lang))
     if no_judge or not any(r.imported for r in results):
         return
     _judge_new(ctx)
@@ -278,11 +273,9 @@ def _judge_new(ctx: Context) -> None:
     except NotFound as exc:
         if exc.key != "judge.no_approved_promise":
             raise
-        console().print(ctx.t("sync.not_judged"), markup=False)
+        console().print(ctx.t("sync.not_judged"))
         return
     except Busy:
-        console().print(ctx.t("sync.judge_busy"), markup=False)
+        console().print(ctx.t("sync.judge_busy"))
         return
-    console().print(
-        ctx.t("sync.judged", judged=result.judged, verdicts=result.verdicts), markup=False
-    )
+    console().print(ctx.t("sync.judged", judged=result.judged, verdicts=result.verdicts))

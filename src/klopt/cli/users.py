@@ -29,7 +29,7 @@ def users_add(ctx: Context, name: str, display_name: str, password_stdin: bool) 
         password = sys.stdin.read().rstrip("\r\n")
     user = add_user(ctx.store, name, password=password, display_name=display_name, actor=ctx.actor)
     key = "users.added.password" if user.has_password else "users.added"
-    console().print(ctx.t(key, name=user.name), markup=False)
+    console().print(ctx.t(key, name=user.name))
 
 
 @users.command("grant")
@@ -41,7 +41,7 @@ def users_grant(ctx: Context, name: str, role: str) -> None:
     from klopt.accounts.users import grant
 
     member = grant(ctx.store, ctx.org, name, role, actor=ctx.actor)
-    console().print(ctx.t("users.granted", name=member.name, role=member.role), markup=False)
+    console().print(ctx.t("users.granted", name=member.name, role=member.role))
 
 
 @users.command("revoke")
@@ -52,7 +52,7 @@ def users_revoke(ctx: Context, name: str) -> None:
     from klopt.accounts.users import revoke
 
     revoke(ctx.store, ctx.org, name, actor=ctx.actor)
-    console().print(ctx.t("users.revoked", name=name), markup=False)
+    console().print(ctx.t("users.revoked", name=name))
 
 
 @users.command("list")
@@ -63,7 +63,7 @@ def users_list(ctx: Context) -> None:
 
     members = list_members(ctx.store, ctx.org)
     if not members:
-        console().print(ctx.t("users.none"), markup=False)
+        console().print(ctx.t("users.none"))
         return
     table(
         ctx.t("users.title"),
@@ -90,7 +90,7 @@ def users_password(ctx: Context, new_from_stdin: bool) -> None:
             err=True,
         )
     set_password(ctx.store, actor, password, actor=actor)
-    console().print(ctx.t("users.password_set", name=actor), markup=False)
+    console().print(ctx.t("users.password_set", name=actor))
 
 
 @users.group("token")
@@ -107,7 +107,7 @@ def token_create(ctx: Context, label: str) -> None:
 
     actor = ctx.actor
     token = create_token(ctx.store, actor, label=label, actor=actor)
-    console(stderr=True).print(ctx.t("users.token_created", name=actor), markup=False)
+    console(stderr=True).print(ctx.t("users.token_created", name=actor))
     click.echo(token)
 
 
@@ -143,4 +143,4 @@ def token_revoke(ctx: Context, token_id: int) -> None:
     from klopt.accounts.users import revoke_token
 
     revoke_token(ctx.store, token_id, actor=ctx.actor)
-    console().print(ctx.t("users.token_revoked", id=token_id), markup=False)
+    console().print(ctx.t("users.token_revoked", id=token_id))
