@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import Klopt
+from helpers import REGISTER_YAML, STORE_BACKENDS, Klopt, database_url
 from klopt.store import Store, open_store
-
-PG_URL = os.environ.get("KLOPT_TEST_DATABASE_URL", "")
-
-STORE_BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="KLOPT_TEST_DATABASE_URL is not set"),
-        ],
-    ),
-]
-
-
-def _fresh_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def database_url(backend: str, tmp_path: Path) -> str:
-    """A URL of an empty database of the given backend."""
-    if backend == "postgresql":
-        _fresh_postgres(PG_URL)
-        return PG_URL
-    return f"sqlite:///{tmp_path / 'klopt.db'}"
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -74,20 +42,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vector_cache
     for name in ("KLOPT_DB", "KLOPT_ORG", "KLOPT_LANG", "KLOPT_EMBEDDER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KLOPT_USER", "tester")
-
-
-REGISTER_YAML = """\
-organization: Voorbeeld BV
-language: nl
-promises:
-  - id: P1
-    text: "Wij leveren binnen 24 uur."
-    paraphrases: ["We deliver within 24 hours"]
-  - id: P2
-    text: "Gratis retourneren binnen 30 dagen."
-  - id: P3
-    text: "Onze klantenservice reageert binnen 2 uur."
-"""
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from klopt.cli.app import cli
@@ -32,3 +34,49 @@ class Klopt:
         )
         assert result.exit_code == code, result.output
         return result
+
+
+PG_URL = os.environ.get("KLOPT_TEST_DATABASE_URL", "")
+
+STORE_BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not PG_URL, reason="KLOPT_TEST_DATABASE_URL is not set"),
+        ],
+    ),
+]
+
+
+def _fresh_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def database_url(backend: str, tmp_path: Path) -> str:
+    """A URL of an empty database of the given backend."""
+    if backend == "postgresql":
+        _fresh_postgres(PG_URL)
+        return PG_URL
+    return f"sqlite:///{tmp_path / 'klopt.db'}"
+
+
+REGISTER_YAML = """\
+organization: Voorbeeld BV
+language: nl
+promises:
+  - id: P1
+    text: "Wij leveren binnen 24 uur."
+    paraphrases: ["We deliver within 24 hours"]
+  - id: P2
+    text: "Gratis retourneren binnen 30 dagen."
+  - id: P3
+    text: "Onze klantenservice reageert binnen 2 uur."
+"""

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from conftest import STORE_BACKENDS, database_url
+from helpers import STORE_BACKENDS, database_url
 from klopt.accounts.organizations import create_organization
 from klopt.errors import KloptError
 from klopt.listening import ColumnMapping

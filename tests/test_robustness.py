@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from conftest import PG_URL, REGISTER_YAML, STORE_BACKENDS, database_url
+from helpers import PG_URL, REGISTER_YAML, STORE_BACKENDS, database_url
 from helpers import Klopt, write
 from klopt.accounts.organizations import create_organization
 from klopt.accounts.permissions import ACTIONS, ROLES, authorize

@@ -293,3 +293,13 @@ class DraftTooLong(InputError):
 
 
 __all__ += ["ValueTooLong", "ReadOnlyStore", "Busy", "NotAuthenticated", "DraftTooLong"]
+
+
+# --- the web app (issue 13) --------------------------------------------------------------
+
+
+class Throttled(NotAuthenticated):
+    """Too many failed sign-ins for this name or from this address: wait, then try again."""
+
+
+__all__ += ["Throttled"]

@@ -1,4 +1,5 @@
-"""The one translation mechanism: message keys looked up in ``locale/<lang>.yaml``.
+"""The one translation mechanism: message keys looked up in ``locale/<lang>.yaml`` (and
+``locale/<lang>/*.yaml``, the web app's texts by area).
 
 Every text klopt shows a user goes through :func:`t`. English is the fallback; a key
 missing from a language falls back to English, and a test checks both files hold the
@@ -45,11 +46,24 @@ def messages(lang: str) -> dict[str, str]:
     """All messages of one language, keyed by message key."""
     import yaml
 
-    text = resources.files("klopt").joinpath("locale", f"{lang}.yaml").read_text("utf-8")
     # libyaml's loader where PyYAML has it: ten times faster, and `klopt --help` reads this.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    locale = resources.files("klopt").joinpath("locale")
+    files = [locale.joinpath(f"{lang}.yaml")]
+    # The web app's pages keep their texts in locale/<lang>/<area>.yaml, one file per area.
+    area_dir = locale.joinpath(lang)
+    if area_dir.is_dir():
+        files += sorted(
+            (f for f in area_dir.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name
+        )
+    found: dict[str, str] = {}
+    for file in files:
+        data = yaml.load(file.read_text("utf-8"), Loader=loader) or {}
+        for k, v in data.items():
+            if str(k) in found:
+                raise ValueError(f"message key {k} is in two locale files ({file.name})")
+            found[str(k)] = str(v)
+    return found
 
 
 def t(key: str, lang: str = "en", /, **values: Any) -> str:

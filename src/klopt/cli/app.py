@@ -357,6 +357,7 @@ from klopt.cli import (  # noqa: E402, F401
     mentions,
     register,
     report,
+    serve,
     setup,
     sources,
     users,

@@ -42,6 +42,8 @@ __all__ = [
     "User",
     "Membership",
     "ApiToken",
+    "WebSession",
+    "SignInFailure",
     "Draft",
     "DraftVersion",
     "DraftComment",
@@ -358,6 +360,42 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Bounded(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The language the web app speaks to this user (``None``: the browser's choice).
+    lang: Mapped[str | None] = mapped_column(Bounded(8), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random id, the store only its SHA-256.
+
+    A new id is made at every sign-in; signing out deletes the row. ``csrf`` is the token
+    every form and htmx request of this session carries.
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(Bounded(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), nullable=True
+    )
+    csrf: Mapped[str] = mapped_column(Bounded(64))
+    address: Mapped[str] = mapped_column(Bounded(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user: Mapped[User] = relationship()
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for a while to slow down password guessing (per user and
+    per address)."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(Bounded(100), index=True)
+    address: Mapped[str] = mapped_column(Bounded(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class ApiToken(Base):

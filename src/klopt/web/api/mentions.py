@@ -1,0 +1,7 @@
+"""/api/v1: mentions (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1")

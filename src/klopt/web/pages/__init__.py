@@ -1,0 +1,1 @@
+"""The pages people use, one module per area (each has its ``router``)."""
