@@ -7,7 +7,7 @@ DEMO   := examples/voorbeeld-bv
 DEMO_DB := $(CURDIR)/.demo/klopt.db
 DATA   ?= ../shared/data
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo serve test bench lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	@rm -rf .demo && mkdir -p .demo
 	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl DEMO_OUT=.demo bash $(DEMO)/run.sh $(BIN)/klopt
+
+# The demo in the browser: `make demo` first (once), then this prints the address and the
+# demo team's passwords and serves until Ctrl+C.
+serve: $(STAMP)
+	@test -f $(DEMO_DB) || $(MAKE) --no-print-directory demo
+	@KLOPT_DB=sqlite:///$(DEMO_DB) DEMO_OUT=.demo bash $(DEMO)/serve.sh $(BIN)/klopt
 
 test: $(STAMP)
 	$(BIN)/lint-imports

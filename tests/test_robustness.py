@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from helpers import PG_URL, REGISTER_YAML, STORE_BACKENDS, database_url
-from helpers import Klopt, write
+from helpers import PG_URL, REGISTER_YAML, STORE_BACKENDS, Klopt, database_url, write
 from klopt.accounts.organizations import create_organization
 from klopt.accounts.permissions import ACTIONS, ROLES, authorize
 from klopt.accounts.users import add_user, authenticate, create_token, grant, revoke_token

@@ -71,3 +71,12 @@ def browser(app: Any) -> Any:
 def api(app: Any, web_store: Store) -> Any:
     """``api("bob")``: a client with a bearer token of bob."""
     return lambda name, **kw: api_client(app, web_store, name, **kw)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_web_store: Store) -> Any:
+    """The web app over the SQLite demo store (browser tests: the backend is not their
+    subject)."""
+    from klopt.web.app import create_app
+
+    return create_app(sqlite_web_store)

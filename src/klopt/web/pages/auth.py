@@ -156,3 +156,9 @@ def account(request: Request, viewer: Annotated[Viewer, Depends(page_viewer)]) -
     from klopt.web.render import render
 
     return render(request, viewer, "account.html")
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    """Browsers ask for it at the root; it is an SVG among the static files."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
