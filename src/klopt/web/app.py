@@ -110,14 +110,20 @@ async def _klopt_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KloptError)
     lang = _lang(request)
     status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(exc, Throttled):
+        from klopt.accounts.sessions import FAILURE_WINDOW
+
+        headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
     if _is_api(request):
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(error_body(exc, lang), status_code=status, headers=headers)
     from klopt.web.render import render_plain
 
-    return render_plain(
+    response = render_plain(
         request, lang, "error.html", status=status, message=exc.localized(lang), status_code=status
     )
+    response.headers.update(headers)
+    return response
 
 
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:
