@@ -22,6 +22,7 @@ from klopt.accounts import audit
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import Busy, InputError, NotFound
+from klopt.judging.tallies import record_correction, record_judgements
 from klopt.register.promises import approved_specs, find_promise
 from klopt.store import Store
 from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
@@ -169,6 +170,13 @@ def _judge_chunk(
     count = 0
     with store.session() as session:
         posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
+        record_judgements(
+            session,
+            {
+                post_id: {ids[link.promise_id]: link.stance for link in result.links}
+                for (post_id, _), result in zip(chunk, judgements, strict=True)
+            },
+        )
         for (post_id, _), result in zip(chunk, judgements, strict=True):
             verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
             session.add(
@@ -245,6 +253,7 @@ def correct(
         authorize(session, org.id, actor, "verdict.correct")
         post = _find_post(session, org.id, post_ref)
         promise = find_promise(session, org.id, promise_key)
+        record_correction(session, post.id, promise.id, stance)
         session.add(
             Correction(
                 post_id=post.id, promise_id=promise.id, stance=stance, author=actor, note=note

@@ -6,12 +6,14 @@ recreate. Every row belongs, directly or through its parent, to one organisation
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -50,6 +52,10 @@ __all__ = [
     "DraftReview",
     "ListeningSource",
     "Alert",
+    "JobLease",
+    "JobRun",
+    "StanceDay",
+    "StanceDayState",
     "UtcDateTime",
     "Bounded",
     "utcnow",
@@ -254,6 +260,8 @@ class Post(Base):
         Index("ix_post_org_hash", "organization_id", "content_hash"),
         Index("ix_post_org_time", "organization_id", "posted_at"),
         Index("ix_post_org_url", "organization_id", "url"),
+        # Counts a period's mentions from the index alone (the dashboard's headline).
+        Index("ix_post_org_kind_time", "organization_id", "kind", "posted_at", "platform"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -606,6 +614,102 @@ class Alert(Base):
     delivery_status: Mapped[str] = mapped_column(Bounded(20), default="pending")
     deliveries: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- background jobs (issue 13: the worker) -----------------------------------------------
+
+
+class JobLease(Base):
+    """Which worker runs a job now: one row per job name, taken with an atomic ``UPDATE``
+    where the lease has expired (an ``INSERT`` on first use), renewed while the job runs
+    and released at its end; a crashed worker's lease expires. See :mod:`klopt.jobs.leases`.
+    """
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(Bounded(200), primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), nullable=True, index=True
+    )
+    job: Mapped[str] = mapped_column(Bounded(20))
+    subject: Mapped[str] = mapped_column(Bounded(100), default="")
+    holder: Mapped[str] = mapped_column(Bounded(200))
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobRun(Base):
+    """One run of a background job for one organisation: when, by which worker, how it
+    ended (``running``, ``ok``, ``failed``, ``skipped``), what it did (``counts``) and its
+    error by key and values, shown later in any language. See :mod:`klopt.jobs.runs`."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        Index("ix_job_run_org_started", "organization_id", "started_at"),
+        Index("ix_job_run_org_job", "organization_id", "job", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    job: Mapped[str] = mapped_column(Bounded(20))
+    subject: Mapped[str] = mapped_column(Bounded(100), default="")
+    worker: Mapped[str] = mapped_column(Bounded(200))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(Bounded(10), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+# --- daily tallies of current stances (issue 13: the dashboard) ---------------------------
+
+
+class StanceDay(Base):
+    """How many (post, promise) pairs have each current stance, per organisation, platform
+    (and all platforms), UTC day of the post, promise and kind of post: what the
+    dashboard's scorecard sums.
+
+    The current stance of a pair is that of :func:`klopt.judging.verdicts.current_stances`;
+    :mod:`klopt.judging.tallies` keeps these rows in the transaction that writes the
+    verdicts or the correction. ``reach`` sums the known reach, ``reach_known`` counts the
+    pairs with a known reach, ``weight`` sums each pair's reputation weight at the start of
+    its day (see :func:`klopt.judging.tallies.pair_weight`).
+    """
+
+    __tablename__ = "stance_day"
+    # Clustered by its key on SQLite: a period's rows are read as one contiguous range.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id"), primary_key=True, autoincrement=False
+    )
+    #: The post's platform, or ``""`` for the row that sums all platforms.
+    platform: Mapped[str] = mapped_column(Bounded(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    promise_id: Mapped[int] = mapped_column(
+        ForeignKey("promise.id"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(Bounded(10), primary_key=True)
+    stance: Mapped[str] = mapped_column(Bounded(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    reach_known: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class StanceDayState(Base):
+    """That an organisation's tallies are built, and by which version of the counting (a
+    missing row or another version: build them on first use); the row is also what a
+    writer of the tallies locks on SQLite (``changes``)."""
+
+    __tablename__ = "stance_day_state"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id"), primary_key=True, autoincrement=False
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    changes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def _name_columns() -> None:
