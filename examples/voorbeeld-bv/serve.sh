@@ -13,6 +13,9 @@ ROLES=(anna:admin bob:editor carla:approver)
 if [ ! -f "$PASSWORDS" ]; then
   umask 077
   : > "$PASSWORDS"
+  # The background schedule (sync, judge, alerts) acts as a user of its own, an editor.
+  "$KLOPT" users add werker --display-name "Achtergrondtaken" >/dev/null
+  "$KLOPT" --user anna users grant werker editor >/dev/null
   for member in "${ROLES[@]}"; do
     name="${member%%:*}"
     password="${KLOPT_DEMO_PASSWORD:-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')}"
@@ -27,4 +30,4 @@ while read -r name password; do
     [ "${member%%:*}" = "$name" ] && printf '  %-6s %-9s password: %s\n' "$name" "${member##*:}" "$password"
   done
 done < "$PASSWORDS"
-exec "$KLOPT" serve --host "$HOST" --port "$PORT"
+exec "$KLOPT" --user werker serve --host "$HOST" --port "$PORT"

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from klopt.cli.app import Context, cli, pass_ctx
 from klopt.cli.output import console
+
+if TYPE_CHECKING:
+    from klopt.jobs.worker import Worker
+    from klopt.store import Store
 
 
 @cli.command()
@@ -20,8 +28,15 @@ def serve(ctx: Context, host: str, port: int, no_worker: bool, forwarded_allow_i
 
     from klopt.web.app import create_app
 
-    worker = None if no_worker else _worker()
+    worker: Callable[[Store], Worker] | None = None
+    if not no_worker:
+        from klopt.jobs.worker import Worker
+
+        # The schedule acts as the user who starts klopt serve, proven once, here.
+        actor = ctx.actor
+        worker = lambda store: Worker(store, actor=actor).start()  # noqa: E731
     app = create_app(ctx.store, worker=worker)
+    threading.Thread(target=_warm_up, name="klopt-warm-up", daemon=True).start()
     console().print(ctx.t("serve.listening", url=f"http://{host}:{port}", db=ctx.store.url))
     uvicorn.run(
         app,
@@ -33,10 +48,12 @@ def serve(ctx: Context, host: str, port: int, no_worker: bool, forwarded_allow_i
     )
 
 
-def _worker():  # type: ignore[no-untyped-def]
-    """The background schedule the app starts (sync, judge, alerts)."""
-    try:
-        from klopt.jobs.worker import start_worker
-    except ImportError:  # the schedule is being built (issue 13)
-        return None
-    return start_worker
+def _warm_up() -> None:
+    """Load the sentence model and the rule packs before the first draft is checked (the
+    editor checks as people type; the first check would otherwise wait seconds)."""
+    from klopt.checking.warm import bundled_rules
+    from klopt.config import get_setting
+    from klopt.models.embeddings import embed_once, get_embedder
+
+    bundled_rules()
+    embed_once(get_embedder(get_setting("embedder")), ["klopt"])
