@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 from klopt.errors import EmptyInput, UnsupportedFileType
 from klopt.register.reading import (
@@ -40,6 +40,7 @@ __all__ = [
     "document_sources",
     "read_bytes",
     "read_document",
+    "read_document_data",
     "read_url_list",
     "reader_for",
     "readers",
@@ -158,7 +159,7 @@ def supported_suffixes() -> tuple[str, ...]:
     return tuple(sorted({s for r in _READERS.values() for s in r.suffixes}))
 
 
-def reader_for(path: Path) -> Reader:
+def reader_for(path: PurePath) -> Reader:
     """The reader for ``path``, chosen by its suffix (the last registered wins).
 
     Raises:
@@ -205,7 +206,30 @@ def read_document(
     if path.suffix.lower() in URL_LIST_SUFFIXES:
         raise UnsupportedFileType.keyed("document.is_url_list", name=path.name)
     reader = reader_for(path)
-    data = read_bytes(path)
+    return _read(path, reader, read_bytes(path), name or path.name, progress)
+
+
+def read_document_data(data: bytes, name: str, *, progress: Progress | None = None) -> DocumentText:
+    """Read a document given as bytes, e.g. a file uploaded in the web app.
+
+    Args:
+        data: the raw bytes of the file.
+        name: the file's name; only a label: its suffix picks the reader and it names
+            the document. It is never opened or written as a path.
+        progress: as for :func:`read_document`.
+
+    Raises:
+        The errors of :func:`read_document`, except a missing file.
+    """
+    label = PurePosixPath(name)
+    if label.suffix.lower() in URL_LIST_SUFFIXES:
+        raise UnsupportedFileType.keyed("document.is_url_list", name=name)
+    return _read(label, reader_for(label), data, name, progress)
+
+
+def _read(
+    path: PurePath, reader: Reader, data: bytes, name: str, progress: Progress | None
+) -> DocumentText:
     if not data.strip():
         raise EmptyInput.keyed("document.empty", name=path.name)
     if reader.paged:
@@ -214,7 +238,7 @@ def read_document(
         result = reader.read(data, path.name)
         if progress is not None:
             progress(1, 1)
-    return _build(path, reader.name, data, result, name or path.name)
+    return _build(path, reader.name, data, result, name)
 
 
 def read_url_list(path: Path) -> list[tuple[str, Path]]:
@@ -250,7 +274,7 @@ def document_sources(paths: Iterable[Path]) -> list[tuple[Path, str | None]]:
     return sources
 
 
-def _build(path: Path, kind: str, data: bytes, result: ReadResult, name: str) -> DocumentText:
+def _build(path: PurePath, kind: str, data: bytes, result: ReadResult, name: str) -> DocumentText:
     text, sentences, blocks = _assemble(result.blocks)
     if not sentences:
         raise EmptyInput.keyed("document.no_sentences", name=path.name)

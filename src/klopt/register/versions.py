@@ -33,6 +33,7 @@ __all__ = [
     "VersionDiff",
     "Progress",
     "add_documents",
+    "store_documents",
     "list_documents",
     "version_diff",
     "latest_versions",
@@ -123,12 +124,24 @@ def add_documents(
         )
         for file, name in document_sources(Path(p) for p in paths)
     ]
+    return store_documents(store, org_ref, texts, actor=actor)
+
+
+def store_documents(
+    store: Store, org_ref: str | None, texts: Sequence[Any], *, actor: str
+) -> list[DocumentAdded]:
+    """Store documents already read (:class:`klopt.register.documents.DocumentText`),
+    each under its ``name``: a changed one becomes a new version with a diff.
+
+    All of them in one transaction: a name that is too long stores none.
+    """
     for doc in texts:
         if len(doc.name) > _NAME_LIMIT:
             raise InputError.keyed("document.name_too_long", name=doc.name[:80], limit=_NAME_LIMIT)
     added: list[DocumentAdded] = []
     with store.session() as session:
         org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "register.propose")
         for doc in texts:
             added.append(_store_version(session, org.id, doc, actor))
     return added
