@@ -6,8 +6,6 @@ that user may do follows their role in the organisation (``klopt users``).
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -552,20 +550,8 @@ def _details(details: dict[str, Any]) -> str:
 
 
 def _write_trail(entries: Sequence[Any], format_: str, stream: Any) -> None:
-    rows = [e.as_dict() for e in entries]
-    if format_ == "json":
-        stream.write(json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n")
-        return
-    writer = csv.writer(stream)
-    writer.writerow(["at", "actor", "action", "subject_type", "subject", "details"])
-    for row in rows:
-        writer.writerow(
-            [
-                row["at"],
-                row["actor"],
-                row["action"],
-                row["subject_type"],
-                row["subject"],
-                json.dumps(row["details"], ensure_ascii=False, default=str, sort_keys=True),
-            ]
-        )
+    # Shared with the web app's export; CSV cells that a spreadsheet would run as a
+    # formula get a leading apostrophe (see klopt.accounts.trail_export).
+    from klopt.accounts.trail_export import write_trail
+
+    write_trail(entries, format_, stream)
