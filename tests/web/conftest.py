@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from web_helpers import api_client, build_demo_store, sign_in
 
-from helpers import STORE_BACKENDS, database_url
+from helpers import PG_URL, STORE_BACKENDS, database_url
 from klopt.store import Store, open_store
 
 
@@ -38,9 +38,41 @@ def web_store(
         shutil.copy(_demo_sqlite, path)
         store = open_store(f"sqlite:///{path}")
     else:
-        store = build_demo_store(database_url("postgresql", tmp_path))
+        store = open_store(_postgres_copy(tmp_path))
     yield store
     store.close()
+
+
+_TEMPLATE_BUILT: list[str] = []
+
+
+def _postgres_copy(tmp_path: Path) -> str:
+    """A fresh PostgreSQL database holding the demo store: built once per run as a template
+    database, then copied for each test (``CREATE DATABASE ... TEMPLATE``, a file copy).
+    Where the test user may not create databases, the store is built in the test database.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    base = make_url(PG_URL)
+    template, copy = f"{base.database}_webdemo", f"{base.database}_web"
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if not _TEMPLATE_BUILT:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{template}"'))
+                url = base.set(database=template).render_as_string(hide_password=False)
+                build_demo_store(url).close()
+                _TEMPLATE_BUILT.append(url)
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"'))
+    except DBAPIError:
+        return build_demo_store(database_url("postgresql", tmp_path)).url
+    finally:
+        server.dispose()
+    return base.set(database=copy).render_as_string(hide_password=False)
 
 
 @pytest.fixture

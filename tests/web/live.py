@@ -81,9 +81,7 @@ def watch(page: Any) -> list[str]:
 def sign_in(page: Any, base: str, name: str, secret: str) -> None:
     """Sign in through the form, as a person does."""
     page.goto(f"{base}/sign-in")
-    page.get_by_label("User name").fill(name) if page.locator("html[lang=en]").count() else (
-        page.locator("#name").fill(name)
-    )
+    page.locator("#name").fill(name)
     page.locator("#password").fill(secret)
     page.locator("form[action='/sign-in'] button[type=submit]").click()
     page.wait_for_load_state("networkidle")

@@ -154,8 +154,8 @@ async def _validation(request: Request, exc: Exception) -> Response:
     body = {
         "error": {
             "code": "request.invalid",
-            "message": t("error.web.invalid_request", lang),
-            "hint": t("error.web.invalid_request.hint", lang),
+            "message": t("web.problem.invalid_request", lang),
+            "hint": t("web.problem.invalid_request.hint", lang),
             "problems": problems,
         }
     }
@@ -163,22 +163,24 @@ async def _validation(request: Request, exc: Exception) -> Response:
         return JSONResponse(body, status_code=422)
     from klopt.web.render import render_plain
 
-    message = t("error.web.invalid_request", lang)
+    message = t("web.problem.invalid_request", lang)
     return render_plain(request, lang, "error.html", status=422, message=message, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     lang = _lang(request)
-    key = {404: "web.no_page", 405: "web.wrong_method"}.get(exc.status_code, "web.http_error")
-    message = t(f"error.{key}", lang, status=exc.status_code)
+    key = {404: "no_page", 405: "wrong_method"}.get(exc.status_code, "http_error")
+    message = t(f"web.problem.{key}", lang, status=exc.status_code)
+    hint = t(f"web.problem.{key}.hint", lang)
+    key = f"web.{key}"
     if _is_api(request) or request.url.path == "/healthz":
-        body = {"error": {"code": key, "message": message, "hint": None}}
+        body = {"error": {"code": key, "message": message, "hint": hint}}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
     from klopt.web.render import render_plain
 
     return render_plain(
-        request, lang, "error.html", status=exc.status_code, message=message,
+        request, lang, "error.html", status=exc.status_code, message=f"{message} {hint}",
         status_code=exc.status_code,
     )  # fmt: skip
 
@@ -189,7 +191,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
     logging.getLogger("klopt.web").exception("unexpected error on %s", request.url.path)
     lang = _lang(request)
-    message = t("error.web.unexpected", lang)
+    message = t("web.problem.unexpected", lang)
     if _is_api(request):
         body = {"error": {"code": "web.unexpected", "message": message, "hint": None}}
         return JSONResponse(body, status_code=500)
