@@ -310,7 +310,9 @@ def drafts_list(ctx: Context, states: tuple[str, ...], platform: str | None, as_
 
     found = list_drafts(ctx.store, ctx.org, actor=ctx.actor, states=states, platform=platform)
     if as_json:
-        print_json([_draft_json(d) for d in found])
+        from klopt.editorial.drafts_json import draft_json
+
+        print_json([draft_json(d) for d in found])
         return
     if not found:
         console().print(ctx.t("drafts.none"))
@@ -342,21 +344,6 @@ def drafts_list(ctx: Context, states: tuple[str, ...], platform: str | None, as_
         ],
         shorten=40,
     )
-
-
-def _draft_json(d: DraftInfo) -> dict[str, Any]:
-    return {
-        "draft": d.key,
-        "state": d.state,
-        "version": d.version,
-        "platform": d.platform,
-        "planned_at": d.planned_at.isoformat() if d.planned_at else None,
-        "author": d.author,
-        "score": d.score,
-        "text": d.text,
-        "published_at": d.published_at.isoformat() if d.published_at else None,
-        "url": d.url,
-    }
 
 
 @drafts.command("show")

@@ -48,27 +48,27 @@ def tokens_create(ctx: Context, user: str | None, label: str) -> None:
 @pass_ctx
 def tokens_list(ctx: Context, user: str | None) -> None:
     """List the user's tokens (never the tokens themselves)."""
+
+    show_tokens(ctx, _act_as(ctx, user))
+
+
+def show_tokens(ctx: Context, actor: str) -> None:
+    """Print the tokens of ``actor`` (``klopt tokens list`` and ``klopt users token list``)."""
     from klopt.accounts.users import list_tokens
 
-    actor = _act_as(ctx, user)
     rows = list_tokens(ctx.store, actor)
     if not rows:
         console().print(ctx.t("tokens.none", name=actor))
         return
     table(
         ctx.t("users.tokens_title", name=actor),
-        [
-            "id",
-            ctx.t("col.label"),
-            ctx.t("col.created"),
-            ctx.t("col.last_used"),
-            ctx.t("col.revoked"),
-        ],
+        ["id", ctx.t("col.label"), ctx.t("col.created"), ctx.t("col.last_used"),
+         ctx.t("col.revoked")],
         [
             (t.id, t.name, when(t.created_at), when(t.last_used_at), when(t.revoked_at))
             for t in rows
         ],
-    )
+    )  # fmt: skip
 
 
 @tokens.command("revoke")

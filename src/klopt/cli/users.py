@@ -115,24 +115,9 @@ def token_create(ctx: Context, label: str) -> None:
 @pass_ctx
 def token_list(ctx: Context) -> None:
     """List your tokens (never the tokens themselves)."""
-    from klopt.accounts.users import list_tokens
-    from klopt.cli.output import when
+    from klopt.cli.tokens import show_tokens
 
-    rows = list_tokens(ctx.store, ctx.actor)
-    table(
-        ctx.t("users.tokens_title", name=ctx.actor),
-        [
-            "id",
-            ctx.t("col.label"),
-            ctx.t("col.created"),
-            ctx.t("col.last_used"),
-            ctx.t("col.revoked"),
-        ],
-        [
-            (t.id, t.name, when(t.created_at), when(t.last_used_at), when(t.revoked_at))
-            for t in rows
-        ],
-    )
+    show_tokens(ctx, ctx.actor)
 
 
 @users_token.command("revoke")
