@@ -26,6 +26,7 @@ from klopt.accounts.organizations import find_organization
 from klopt.accounts.trail_export import safe_cell, write_trail
 from klopt.accounts.trail_search import TrailFilter, search_trail
 from klopt.accounts.users import add_user, create_token, grant, list_members, list_tokens
+from klopt.checking.packs import list_packs
 from klopt.listening.sync import add_source, list_sources
 from klopt.store import Store
 from klopt.store.models import AuditEvent, Post, User
@@ -130,12 +131,14 @@ def test_every_admin_write_is_refused_for_the_other_roles_and_changes_nothing(
             assert answer.status_code == 403, (name, url, answer.text)
             assert "may open the admin pages" in _text(answer.text)
         upload = member.client.post(
-            "/admin/rules/check",
+            "/admin/rules/add",
             data={"csrf": member.csrf},
             files={"pack": ("huisstijl.yaml", GOOD_PACK.encode(), "application/yaml")},
         )
         assert upload.status_code == 403
-        assert "is a valid rule pack" not in upload.text
+        assert "is stored" not in upload.text
+        removal = member.form("/admin/rules/remove", {"name": "klopt-basis"})
+        assert removal.status_code == 403
     after = (
         _members(web_store), _count(web_store, User), _count(web_store, AuditEvent),
         _count(web_store, Post), list_sources(web_store, ORG),
@@ -410,7 +413,7 @@ def test_the_add_form_offers_the_network_kinds_with_their_settings(app: Any) -> 
 def _upload(app: Any, name: str, text: str, lang: str = "en") -> Any:
     anna = sign_in(app, "anna", lang=lang)
     return anna.client.post(
-        "/admin/rules/check",
+        "/admin/rules/add",
         data={"csrf": anna.csrf},
         files={"pack": (name, text.encode("utf-8"), "application/yaml")},
     )
@@ -421,19 +424,64 @@ def test_the_rule_packs_page_shows_the_active_packs_and_their_rules(app: Any) ->
     assert page.status_code == 200
     assert "klopt-basis" in page.text and "<code>basis.superlative.nl</code>" in page.text
     assert "Onbewijsbare overtreffende trap" in page.text
-    assert "klopt bewaart nog geen eigen regelpakketten" in page.text
+    assert "Je organisatie heeft nog geen eigen regelpakketten" in page.text
 
 
-def test_a_valid_pack_is_checked_and_said_to_be_unstored(app: Any) -> None:
+def test_a_valid_pack_is_stored_listed_and_used_by_the_draft_check_at_once(
+    app: Any, web_store: Store, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLOPT_EMBEDDER", "hashing")
+    draft = {"text": "Vandaag gratis bezorging in heel Nederland.", "lang": "nl"}
+    before = api("bob").post("/api/v1/check", json=draft)
+    assert before.status_code == 200, before.text
+    assert "huis.gratis" not in {f["rule"] for f in before.json()["findings"]}
     answer = _upload(app, "huisstijl.yaml", GOOD_PACK)
     assert answer.status_code == 200, answer.text
     text = _text(answer.text)
-    assert "huisstijl.yaml is a valid rule pack" in text
-    assert "Pack huisstijl: 1 rules, each passing its own examples." in text
-    assert "huis.gratis" in text and "It is not stored" in text
+    assert "huisstijl.yaml is stored" in text
+    assert "Pack huisstijl is stored: 1 rules, each passing its own examples." in text
+    assert "<code>huis.gratis</code>" in answer.text and "anna" in text
+    assert [(p.name, p.file_name, p.uploaded_by) for p in list_packs(web_store, ORG)] == [
+        ("huisstijl", "huisstijl.yaml", "anna")
+    ]
+    after = api("bob").post("/api/v1/check", json=draft)
+    found = [f for f in after.json()["findings"] if f["rule"] == "huis.gratis"]
+    assert [f["text"] for f in found] == ["gratis"]
+    assert "Pack huisstijl is replaced" in _text(_upload(app, "v2.yaml", GOOD_PACK).text)
+    assert [p.file_name for p in list_packs(web_store, ORG)] == ["v2.yaml"]
+    other = api("olga").post("/api/v1/check", json=draft)
+    assert other.status_code == 200, other.text
+    assert "huis.gratis" not in {f["rule"] for f in other.json()["findings"]}
 
 
-def test_bad_yaml_and_a_bad_rule_are_shown_with_the_file_and_line(app: Any) -> None:
+def test_a_stored_pack_is_removed_from_the_page_and_from_the_checks(
+    app: Any, web_store: Store, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KLOPT_EMBEDDER", "hashing")
+    assert _upload(app, "huisstijl.yaml", GOOD_PACK).status_code == 200
+    draft = {"text": "Vandaag gratis bezorging in heel Nederland.", "lang": "nl"}
+    rules = {f["rule"] for f in api("bob").post("/api/v1/check", json=draft).json()["findings"]}
+    assert "huis.gratis" in rules
+    anna = sign_in(app, "anna")
+    gone = anna.form("/admin/rules/remove", {"name": "huisstijl"})
+    assert gone.status_code == 200, gone.text
+    assert "Rule pack huisstijl removed" in _text(gone.text)
+    assert list_packs(web_store, ORG) == []
+    rules = {f["rule"] for f in api("bob").post("/api/v1/check", json=draft).json()["findings"]}
+    assert "huis.gratis" not in rules
+    again = anna.form("/admin/rules/remove", {"name": "huisstijl"})
+    assert again.status_code == 404
+    assert "There is no stored rule pack named 'huisstijl'." in _text(again.text)
+    with web_store.session() as session:
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.subject_type == "rule_pack")
+        ).all()
+    assert sorted(actions) == ["rules.add", "rules.remove"]
+
+
+def test_bad_yaml_and_a_bad_rule_are_shown_with_the_file_and_line(
+    app: Any, web_store: Store
+) -> None:
     broken = GOOD_PACK.replace("    severity: warning\n", "    severity: [warning\n")
     answer = _upload(app, "../../etc/huis stijl.yaml", broken)
     assert answer.status_code == 422
@@ -458,6 +506,7 @@ def test_bad_yaml_and_a_bad_rule_are_shown_with_the_file_and_line(app: Any) -> N
     answer = _upload(app, "huisstijl.yaml", duplicate)
     assert answer.status_code == 422
     assert "rule id basis.superlative.nl is already used in klopt-basis.yaml" in _text(answer.text)
+    assert list_packs(web_store, ORG) == []
 
 
 # --- the audit trail ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from web_helpers import ORG
 
 from klopt.store import Store
@@ -40,7 +40,12 @@ def test_no_generated_request_gets_a_server_error(api_schema: Any) -> None:
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         def call(case: Any) -> None:
             headers = {**(case.headers or {}), **api_schema.klopt_headers}
-            response = case.call(headers=headers)
+            try:
+                response = case.call(headers=headers)
+            except TypeError:
+                # the client library cannot even build this request (an object key that
+                # its header code chokes on): no request reached the app, nothing to judge
+                reject()
             where = f"{case.method} {case.formatted_path}"
             assert response.status_code < 500, (where, response.status_code, response.text[:300])
             if response.status_code >= 400:

@@ -67,6 +67,7 @@ ACTIONS: dict[str, Action] = {
     # listening and judging
     "mentions.import": Action(_WORKERS),
     "sources.manage": Action(("admin",)),  # add and remove a source
+    "rules.manage": Action(("admin",)),  # add, replace and remove a rule pack
     "sources.sync": Action(_WORKERS),
     "judge.run": Action(_WORKERS),
     "verdict.correct": Action(_WORKERS),

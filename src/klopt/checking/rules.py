@@ -31,7 +31,7 @@ differ) is refused. ``docs/rules.md`` is generated from the shipped packs by
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -51,6 +51,10 @@ __all__ = [
     "RulePackError",
     "load_packs",
     "load_pack",
+    "parse_pack",
+    "combine_packs",
+    "pack_files",
+    "bundled_pack_paths",
     "rule_reference_markdown",
 ]
 
@@ -266,16 +270,33 @@ def load_packs(extra: Sequence[Path] = (), *, bundled: bool = True) -> RuleSet:
     Raises:
         RulePackError: a pack cannot be used; the message names the file and line.
     """
-    paths = bundled_pack_paths() if bundled else []
-    for entry in map(Path, extra):
+    paths = (bundled_pack_paths() if bundled else []) + pack_files(extra)
+    return combine_packs(load_pack(path) for path in paths)
+
+
+def pack_files(entries: Sequence[Path]) -> list[Path]:
+    """The pack files ``entries`` name: files as given, directories as their ``*.yaml`` /
+    ``*.yml`` files in name order."""
+    paths: list[Path] = []
+    for entry in map(Path, entries):
         if entry.is_dir():
             paths += sorted(p for p in entry.iterdir() if p.suffix in (".yaml", ".yml"))
         else:
             paths.append(entry)
-    packs: list[RulePack] = []
+    return paths
+
+
+def combine_packs(packs: Iterable[RulePack]) -> RuleSet:
+    """Packs already read, in order, as one rule set: no rule id twice, and a pack
+    disables only rules of the packs before it.
+
+    Raises:
+        RulePackError: a rule id is used twice, or a pack disables an unknown rule.
+    """
+    loaded: list[RulePack] = []
     seen: dict[str, Rule] = {}
-    for path in paths:
-        pack = load_pack(path)
+    for pack in packs:
+        path = pack.path
         for rule in pack.rules:
             if rule.id in seen:
                 raise RulePackError.keyed(
@@ -289,8 +310,8 @@ def load_packs(extra: Sequence[Path] = (), *, bundled: bool = True) -> RuleSet:
         for rule_id in pack.disable:
             if rule_id not in seen or seen[rule_id].pack == pack.id:
                 raise RulePackError.keyed("rules.unknown_disable", path=path, rule=rule_id)
-        packs.append(pack)
-    return RuleSet(packs)
+        loaded.append(pack)
+    return RuleSet(loaded)
 
 
 def load_pack(path: Path) -> RulePack:
@@ -305,6 +326,16 @@ def load_pack(path: Path) -> RulePack:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError.keyed("rules.unreadable", path=path, detail=exc) from exc
+    return parse_pack(text, path)
+
+
+def parse_pack(text: str, path: Path) -> RulePack:
+    """Read and verify one rule pack from its YAML ``text``; ``path`` is what its
+    messages call the file (a stored pack's file name).
+
+    Raises:
+        RulePackError: not a valid pack, or a rule's examples fail (file and line).
+    """
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

@@ -5,7 +5,10 @@
 (about half a second) and reads the register once. A process that checks on every
 keystroke keeps what is expensive and reads what changes:
 
-- the bundled rule packs are loaded once per process (:func:`bundled_rules`);
+- the bundled rule packs are loaded once per process (:func:`bundled_rules`); which of
+  the organisation's own packs are active is read on every check (one small query), and
+  they are read again only when that changed (:func:`klopt.checking.packs.current_rules`),
+  so a pack an admin stores counts from the next check on;
 - the models load once per process (:mod:`klopt.models.embeddings`), and the promise
   checker with its promise vectors is kept per register content by
   :func:`klopt.checking.claims.check_promises`;
@@ -64,7 +67,7 @@ def warm_checker(
         A function that checks one draft; see :func:`klopt.checking.check.check_draft`
         for what it raises.
     """
-    rules = bundled_rules()
+    from klopt.checking.packs import current_rules
 
     def promise_checker(
         draft: Draft, promises: Sequence[PromiseSpec], *, lang: str
@@ -75,6 +78,7 @@ def warm_checker(
 
     def check(draft: Draft) -> CheckReport:
         checkable_text(draft.text)  # before the store and the models
+        rules = current_rules(store, org_ref)
         return check_draft(
             draft,
             rules=rules,

@@ -56,6 +56,7 @@ __all__ = [
     "JobRun",
     "StanceDay",
     "StanceDayState",
+    "RulePack",
     "UtcDateTime",
     "Bounded",
     "utcnow",
@@ -710,6 +711,29 @@ class StanceDayState(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime())
     changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- an organisation's own rule packs (issue 13: stored rule packs) -----------------------
+
+
+class RulePack(Base):
+    """A rule pack an organisation keeps: its YAML as uploaded, checked on the way in
+    (:func:`klopt.checking.packs.add_pack`). One row per pack name; a new upload of the
+    same name replaces the text, a removed pack stays as inactive."""
+
+    __tablename__ = "rule_pack"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    #: The pack's ``pack:`` id from its YAML.
+    name: Mapped[str] = mapped_column(Bounded(100))
+    source: Mapped[str] = mapped_column(Text)
+    #: The file name it was uploaded as, which its error messages name.
+    file_name: Mapped[str] = mapped_column(Bounded(200))
+    uploaded_by: Mapped[str] = mapped_column(Bounded(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 def _name_columns() -> None:
