@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from helpers import Klopt
+from helpers import Klopt, write
 from klopt.errors import ImportInterrupted
 from klopt.listening import ColumnMapping
 from klopt.listening.mentions import import_mentions
@@ -394,3 +394,25 @@ def test_an_import_killed_with_sigkill_is_interrupted_and_resumed_without_double
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Post)) == rows
         assert session.scalar(select(func.count(func.distinct(Post.external_id)))) == rows
+
+
+def test_a_reach_or_time_the_store_cannot_hold_is_a_bad_row(klopt: Klopt, tmp_path: Path) -> None:
+    """1e400, inf and 2**31 as reach, and a time before year 1 in UTC, are bad rows with
+    their line, never a traceback or a refused chunk (found by the API's fuzzing)."""
+    rows = [
+        "id,created_at,body,reach",
+        "a,2026-09-01T10:00:00Z,Te laat geleverd,1e400",
+        "b,2026-09-01T10:00:00Z,Te laat geleverd weer,inf",
+        "c,2026-09-01T10:00:00Z,Nog steeds te laat,2147483648",
+        "d,0001-01-01T00:00:00+05:00,Heel oud bericht,5",
+        "e,2026-09-02T10:00:00Z,Prima geholpen,2147483647",
+    ]
+    path = write(tmp_path, "edge.csv", "\n".join(rows) + "\n")
+    klopt("init", "Voorbeeld BV")
+    out = klopt(
+        "mentions", "import", str(path), "--text-column", "body", "--time-column",
+        "created_at", "--id-column", "id", "--reach-column", "reach",
+    ).output  # fmt: skip
+    assert "Read 5 rows: 1 imported, 0 already there, 4 skipped." in out
+    for line in ("line 2", "line 3", "line 4", "line 5"):
+        assert line in out

@@ -290,9 +290,12 @@ def _time(
         stamp = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         stamp = _twitter_time(raw, formats)
-    if stamp.tzinfo is None:
-        return stamp.replace(tzinfo=zone), True
-    return stamp, False
+    stamp, naive = (stamp.replace(tzinfo=zone), True) if stamp.tzinfo is None else (stamp, False)
+    try:
+        stamp.astimezone(UTC)  # stored in UTC: a time that has none (year 0) is a bad row
+    except OverflowError as exc:
+        raise RowError("bad_time", value=raw) from exc
+    return stamp, naive
 
 
 def _twitter_time(raw: str, formats: tuple[str, ...] = ()) -> datetime:
@@ -305,14 +308,21 @@ def _twitter_time(raw: str, formats: tuple[str, ...] = ()) -> datetime:
     raise RowError("bad_time", value=raw)
 
 
+#: A reach the store holds (a 32-bit integer column on every backend).
+REACH_LIMIT = 2**31
+
+
 def _int(value: Any) -> int | None:
     raw = _text(value).replace(",", "").replace("_", "")
     if not raw:
         return None
     try:
-        return int(float(raw))
-    except ValueError as exc:
+        number = int(float(raw))
+    except (ValueError, OverflowError) as exc:  # "abc", "nan"; "1e400", "inf"
         raise RowError("bad_reach", value=raw) from exc
+    if not -REACH_LIMIT < number < REACH_LIMIT:  # the store holds a 32-bit reach
+        raise RowError("bad_reach", value=raw)
+    return number
 
 
 class _Text(HTMLParser):
