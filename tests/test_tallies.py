@@ -361,3 +361,27 @@ def test_the_migration_matches_the_model(store: Store) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     mine = ("stance_day", "ix_post_org_kind_time")
     assert [d for d in diff if any(name in repr(d) for name in mine)] == []
+
+
+def test_a_mention_that_turns_out_to_be_an_own_post_moves_its_tallies(store: Store) -> None:
+    """Publishing a draft with the URL of an imported mention makes that post an own post
+    (editorial.drafts); its counted stances, corrected ones included, move with it."""
+    from klopt.judging.tallies import record_kind
+
+    rng = random.Random(5)
+    org_id, keys = _organization(store, "Soort", rng, 60)
+    _judge(store, org_id, rng, keys, "m1")
+    _correct(store, org_id, rng, keys, 6)
+    with store.session() as session:
+        judged = session.scalars(
+            select(Post.id)
+            .join(Judgement, Judgement.post_id == Post.id)
+            .where(Post.kind == "mention", Post.posted_at.is_not(None))
+            .order_by(Post.id)
+        ).all()
+    assert judged
+    for post_id in judged[:5]:
+        with store.session() as session:
+            record_kind(session, post_id, "own")
+            session.get(Post, post_id).kind = "own"  # type: ignore[union-attr]
+        assert_equal(store, org_id)

@@ -585,7 +585,11 @@ def _own_post(
             select(Post).where(Post.organization_id == org.id, Post.url == url).limit(1)
         )
         if known is not None:
-            known.kind = "own"  # imported before it was known to be the organisation's
+            if known.kind != "own":  # imported before it was known to be the organisation's
+                from klopt.judging.tallies import record_kind
+
+                record_kind(session, known.id, "own")
+                known.kind = "own"
             return known
     post = Post(
         organization_id=org.id,

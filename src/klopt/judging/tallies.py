@@ -63,6 +63,7 @@ __all__ = [
     "pair_weight",
     "record_judgements",
     "record_correction",
+    "record_kind",
     "rebuild_tallies",
     "ensure_tallies",
     "tallies_built",
@@ -263,6 +264,30 @@ def _corrected(session: Session, ids: list[int]) -> set[tuple[int, int]]:
         )
         found |= {(post_id, promise_id) for post_id, promise_id in session.execute(query)}
     return found
+
+
+def record_kind(session: Session, post_id: int, kind: str) -> None:
+    """Move a post's counted stances to another kind (a mention that turns out to be the
+    organisation's own post when a draft is published with its URL). Call it before the
+    post's ``kind`` is changed in ``session``."""
+    post = _facts(session, [post_id]).get(post_id)
+    if post is None or post.kind == kind:
+        return
+    _lock(session, post.organization_id)
+    stances = dict(_machine(session, [post_id]).get(post_id, {}))
+    corrections = session.execute(
+        select(Correction.promise_id, Correction.stance)
+        .where(Correction.post_id == post_id)
+        .order_by(Correction.id)
+    )
+    for promise_id, stance in corrections:  # the newest correction of a pair wins
+        stances[promise_id] = stance
+    moved = _Post(post.organization_id, kind, post.platform, post.posted_at, post.reach)
+    deltas = _Deltas()
+    for promise_id, stance in sorted(stances.items()):
+        deltas.add(post, promise_id, stance, -1)
+        deltas.add(moved, promise_id, stance, +1)
+    _apply(session, deltas)
 
 
 # --- the lock, the writes, the rebuild ---------------------------------------------------
