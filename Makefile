@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/convert.py --data $(DATA) --out benchmarks/.cases
 	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases --json benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases --baseline benchmarks/.cases/baseline.json
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/throughput.py --texts $(DATA)/airline_tweets_en/tweets.csv
 	$(BIN)/python benchmarks/extraction.py --missions $(DATA)/mission_statements_en/mission_statements.csv --split all
 	$(BIN)/python benchmarks/merging.py
 	$(BIN)/python benchmarks/documents.py

