@@ -168,7 +168,7 @@ def test_json_is_imported_with_dedup_and_row_problems(api: Any, web_store: Store
     assert set(problems) == {3, 4, 5, 6, 7} and {p["where"] for p in body["problems"]} == {"record"}
     assert problems[3] == ("empty_text", "the text column 'text' is empty")
     assert problems[4][0] == "bad_reach" and problems[5][0] == "not_an_object"
-    assert problems[6][0] == "bad_time" and problems[7][0] == "api_reach_too_large"
+    assert problems[6][0] == "bad_time" and problems[7][0] == "reach_too_large"
     again = bob.post("/api/v1/mentions", json=mentions).json()  # a plain array, sent again
     assert (again["new"], again["duplicates"]) == (0, 2)
     stored = bob.get("/api/v1/mentions?platform=x&order=newest&limit=1").json()["items"][0]

@@ -56,7 +56,6 @@ MEDIA_TYPES = {
 }
 #: What an import batch from the API names as its source.
 SOURCE = "api:/api/v1/mentions"
-_INT_RANGE = range(-(2**31), 2**31)
 _HOLDERS = ("mentions", "data", "items", "posts")
 
 
@@ -186,9 +185,6 @@ def _storable(rows: list[RawRow | BadRow], mapping: ColumnMapping) -> Iterator[R
             continue
         except (OverflowError, OSError):
             yield BadRow(row.line, "api_out_of_range")
-            continue
-        if record.reach is not None and record.reach not in _INT_RANGE:
-            yield BadRow(row.line, "api_reach_too_large", value=record.reach)
             continue
         try:
             if record.posted_at is not None:

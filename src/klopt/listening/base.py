@@ -318,10 +318,12 @@ def _int(value: Any) -> int | None:
         return None
     try:
         number = int(float(raw))
-    except (ValueError, OverflowError) as exc:  # "abc", "nan"; "1e400", "inf"
+    except ValueError as exc:  # "abc", "nan"
         raise RowError("bad_reach", value=raw) from exc
+    except OverflowError as exc:  # "1e400", "inf"
+        raise RowError("reach_too_large", value=raw, limit=f"{REACH_LIMIT - 1:,}") from exc
     if not -REACH_LIMIT < number < REACH_LIMIT:  # the store holds a 32-bit reach
-        raise RowError("bad_reach", value=raw)
+        raise RowError("reach_too_large", value=raw, limit=f"{REACH_LIMIT - 1:,}")
     return number
 
 
