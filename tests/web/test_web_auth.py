@@ -178,3 +178,17 @@ def test_the_api_without_a_token_is_401_with_a_json_error(app: Any) -> None:
     assert answer.status_code in (401, 404)  # 404 until the scorecard route exists
     if answer.status_code == 401:
         assert answer.json()["error"]["code"] == "web.no_token"
+
+
+def test_an_error_page_keeps_the_navigation_and_the_users_language(app: Any) -> None:
+    bob = sign_in(app, "bob", lang="en")
+    bob.form("/language", {"lang": "nl"})
+    missing = bob.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404
+    assert "Deze pagina bestaat niet." in missing.text  # bob chose Dutch
+    assert 'href="/inbox"' in missing.text and "Afmelden" in missing.text
+    refused = bob.form("/admin/members/grant", {"name": "vera", "role": "admin"})
+    assert refused.status_code == 403 and 'href="/dashboard"' in refused.text
+    stranger = TestClient(app).get("/no-such-page", headers={"Accept-Language": "en"})
+    assert stranger.status_code == 404 and "There is no such page." in stranger.text
+    assert 'href="/inbox"' not in stranger.text

@@ -106,6 +106,27 @@ def _lang(request: Request) -> str:
     return getattr(request.state, "lang", None) or browser_language(request)
 
 
+async def _error_page(
+    request: Request, lang: str, status: int, message: Callable[[str], str]
+) -> Response:
+    """The error page: with the site's navigation for someone signed in (in their
+    language), else plain; ``message`` says what went wrong in a given language."""
+    from starlette.concurrency import run_in_threadpool
+
+    from klopt.web.context import viewer_if_signed_in
+    from klopt.web.render import render, render_plain
+
+    viewer = await run_in_threadpool(viewer_if_signed_in, request)
+    if viewer is not None:
+        text = message(viewer.lang)
+        return render(
+            request, viewer, "error.html", status=status, message=text, status_code=status
+        )
+    return render_plain(
+        request, lang, "error.html", status=status, message=message(lang), status_code=status
+    )
+
+
 async def _klopt_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KloptError)
     lang = _lang(request)
@@ -117,11 +138,7 @@ async def _klopt_error(request: Request, exc: Exception) -> Response:
         headers["Retry-After"] = str(int(FAILURE_WINDOW.total_seconds()))
     if _is_api(request):
         return JSONResponse(error_body(exc, lang), status_code=status, headers=headers)
-    from klopt.web.render import render_plain
-
-    response = render_plain(
-        request, lang, "error.html", status=status, message=exc.localized(lang), status_code=status
-    )
+    response = await _error_page(request, lang, status, exc.localized)
     response.headers.update(headers)
     return response
 
@@ -161,28 +178,29 @@ async def _validation(request: Request, exc: Exception) -> Response:
     }
     if _is_api(request):
         return JSONResponse(body, status_code=422)
-    from klopt.web.render import render_plain
-
-    message = t("web.problem.invalid_request", lang)
-    return render_plain(request, lang, "error.html", status=422, message=message, status_code=422)
+    return await _error_page(
+        request, lang, 422, lambda language: t("web.problem.invalid_request", language)
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     lang = _lang(request)
-    key = {404: "no_page", 405: "wrong_method"}.get(exc.status_code, "http_error")
-    message = t(f"web.problem.{key}", lang, status=exc.status_code)
-    hint = t(f"web.problem.{key}.hint", lang)
-    key = f"web.{key}"
+    name = {404: "no_page", 405: "wrong_method"}.get(exc.status_code, "http_error")
     if _is_api(request) or request.url.path == "/healthz":
-        body = {"error": {"code": key, "message": message, "hint": hint}}
+        message = t(f"web.problem.{name}", lang, status=exc.status_code)
+        hint = t(f"web.problem.{name}.hint", lang)
+        body = {"error": {"code": f"web.{name}", "message": message, "hint": hint}}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-    from klopt.web.render import render_plain
 
-    return render_plain(
-        request, lang, "error.html", status=exc.status_code, message=f"{message} {hint}",
-        status_code=exc.status_code,
-    )  # fmt: skip
+    def problem(language: str) -> str:
+        return (
+            t(f"web.problem.{name}", language, status=exc.status_code)
+            + " "
+            + t(f"web.problem.{name}.hint", language)
+        )
+
+    return await _error_page(request, lang, exc.status_code, problem)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

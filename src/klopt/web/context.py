@@ -33,6 +33,7 @@ __all__ = [
     "browser_language",
     "check_csrf",
     "store_of",
+    "viewer_if_signed_in",
 ]
 
 SESSION_COOKIE = "klopt_session"
@@ -238,3 +239,16 @@ def _api_language(request: Request, store: Store, name: str) -> str:
     with store.session() as session:
         lang = session.scalar(select(User.lang).where(User.name == name))
     return lang if lang in LANGUAGES else "en"
+
+
+def viewer_if_signed_in(request: Request) -> Viewer | None:
+    """The viewer where the request has a working session (for an error page with the
+    navigation); ``None`` when it has none, or when that cannot be found out now (the
+    store does not answer: the error page is shown without it)."""
+    try:
+        signed = signed_in_user(request)
+        if signed is None:
+            return None
+        return _viewer(request, signed, _language(request, signed), signed.csrf)
+    except Exception:  # an error page must not fail on the way to saying what went wrong
+        return None
