@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import click
@@ -30,11 +31,10 @@ def serve(ctx: Context, host: str, port: int, no_worker: bool, forwarded_allow_i
 
     worker: Callable[[Store], Worker] | None = None
     if not no_worker:
-        from klopt.jobs.worker import Worker
+        from klopt.jobs.worker import start_worker
 
         # The schedule acts as the user who starts klopt serve, proven once, here.
-        actor = ctx.actor
-        worker = lambda store: Worker(store, actor=actor).start()  # noqa: E731
+        worker = partial(start_worker, actor=ctx.actor)
     app = create_app(ctx.store, worker=worker)
     threading.Thread(target=_warm_up, name="klopt-warm-up", daemon=True).start()
     console().print(ctx.t("serve.listening", url=f"http://{host}:{port}", db=ctx.store.url))

@@ -136,12 +136,15 @@ def worker_actor(store: Store) -> str:
     return authenticate(store, name, token=token)
 
 
-def start_worker(store: Store) -> Worker:
+def start_worker(store: Store, actor: str | None = None) -> Worker:
     """The schedule in a background thread (what ``klopt serve`` starts); ``.stop()`` ends it.
 
-    When the worker cannot say who it acts as, the schedule does not run: the reason is
-    logged, and the returned worker does nothing.
+    It acts as ``actor`` (``klopt serve`` passes the user it proved at start), else as
+    :func:`worker_actor`. When the worker cannot say who it acts as, the schedule does not
+    run: the reason is logged, and the returned worker does nothing.
     """
+    if actor is not None:
+        return Worker(store, actor=actor).start()
     try:
         actor = worker_actor(store)
     except KloptError as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -179,17 +178,11 @@ def _storable(rows: list[RawRow | BadRow], mapping: ColumnMapping) -> Iterator[R
             yield row
             continue
         try:
-            record = mapping.to_record(row)
+            mapping.to_record(row)  # a time before year 1 in UTC is a RowError (ValueError)
         except ValueError:
             yield row
             continue
         except (OverflowError, OSError):
-            yield BadRow(row.line, "api_out_of_range")
-            continue
-        try:
-            if record.posted_at is not None:
-                record.posted_at.astimezone(UTC)
-        except OverflowError:
             yield BadRow(row.line, "api_out_of_range")
             continue
         yield row
