@@ -43,8 +43,7 @@ def test_sign_in_sets_a_new_http_only_lax_cookie_and_goes_to_next(app: Any) -> N
         follow_redirects=False,
     )
     assert again.status_code == 303 and client.cookies["klopt_session"] != old
-    # the old session id no longer works once it is replaced? It still does until it
-    # ends; what matters is that the id an attacker planted before sign-in is not kept.
+    # a second sign-in makes a new id: an id planted before sign-in is never kept
     assert "bob" in client.get("/account").text
 
 
