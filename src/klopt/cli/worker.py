@@ -30,6 +30,9 @@ def worker(ctx: Context, once: bool) -> None:
             runner.run_forever()
             return
     except KeyboardInterrupt:
+        from klopt.jobs.leases import release_all
+
+        release_all(ctx.store, runner.name)
         out.print(ctx.t("worker.stopped"))
         return
     if not runs:

@@ -34,7 +34,7 @@ from klopt.accounts.organizations import find_organization
 from klopt.store import Store
 from klopt.store.models import JobLease, utcnow
 
-__all__ = ["Lease", "LeaseInfo", "list_leases", "take_lease", "worker_name"]
+__all__ = ["Lease", "LeaseInfo", "list_leases", "release_all", "take_lease", "worker_name"]
 
 _log = logging.getLogger("klopt.jobs")
 
@@ -171,6 +171,18 @@ def take_lease(
     except IntegrityError:
         return None  # another worker inserted it first
     return Lease(store, name, holder, seconds)
+
+
+def release_all(store: Store, holder: str) -> None:
+    """Let every lease of ``holder`` expire now: a worker stopped with Ctrl+C may have
+    taken a lease in the instant before it could hold on to it."""
+    with store.session() as session:
+        session.execute(
+            update(JobLease)
+            .where(JobLease.holder == holder, JobLease.expires_at > utcnow())
+            .values(expires_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def list_leases(
