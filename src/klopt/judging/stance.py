@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klopt.judging.training import Classifier, TrainingSet, adjust_priors, fit_classifier
+from klopt.judging.training import Classifier, TrainingSet, fit_classifier
 from klopt.models.aspects import AspectLibrary
 
 __all__ = [
@@ -51,7 +51,6 @@ class StanceConfig:
     label_weight: float = 3.0
     c: float = 0.5
     clause_mix: float = 0.0
-    adjust: bool = False
     balance: bool = False
 
 
@@ -99,15 +98,6 @@ class LabelModel:
         rows.dim = self._base.dim
         return rows
 
-    def distilled(self, features: np.ndarray, labels: Sequence[str], weight: float) -> LabelModel:
-        """A new model that also learns ``labels`` (another model's answers) at ``weight``.
-
-        This model is left as it is; the copy is meant for one batch.
-        """
-        rows = self.rows()
-        rows.add(features, list(labels), weight)
-        return LabelModel(self.classes, rows, self.config)
-
     def classifier(self) -> Classifier:
         """The fitted classifier (fitted on first use after a change)."""
         if self._fitted is None:
@@ -117,12 +107,10 @@ class LabelModel:
         return self._fitted
 
     def predict(self, features: np.ndarray) -> list[tuple[str, float]]:
-        """Label and probability per row, priors re-estimated on the batch."""
+        """Label and probability per row (each row on its own)."""
         if len(features) == 0:
             return []
         classifier = self.classifier()
         proba = classifier.predict_proba(features)
-        if self.config.adjust:
-            proba = adjust_priors(proba, classifier.priors)
         best = proba.argmax(axis=1)
         return [(classifier.classes[j], float(proba[i, j])) for i, j in enumerate(best)]

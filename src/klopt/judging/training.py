@@ -1,4 +1,4 @@
-"""Small supervised building blocks: weighted training sets, classifiers, prior shift.
+"""Small supervised building blocks: weighted training sets and classifiers.
 
 Everything here works on embedding matrices; nothing loads a model.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainingSet", "Classifier", "fit_classifier", "adjust_priors", "load_seed"]
+__all__ = ["TrainingSet", "Classifier", "fit_classifier", "load_seed"]
 
 
 @dataclass
@@ -107,31 +107,6 @@ class _Reordered(Classifier):
         for column, label in enumerate(known):
             out[:, self.classes.index(str(label))] = raw[:, column]
         return out
-
-
-def adjust_priors(
-    proba: np.ndarray, train_priors: np.ndarray, *, iterations: int = 30, floor: float = 0.02
-) -> np.ndarray:
-    """Re-estimate class priors on an unlabelled batch with EM (Saerens et al., 2002).
-
-    A classifier trained on a balanced seed over-predicts rare classes on a batch where
-    one class dominates (most customer mentions are complaints). EM finds the batch's
-    own class mix and re-weights the posteriors accordingly.
-    """
-    if len(proba) < 30:
-        return proba
-    train = np.clip(train_priors, 1e-6, None)
-    priors = train.copy()
-    adjusted = proba
-    for _ in range(iterations):
-        adjusted = proba * (priors / train)
-        adjusted /= adjusted.sum(axis=1, keepdims=True) + 1e-12
-        new = np.clip(adjusted.mean(axis=0), floor, None)
-        new /= new.sum()
-        if np.abs(new - priors).max() < 1e-4:
-            break
-        priors = new
-    return adjusted.astype(np.float32)
 
 
 def load_seed() -> list[tuple[str, str, str]]:

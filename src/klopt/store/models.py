@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -30,6 +31,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base",
+    "TextVector",
     "Organization",
     "SourceDocument",
     "DocumentVersion",
@@ -296,8 +298,27 @@ class Judgement(Base):
     language: Mapped[str] = mapped_column(Bounded(8))
     sentiment: Mapped[str] = mapped_column(Bounded(10))
     sentiment_confidence: Mapped[float] = mapped_column(Float)
+    doubt: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """How unsure the engine is about this post (0-1): a promise near its link threshold
+    or an unsure stance. The review queue puts the most doubtful posts first."""
     judged_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     verdicts: Mapped[list[Verdict]] = relationship(back_populates="judgement")
+
+
+class TextVector(Base):
+    """A text's embedding by one model, kept so that re-judging never embeds it again.
+
+    Keyed by the model (name and version) and the SHA-1 of the text, so a text that
+    several posts share is stored once; ``vector`` holds float16 values. The judge uses
+    the float16 values also on the first run, so re-judging from the store gives the
+    same answers as embedding afresh.
+    """
+
+    __tablename__ = "text_vector"
+
+    model: Mapped[str] = mapped_column(Bounded(60), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(Bounded(40), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Verdict(Base):
