@@ -44,7 +44,7 @@ def test_help_is_english_by_default() -> None:
     assert "klopt: does the organisation keep the promises it makes?" in out
     assert "Database URL (KLOPT_DB); default: a SQLite file." in out
     assert "Show this message and exit." in out
-    assert "docs       Source documents: mission, vision, brochure, portfolio." in out
+    assert "docs          Source documents: mission, vision, brochure, portfolio." in out
     assert "\nOptions:\n" in out and "\nCommands:\n" in out
 
 
@@ -54,7 +54,7 @@ def test_lang_before_the_command_makes_help_dutch() -> None:
     assert "klopt: komt de organisatie de beloften na die ze doet?" in out
     assert "Database-URL (KLOPT_DB); standaard: een SQLite-bestand." in out
     assert "Toon deze hulp en stop." in out
-    assert "docs       Brondocumenten: missie, visie, brochure, portfolio." in out
+    assert "docs          Brondocumenten: missie, visie, brochure, portfolio." in out
     assert "\nOpties:\n" in out and "\nCommando's:\n" in out
     assert "Usage" not in out and "Show this message" not in out
     sub = _help("--lang", "nl", "promises", "--help")

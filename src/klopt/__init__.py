@@ -25,6 +25,7 @@ _EXPORTS = {
     "ColumnMapping": "klopt.listening",
     "judge_posts": "klopt.judging.verdicts",
     "correct": "klopt.judging.verdicts",
+    "review_queue": "klopt.judging.inbox",
     "build_scorecard": "klopt.insight.scorecard",
     "Judge": "klopt.judging.judge",
     "PromiseSpec": "klopt.judging.judge",

@@ -8,7 +8,7 @@ from typing import Any
 
 from web_helpers import ORG
 
-from klopt.judging.inbox import find_mention
+from klopt.judging.inbox import find_mention, mention_json
 from klopt.judging.verdicts import list_verdicts
 from klopt.store import Store
 
@@ -48,7 +48,8 @@ def test_the_list_gives_each_mention_with_its_verdicts_like_the_cli(
         assert verdict["evidence"] == view.evidence
         assert set(verdict["evidence"]) >= {"promise_sentence", "words", "similarity"}
         assert item["posted_at"].startswith(str(view.posted_at.date()))  # type: ignore[union-attr]
-        assert isinstance(item["id"], int) and "reach" in item
+        assert isinstance(item["id"], int) and "reach" in item and "doubt" in item
+        assert item["doubt"] == mention_json(find_mention(web_store, ORG, item["id"]))["doubt"]
 
 
 def test_the_cursor_walks_every_mention_once(api: Any) -> None:

@@ -86,12 +86,16 @@ def test_the_inbox_shows_mentions_with_verdicts_and_evidence(browser: Any) -> No
     assert 'rel="noopener noreferrer external">Original on ' in text
     assert "<kbd>j</kbd>" in text and "<kbd>1</kbd> kept" in text
     assert '<script src="/static/inbox.js" defer></script>' in text
-    # the first mention is the one the library puts first, with its promise and author
-    first = find_mention(bob.client.app.state.store, ORG, _ids(text)[0])
+    # the first mention is the one the library puts first, with its author and promises
+    # (it may have none: the judge's doubt is high where a promise was nearly linked)
+    store = bob.client.app.state.store
+    first = find_mention(store, ORG, _ids(text)[0])
     row = _row(text, first.id)
     assert str(escape(first.text)) in row
-    assert first.verdicts[0].promise in row and str(escape(first.verdicts[0].statement)) in row
     assert str(escape(first.author or "")) in row
+    linked = next(m for m in (find_mention(store, ORG, i) for i in _ids(text)) if m.verdicts)
+    row = _row(text, linked.id)
+    assert linked.verdicts[0].promise in row and str(escape(linked.verdicts[0].statement)) in row
 
 
 def test_the_page_has_no_inline_script_or_style_and_labels_every_control(browser: Any) -> None:
@@ -143,6 +147,12 @@ def test_the_dashboard_link_with_promise_stance_and_period_works(browser: Any) -
 
 def test_the_three_orders(web_store: Store) -> None:
     def key(m: Any) -> float:
+        """The doubt the order ranks by: 0 once corrected, else the stored doubt, else
+        1 - the lowest open confidence (see klopt.judging.inbox)."""
+        if m.not_about or any(v.by_person for v in m.verdicts):
+            return 0.0
+        if m.doubt is not None:
+            return float(m.doubt)
         open_ = [v.confidence for v in m.verdicts if not v.by_person and v.confidence is not None]
         return 1 - min(open_, default=1.0)
 
@@ -158,6 +168,37 @@ def test_the_three_orders(web_store: Store) -> None:
     assert times == sorted(times, reverse=True)  # type: ignore[type-var]
     # a widely seen mention the judge is unsure about comes before a sure, unseen one
     assert weight(every[0]) > 3
+
+
+def test_the_inbox_shows_the_judges_doubt_and_says_what_each_order_does(
+    browser: Any, web_store: Store
+) -> None:
+    from sqlalchemy import update
+
+    from klopt.store.models import Judgement
+
+    post_id = _a_mention(web_store, "P1", "kept")
+    with web_store.session() as session:
+        session.execute(update(Judgement).where(Judgement.post_id == post_id).values(doubt=0.87))
+    bob = browser("bob")
+    page = bob.get(f"/inbox?ids={post_id}").text
+    assert '<p class="inbox-doubt muted">The judge&#39;s doubt: 87%</p>' in _row(page, post_id)
+    assert '<option value="priority">Check first (doubt × reach)</option>' in page
+    assert '<option value="uncertainty">Most doubt first</option>' in page
+    assert "the judge has the most doubt about them and many people saw them" in page
+    # a judgement without a stored doubt (made before klopt stored it) shows none
+    with web_store.session() as session:
+        session.execute(update(Judgement).where(Judgement.post_id == post_id).values(doubt=None))
+    assert "inbox-doubt" not in _row(bob.get(f"/inbox?ids={post_id}").text, post_id)
+    assert (
+        "Twijfel van de beoordelaar" not in browser("bob", lang="nl").get(f"/inbox/{post_id}").text
+    )
+    with web_store.session() as session:
+        session.execute(update(Judgement).where(Judgement.post_id == post_id).values(doubt=0.4))
+    dutch = browser("bob", lang="nl").get(f"/inbox?order=uncertainty&ids={post_id}").text
+    assert "Twijfel van de beoordelaar: 40%" in _row(dutch, post_id)
+    assert '<option value="uncertainty" selected>Meeste twijfel eerst</option>' in dutch
+    assert "Eerst bekijken (twijfel × bereik)" in dutch
 
 
 def test_pages_follow_each_other_without_gaps_or_repeats(browser: Any, web_store: Store) -> None:

@@ -31,7 +31,8 @@ READING_COMMANDS = frozenset(
         "alerts list", "audit", "check", "docs diff", "docs list", "drafts diff",
         "drafts history", "drafts list", "drafts show", "eval", "mentions list",
         "mentions presets", "orgs", "promises export", "promises list", "promises show",
-        "report", "rules list", "scorecard", "sources list", "tokens list", "users list",
+        "report", "review-queue", "rules list", "scorecard", "sources list", "tokens list",
+        "users list",
     }
 )  # fmt: skip
 
@@ -357,6 +358,7 @@ from klopt.cli import (  # noqa: E402, F401
     mentions,
     register,
     report,
+    review,
     rules,
     serve,
     setup,

@@ -8,14 +8,21 @@ the post is not about the promise).
 
 Three orders (:data:`ORDERS`):
 
-- ``priority`` (the default): ``(1 − confidence) × (1 + digits of the reach)``, highest
-  first: mentions the engine is unsure about, and that many people saw. The reach counts
-  on a log scale, like the scorecard's reputation risk, so one famous account does not
-  bury everything else. ``confidence`` is the lowest confidence of the mention's verdicts
-  that no person corrected; a mention without such a verdict (none at all, or all
-  corrected) counts as certain and comes last.
-- ``uncertainty``: the lowest confidence first (the judge's own doubt, reach left out).
+- ``priority`` (the default, the *review queue*: what a person should check first):
+  ``doubt × (1 + digits of the reach)``, highest first: mentions the engine is unsure
+  about, and that many people saw. The reach counts on a log scale, like the scorecard's
+  reputation risk, so one famous account does not bury everything else.
+- ``uncertainty``: the highest doubt first (reach left out).
 - ``newest``: the newest first (mentions without a time last).
+
+A mention's *doubt* is the one the judge stored with its newest judgement
+(:attr:`klopt.store.models.Judgement.doubt`, 0..1): high where a promise's probability
+sits near its link threshold, linked or not, or a stance is unsure. A mention a person
+corrected (any correction of it) has been looked at: its doubt counts as 0 and it comes
+last. Where the newest judgement has no doubt (judged before klopt stored it) or there is
+no judgement, the doubt is ``1 − the lowest confidence`` of the verdicts no person
+corrected (0 without such a verdict), so an older store still ranks sensibly.
+:func:`review_queue` is the first page of the priority order.
 
 A ranked order is computed by the database for every mention it weighs. To keep a page
 fast on millions of mentions it weighs the newest :data:`RANK_WINDOW` mentions that pass
@@ -24,7 +31,9 @@ when; the newest order, or an earlier period, reaches further back). A stored pr
 per post, with an index, would lift this limit.
 
 Pages are cut with an opaque cursor (keyset pagination): a page costs the same however
-deep it is, and a mention corrected meanwhile is neither skipped nor shown twice.
+deep it is, and no mention is skipped or shown twice while the keys stand. A correction
+made meanwhile changes a key in a ranked order: the mention moves to the end (its doubt
+is 0 now) and shows there again.
 """
 
 from __future__ import annotations
@@ -66,6 +75,7 @@ __all__ = [
     "InboxPage",
     "CorrectionEntry",
     "inbox",
+    "review_queue",
     "find_mention",
     "mention_corrections",
     "correct_mention",
@@ -140,6 +150,9 @@ class InboxMention:
     verdicts: tuple[InboxVerdict, ...] = ()
     #: Promises a person said the mention is not about.
     not_about: tuple[str, ...] = ()
+    #: How unsure the engine is about the mention (0..1), as its newest judgement says
+    #: (None: not judged, or judged before klopt stored the doubt).
+    doubt: float | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +222,19 @@ def inbox(
     next_cursor = _encode_cursor(order, rows[-1][1], rows[-1][0]) if more and rows else None
     ranked = RANK_WINDOW if query.window is not None else None
     return InboxPage(tuple(mentions), next_cursor, order, query.window, ranked)
+
+
+def review_queue(
+    store: Store, org_ref: str | None, *, limit: int = 25, promise: str | None = None
+) -> InboxPage:
+    """What a person should check first: the first page of the ``priority`` order (the
+    judge's doubt × the reach), optionally of the mentions about one promise.
+
+    Raises:
+        InputError: a limit outside 1..:data:`MAX_LIMIT`.
+        NotFound: ``promise`` is not one of the organisation's promises.
+    """
+    return inbox(store, org_ref, InboxFilters(promise=promise), order="priority", limit=limit)
 
 
 def _check(filters: InboxFilters, order: str, limit: int) -> None:
@@ -368,6 +394,33 @@ def _open_confidence() -> Any:
     )
 
 
+def _stored_doubt() -> Any:
+    """The doubt of the post's newest judgement (NULL: none, or judged before 0013)."""
+    j = aliased(Judgement)
+    return (
+        select(j.doubt)
+        .where(j.post_id == Post.id)
+        .order_by(j.id.desc())
+        .limit(1)
+        .correlate(Post)
+        .scalar_subquery()
+    )
+
+
+def _corrected() -> ColumnElement[bool]:
+    """A person corrected the post (any pair). A scalar subquery with ``LIMIT 1``, not
+    ``EXISTS``, for the reason :func:`_has_pair` gives."""
+    first = select(Correction.id).where(Correction.post_id == Post.id).limit(1)
+    return first.correlate(Post).scalar_subquery().is_not(None)
+
+
+def _doubt() -> Any:
+    """How unsure the engine is about the post (see the module doc): 0 once a person
+    corrected it, else the stored doubt, else 1 − the lowest open confidence."""
+    fallback = literal(1.0) - func.coalesce(_open_confidence(), literal(1.0))
+    return case((_corrected(), literal(0.0)), else_=func.coalesce(_stored_doubt(), fallback))
+
+
 def _reach_weight() -> Any:
     """1 + the number of digits of the reach (1 for none): a log scale without log()."""
     steps = [(Post.reach >= 10**n, literal(float(n + 2))) for n in range(9, -1, -1)]
@@ -375,10 +428,9 @@ def _reach_weight() -> Any:
 
 
 def _sort_key(order: str) -> Any:
-    doubt = literal(1.0) - func.coalesce(_open_confidence(), literal(1.0))
     if order == "uncertainty":
-        return doubt
-    return doubt * _reach_weight()
+        return _doubt()
+    return _doubt() * _reach_weight()
 
 
 def _page_rows(
@@ -480,7 +532,16 @@ def _mentions(session: Session, ids: list[int]) -> list[InboxMention]:
     promises = {
         p.id: p for p in session.scalars(select(Promise).where(Promise.id.in_(promise_ids)))
     }
-    return [_mention(posts[i], machine, people, promises) for i in ids if i in posts]
+    doubts = _doubts(session, ids)
+    return [_mention(posts[i], machine, people, promises, doubts.get(i)) for i in ids if i in posts]
+
+
+def _doubts(session: Session, ids: list[int]) -> dict[int, float | None]:
+    """post -> the doubt of its newest judgement (posts without a judgement left out)."""
+    j, newest = aliased(Judgement), aliased(Judgement)
+    latest = select(func.max(newest.id)).where(newest.post_id == j.post_id).scalar_subquery()
+    rows = session.execute(select(j.post_id, j.doubt).where(j.post_id.in_(ids), j.id == latest))
+    return {post_id: doubt for post_id, doubt in rows.tuples()}
 
 
 def _machine_verdicts(session: Session, ids: list[int]) -> dict[tuple[int, int], Verdict]:
@@ -505,6 +566,7 @@ def _mention(
     machine: dict[tuple[int, int], Verdict],
     people: dict[tuple[int, int], str],
     promises: dict[int, Promise],
+    doubt: float | None = None,
 ) -> InboxMention:
     pairs = {pid for post_id, pid in (*machine, *people) if post_id == post.id}
     verdicts: list[InboxVerdict] = []
@@ -532,7 +594,7 @@ def _mention(
         id=post.id, post=post.external_id, kind=post.kind, platform=post.platform,
         posted_at=post.posted_at, author=post.author, url=post.url, text=post.text,
         reach=post.reach, language=post.language, verdicts=tuple(verdicts),
-        not_about=tuple(sorted(not_about, key=_key_order)),
+        not_about=tuple(sorted(not_about, key=_key_order)), doubt=doubt,
     )  # fmt: skip
 
 
@@ -693,9 +755,10 @@ def parse_ids(text: str | None) -> tuple[int, ...]:
 
 
 def mention_json(mention: InboxMention) -> dict[str, Any]:
-    """A mention as the API gives it: the fields of ``klopt mentions list --json`` (post,
-    platform, posted_at, author, url, text; per verdict promise, stance, by_person,
-    confidence, evidence), grouped per mention, with klopt's id, kind, reach and language."""
+    """A mention as the API and ``klopt review-queue --json`` give it: the fields of
+    ``klopt mentions list --json`` (post, platform, posted_at, author, url, text; per
+    verdict promise, stance, by_person, confidence, evidence), grouped per mention, with
+    klopt's id, kind, reach, language and the engine's doubt."""
     return {
         "id": mention.id,
         "post": mention.post,
@@ -707,6 +770,7 @@ def mention_json(mention: InboxMention) -> dict[str, Any]:
         "text": mention.text,
         "reach": mention.reach,
         "language": mention.language,
+        "doubt": mention.doubt,
         "verdicts": [
             {
                 "promise": v.promise,

@@ -102,6 +102,12 @@ class MentionOut(BaseModel):
     text: str
     reach: int | None
     language: str | None
+    doubt: float | None = Field(
+        description=(
+            "How unsure the engine is about it (0-1), from its newest judgement; null: "
+            "not judged, or judged before klopt stored the doubt."
+        )
+    )
     verdicts: list[VerdictOut]
     not_about: list[str] = Field(description="Promises a person said it is not about.")
 
@@ -195,8 +201,9 @@ def list_mentions(
 ) -> dict[str, Any]:
     """Mentions with their current verdicts and evidence, to look at first.
 
-    ``priority``: the engine's doubt (1 − its lowest confidence no person corrected) ×
-    (1 + digits of the reach); ``uncertainty``: the doubt alone; ``newest``: by time.
+    ``priority`` (what to check first): the engine's doubt about the mention (its newest
+    judgement's; 0 once a person corrected it) × (1 + digits of the reach);
+    ``uncertainty``: the doubt alone; ``newest``: by time.
     Pass ``next_cursor`` back as ``cursor`` (with the same filters and order) for the
     next page."""
     filters = InboxFilters(
