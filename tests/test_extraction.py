@@ -310,14 +310,14 @@ def test_the_default_in_english() -> None:
     doc = _doc(
         "We refund your money within 14 days.",
         "Our head office is in Leeds.",
-        "To help every family eat well.",
+        "To help every family eat healthy, tasty food.",
         "Click here to read more.",
         "All our packaging is recycled and recyclable.",
         language="en",
     )
     assert [(p.text, p.kind, p.theme) for p in propose_promises(doc)] == [
         ("We refund your money within 14 days.", "measurable", "refunds"),
-        ("To help every family eat well.", "aspirational", "food"),
+        ("To help every family eat healthy, tasty food.", "aspirational", "food"),
         ("All our packaging is recycled and recyclable.", "aspirational", "sustainability"),
     ]
 

@@ -71,9 +71,9 @@ def _centroid(vectors: np.ndarray) -> np.ndarray:
 
 
 def theme_vectors(library: AspectLibrary, embed: Embed) -> dict[str, np.ndarray]:
-    """One vector per theme: the mean of its profile and its phrasings' centroid."""
+    """One vector per theme a promise may be given: its profile plus its phrasings' centroid."""
     out: dict[str, np.ndarray] = {}
-    for theme in library:
+    for theme in library.promise_themes():
         profile = _centroid(embed(theme.profile_texts()))
         phrasings = [text for _, _, text in theme.all_phrasings()]
         vector = profile if not phrasings else profile + _centroid(embed(phrasings))

@@ -37,6 +37,9 @@ class Theme:
         description: what the theme covers (one or two sentences).
         keywords: typical words per language.
         phrasings: customer phrasings per stance, then per language.
+        for_promises: whether a promise may be given this theme (``for_promises: false``
+            in the file: a theme such as ``general`` that only teaches the engine what
+            talk about no particular promise sounds like).
     """
 
     id: str
@@ -44,6 +47,7 @@ class Theme:
     description: str
     keywords: Mapping[str, tuple[str, ...]]
     phrasings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    for_promises: bool = True
 
     def all_keywords(self) -> tuple[str, ...]:
         """Keywords of every language."""
@@ -109,7 +113,9 @@ def _theme_from_mapping(data: Mapping[str, Any], where: str) -> Theme:
             str(lang): _strings(texts, f"{where}: phrasings.{stance}.{lang}")
             for lang, texts in by_lang.items()
         }
-    return Theme(theme_id, label, _text(data.get("description")), keywords, phrasings)
+    for_promises = data.get("for_promises", True) is not False
+    description = _text(data.get("description"))
+    return Theme(theme_id, label, description, keywords, phrasings, for_promises)
 
 
 def load_theme(path: str | Path) -> Theme:
@@ -159,6 +165,10 @@ class AspectLibrary:
 
     def __iter__(self) -> Iterator[Theme]:
         return iter(self._themes.values())
+
+    def promise_themes(self) -> list[Theme]:
+        """The themes a promise may be given (see :attr:`Theme.for_promises`)."""
+        return [theme for theme in self._themes.values() if theme.for_promises]
 
     def __len__(self) -> int:
         return len(self._themes)

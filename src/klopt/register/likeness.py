@@ -160,7 +160,7 @@ class ThemeMatcher:
             if self._profiles is None:
                 library = self._library or AspectLibrary.bundled()
                 ids, owners, texts = [], [], []
-                for number, theme in enumerate(library):
+                for number, theme in enumerate(library.promise_themes()):
                     own = [*theme.profile_texts(), *theme.stance_phrasings("kept")]
                     ids.append(theme.id)
                     owners += [number] * len(own)
