@@ -62,7 +62,7 @@ __all__ = [
     "ENGINE_VERSION",
 ]
 
-ENGINE_VERSION = "klopt-judge/1"
+ENGINE_VERSION = "klopt-judge/2"
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOPWORDS = (
