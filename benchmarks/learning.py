@@ -85,7 +85,7 @@ from klopt.judging.evaluation import (  # noqa: E402
 from klopt.judging.judge import Judge, JudgeConfig, LabelledExample  # noqa: E402
 from klopt.models.aspects import AspectLibrary  # noqa: E402
 from klopt.models.embeddings import get_embedder  # noqa: E402
-from quality import _use_cache  # noqa: E402
+from quality import use_cache  # noqa: E402
 
 BUDGETS = (10, 25, 50, 100)
 STRATEGIES = ("queue", "random")
@@ -247,7 +247,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(cache: Path, config: JudgeConfig, aspects: AspectLibrary) -> None:
-    _use_cache(cache)
+    use_cache(cache)
     _WORKER.update(config=config, aspects=aspects)
 
 
@@ -402,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--profile", default="accurate", help="accurate, fast or thorough")
     args = parser.parse_args(argv)
-    _use_cache(args.cache)
+    use_cache(args.cache)
     budgets = sorted(int(b) for b in args.budgets.split(","))
     config = JudgeConfig.profile(args.profile)
     aspects = AspectLibrary.bundled()

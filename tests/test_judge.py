@@ -320,3 +320,11 @@ def test_a_fit_on_the_same_rows_comes_from_the_cache(
     other = fit_classifier(rows, c=2.0)  # another setting: another fit
     assert len(list((tmp_path / "classifiers").glob("*.npz"))) == 2
     assert not np.array_equal(other.predict_proba(features), first.predict_proba(features))
+
+
+def test_languages_must_match_the_texts(library: AspectLibrary) -> None:
+    judge = fast_judge(library)
+    with pytest.raises(InputError, match="one language"):
+        judge.judge(["train late", "bag lost"], languages=["en"])
+    (known,) = judge.judge(["zomaar een zin"], languages=["en"])
+    assert known.language == "en"  # a known language is not detected again

@@ -106,6 +106,7 @@ class Judge:
         self._scratch: dict[tuple[str, str], np.ndarray] | None = None
         self._language_memo: dict[str, str] = {}
         self._evidence_cache: dict[int, tuple[list[str], np.ndarray, frozenset[str]]] = {}
+        self._seed: list[tuple[str, str, str]] = []
         self._ready = False
         self.last_slow_share = 0.0
         """Share of the last batch's texts that the label backends read (for benchmarks)."""
@@ -203,10 +204,11 @@ class Judge:
                 return
             library = self._aspects if self._aspects is not None else AspectLibrary.bundled()
             self._library = library
+            self._seed = load_seed()  # read once: the label models and the preload use it
             # every shipped text the judge embeds, from the disk cache where it is there
             phrasings, _, _ = phrasing_rows(library)
             profiles = [text for theme in library for text in theme.profile_texts()]
-            self._preload([*(text for text, _, _ in load_seed()), *phrasings, *profiles])
+            self._preload([*(text for text, _, _ in self._seed), *phrasings, *profiles])
             self._themes = self._assign_themes(library)
             texts = {p.id: [p.text, *p.paraphrases] for p in self.promises}
             self._linker = Linker(
@@ -218,9 +220,6 @@ class Judge:
                 self.config.linker,
             )
             self._prototypes = self._linker.prototypes
-            seed = load_seed()
-            if seed and self.config.linker.prevalence_cap > 0:
-                self._linker.set_reference(self._embed([text for text, _, _ in seed]))
             self._stance, self._sentiment = self._label_models(library)
             self._sentiment_fast, self._stance_fast = self._fast_models()
             self._ready = True
@@ -242,7 +241,7 @@ class Judge:
 
     def _fast_models(self) -> tuple[LabelModel | None, LabelModel | None]:
         """Sentiment and stance models on linking vectors, for the cascades."""
-        seed = load_seed()
+        seed = self._seed
         if not self._label_backends() or not seed:
             return None, None
         dim = self._backend(self._embedder_name).dim
@@ -276,7 +275,7 @@ class Judge:
 
     def _label_models(self, library: AspectLibrary) -> tuple[LabelModel, LabelModel]:
         cfg = self.config.stance
-        seed = load_seed()
+        seed = self._seed
         phrasings, stances, _ = phrasing_rows(library)
         seed_texts = [text for text, _, _ in seed]
         names = self._label_backends() or (self._embedder_name,)
@@ -408,7 +407,7 @@ class Judge:
         self._setup()
         if languages is not None:
             if len(languages) != len(texts):
-                raise InputError.keyed("judge.stance_for_lengths")
+                raise InputError.keyed("judge.languages_length")
             self._language_memo.update(
                 (t, lang) for t, lang in zip(texts, languages, strict=True) if lang
             )

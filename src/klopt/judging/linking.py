@@ -46,9 +46,6 @@ class LinkerConfig:
         relative: ... when it also has this share of the text's best probability.
         c: inverse regularisation of the logistic regression.
         theme_margin: also inherit themes this close to the best one (0: best only).
-        prevalence_cap: the most a promise may take of a fixed reference set of varied
-            customer texts (the shipped sentiment seed) before its threshold is raised
-            until it takes no more (0: no cap); see :meth:`Linker.thresholds`.
     """
 
     promise_weight: float = 4.0
@@ -61,7 +58,6 @@ class LinkerConfig:
     relative: float = 0.5
     c: float = 0.7
     theme_margin: float = 0.03
-    prevalence_cap: float = 0.0
 
 
 def _centroid(vectors: np.ndarray) -> np.ndarray:
@@ -119,13 +115,6 @@ class Linker:
         self._base, self.prototypes = self._base_training(statements, themes, library)
         self.labelled = TrainingSet(self._base.dim)
         self._fitted: Classifier | None = None
-        self._reference: np.ndarray | None = None
-        self._thresholds: np.ndarray | None = None
-
-    def set_reference(self, vectors: np.ndarray) -> None:
-        """The reference texts' vectors that :meth:`thresholds` measures prevalence on."""
-        self._reference = vectors
-        self._thresholds = None
 
     def _allocation(
         self,
@@ -190,7 +179,6 @@ class Linker:
             targets = [p for p in ids if p in self.promise_ids] or [NONE]
             self.labelled.add(np.repeat(row[None, :], len(targets), 0), targets, 1.0)
         self._fitted = None
-        self._thresholds = None
 
     def _training(self) -> TrainingSet:
         rows = self._base.copy()
@@ -214,31 +202,6 @@ class Linker:
             return np.zeros((0, len(classifier.classes)), dtype=np.float32)
         return classifier.predict_proba(features)
 
-    def thresholds(self) -> np.ndarray:
-        """Each promise's link threshold: :attr:`LinkerConfig.threshold`, raised for a
-        promise that would take more than :attr:`LinkerConfig.prevalence_cap` of the
-        reference texts.
-
-        A promise whose phrasings sit close to everything customers say (where a place
-        is, say) would otherwise be linked to most texts of a set. The reference is fixed
-        (shipped with klopt), so the guard does not depend on the texts being judged.
-        """
-        if self._thresholds is not None:
-            return self._thresholds
-        cfg = self.config
-        count = len(self.promise_ids)
-        out = np.full(count, cfg.threshold, dtype=np.float32)
-        reference = self._reference
-        if cfg.prevalence_cap > 0 and reference is not None and len(reference) and count:
-            proba = self.base_classifier().predict_proba(reference)[:, :count]
-            limits = np.maximum(out[None, :], cfg.relative * proba.max(axis=1, keepdims=True))
-            shares = (proba >= limits).mean(axis=0)
-            for column in np.flatnonzero(shares > cfg.prevalence_cap):
-                cut = float(np.quantile(proba[:, column], 1.0 - cfg.prevalence_cap))
-                out[column] = max(out[column], cut)
-        self._thresholds = out
-        return out
-
     def limits(self, proba: np.ndarray) -> np.ndarray:
         """The probability each promise needs to be linked, per row: ``(n, promises)``."""
         cfg = self.config
@@ -246,7 +209,8 @@ class Linker:
         if promise_part.shape[1] == 0:
             return np.zeros((len(proba), 0), dtype=np.float32)
         top = promise_part.max(axis=1, keepdims=True)
-        limits: np.ndarray = np.maximum(self.thresholds()[None, :], cfg.relative * top)
+        floor = np.full(promise_part.shape[1], cfg.threshold, dtype=np.float32)
+        limits: np.ndarray = np.maximum(floor[None, :], cfg.relative * top)
         return limits
 
     def decide(self, proba: np.ndarray) -> list[list[int]]:
