@@ -50,13 +50,17 @@ def load_drafts(path: Path = DRAFTS) -> list[dict[str, str]]:
 
 
 def parse_expected(value: str) -> set[Label]:
-    """``supports:P1;exceeds:P2`` -> labels; off-message is implied by no promise label."""
+    """``supports:P1;exceeds:P2`` -> labels.
+
+    Off-message is implied by no promise label and no new claim: the two never go
+    together (issue 15; the set's README says off-message for new-claim-only drafts).
+    """
     labels: set[Label] = set()
     for item in filter(None, (v.strip() for v in value.split(";"))):
         kind, _, promise = item.partition(":")
         if kind != "off_message":
             labels.add((kind, promise if kind in PROMISE_TYPES else ""))
-    if not any(kind in PROMISE_TYPES for kind, _ in labels):
+    if not any(kind in (*PROMISE_TYPES, "new_claim") for kind, _ in labels):
         labels.add(("off_message", ""))
     return labels
 

@@ -81,7 +81,6 @@ CASES = [
                 "",
                 "Wij beloven: elke e-bike rijdt minstens 150 km op één acculading!",
             ),
-            ("promise.off_message", "", ""),
         ],
     ),
     # tricky negatives: the promise itself, a customer's quote, "faster than ever"
@@ -118,7 +117,9 @@ def test_messages_quote_both_sides_in_the_users_language(promises: list[PromiseS
         "value": 43800.0,
         "unit": "hours",
         "text": "5 jaar",
+        "measure": "window",
     }
+    assert nl.evidence["reason"] == "duration"
     assert nl.evidence["promise"]["value"] == 17520.0
     [en] = check_promises(Draft("Free returns forever!"), promises, lang="en")
     assert (

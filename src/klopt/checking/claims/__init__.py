@@ -23,7 +23,14 @@ import numpy as np
 
 from klopt.checking.claims.cues import ClaimCues, Sentence, load_claim_cues, split_draft
 from klopt.checking.claims.quantities import Quantity, parse_quantities
-from klopt.checking.claims.verdicts import Link, PromiseFacts, Verdict, judge_link, new_claim_cue
+from klopt.checking.claims.verdicts import (
+    Link,
+    PromiseFacts,
+    Verdict,
+    judge_link,
+    new_claim_cue,
+    sentence_parts,
+)
 from klopt.checking.findings import Draft, Finding, Severity, Span, excerpt
 from klopt.i18n import t
 from klopt.judging.judge import PromiseSpec
@@ -52,6 +59,15 @@ class CheckConfig:
         cue_bonus: added when the sentence names what the promise rules out or charges
             for what it gives free.
         min_words: shorter sentences ("Order now.") link to nothing.
+        cover: a sentence that makes a checkable claim links to its closest promise at
+            this score, without a shared word: before a claim is called new, the promise
+            that may cover it (often in the other language, so sharing no word) is asked.
+            A sentence in another language than all of a promise's texts needs no shared
+            word at ``weak`` either.
+        clause_cover: a clause of a linked sentence that claims something checkable and
+            comes no closer than this to any promise is a new claim of its own.
+        support: a sentence supports a promise at this score, or when it names one of the
+            promise's own amounts; below it, it only touches the promise's topic.
     """
 
     strong: float = 0.6
@@ -60,6 +76,9 @@ class CheckConfig:
     word_bonus: float = 0.1
     cue_bonus: float = 0.15
     min_words: int = 3
+    cover: float = 0.3
+    clause_cover: float = 0.35
+    support: float = 0.5
 
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
@@ -136,8 +155,10 @@ class PromiseChecker:
         self._owner: list[int] = []
         self._lexicon: list[set[str]] = []
         self._own: list[set[str]] = []
+        self._languages: list[set[str]] = []
         for index, spec in enumerate(self.promises):
             own = [spec.text, *spec.paraphrases]
+            self._languages.append({_language_of(text) for text in own})
             texts += own
             self._owner += [index] * len(own)
             stems = _stems(" ".join(own), self.cues)
@@ -164,19 +185,31 @@ class PromiseChecker:
 
     def _scores(self, sentences: Sequence[Sentence]) -> np.ndarray:
         """``(sentences, promises)`` best cosine of any unit of a sentence to a promise."""
+        return self._unit_scores(sentences)[0]
+
+    def _unit_scores(
+        self, sentences: Sequence[Sentence]
+    ) -> tuple[np.ndarray, list[list[tuple[str, float]]]]:
+        """The sentence scores, and per sentence its clauses with their best promise score."""
         units = [self._units(s) for s in sentences]
         flat = [u for group in units for u in group]
         out = np.zeros((len(sentences), len(self.promises)), dtype=np.float32)
         if not flat or not self._texts:
-            return out
+            return out, [[] for _ in sentences]
         sims = self._embedder.embed(flat) @ self._vectors.T
+        best_unit = sims.max(axis=1)
+        clauses: list[list[tuple[str, float]]] = []
+        position = 0
+        for group in units:
+            clauses.append([(u, float(best_unit[position + k])) for k, u in enumerate(group)][1:])
+            position += len(group)
         # The best unit of each sentence, then the best text of each promise: the units
         # of a sentence and the texts of a promise stand together (every group has one).
         firsts = np.cumsum([0, *(len(group) for group in units[:-1])])
         per_sentence = np.maximum.reduceat(sims, firsts, axis=0)
         owners = np.flatnonzero(np.diff(self._owner_array, prepend=-1))
         out[:] = np.maximum.reduceat(per_sentence, owners, axis=1)
-        return out
+        return out, clauses
 
     def _bonus(self, sentence: Sentence, stems: set[str], index: int) -> float:
         """Word evidence on top of the cosine: the promise's own words, its taboo words."""
@@ -198,7 +231,11 @@ class PromiseChecker:
         promise or its theme; further promises must come close to the best and have a
         word of their own in common with the sentence.
         """
-        scores = self._scores(sentences)
+        return self._links(sentences, self._scores(sentences))
+
+    def _links(
+        self, sentences: Sequence[Sentence], scores: np.ndarray
+    ) -> list[list[tuple[int, float]]]:
         config = self.config
         out: list[list[tuple[int, float]]] = []
         for i, sentence in enumerate(sentences):
@@ -210,13 +247,20 @@ class PromiseChecker:
                 float(scores[i, p]) + self._bonus(sentence, stems, p)
                 for p in range(len(self.promises))
             ]
+            language = _language_of(sentence.text)
             passing = [
                 p
                 for p, value in enumerate(total)
-                if value >= config.strong or (value >= config.weak and stems & self._lexicon[p])
+                if value >= config.strong
+                or (
+                    value >= config.weak
+                    and (stems & self._lexicon[p] or language not in self._languages[p])
+                )
             ]
             if not passing:
-                out.append([])
+                best = int(np.argmax(total)) if total else 0
+                claims = total and total[best] >= config.cover and self._claims(sentence)
+                out.append([(best, total[best])] if claims else [])
                 continue
             best = max(passing, key=lambda p: total[p])
             kept = [best] + [
@@ -229,36 +273,76 @@ class PromiseChecker:
             out.append(sorted(((p, total[p]) for p in kept), key=lambda x: -x[1]))
         return out
 
+    def _new_clauses(
+        self, sentence: Sentence, clauses: list[tuple[str, float]], lang: str
+    ) -> list[Finding]:
+        """A new claim in a clause of a sentence that is otherwise about a promise.
+
+        "Your refund within 7 days, and we've added a €50 voucher": the second clause
+        claims something no promise is close to.
+        """
+        if sentence.quoted:
+            return []
+        for clause, score in clauses:
+            if score >= self.config.clause_cover or len(_WORD.findall(clause)) < 3:
+                continue
+            cue = new_claim_cue(Sentence(clause, 0, len(clause)), self.cues)
+            if cue:
+                return [self._new_claim(sentence, cue, lang)]
+        return []
+
+    def _claims(self, sentence: Sentence) -> bool:
+        """Whether the sentence claims something checkable (or takes something back)."""
+        if new_claim_cue(sentence, self.cues) is not None:
+            return True
+        parts = sentence_parts(sentence, self.cues)
+        return any(
+            parts.has(kind) for kind in ("suspension", "stop", "restriction", "extension", "clock")
+        )
+
     # ----- checking ---------------------------------------------------------------
     def check(self, draft: Draft, *, lang: str = "en") -> list[Finding]:
         """The promise findings for ``draft``, messages in ``lang``."""
         sentences = split_draft(draft.text)
         if not sentences or not self.promises:
             return []
-        all_links = self.links(sentences)
+        scores, clauses = self._unit_scores(sentences)
+        all_links = self._links(sentences, scores)
         findings: list[Finding] = []
         previous: list[tuple[int, float]] = []
-        for sentence, links in zip(sentences, all_links, strict=True):
+        for sentence, links, parts_of in zip(sentences, all_links, clauses, strict=True):
             inherited = not links and not sentence.quoted
             # A sentence without a promise of its own continues the one before it
             # ("Retourneren is niet meer gratis. Je betaalt voortaan € 2,95.").
             judged = links or (previous if inherited else [])
             if judged:
+                parts = sentence_parts(sentence, self.cues)
                 verdicts = [
-                    judge_link(sentence, Link(p, s), judged, self.facts, self.cues)
+                    judge_link(
+                        sentence,
+                        Link(p, s),
+                        judged,
+                        self.facts,
+                        self.cues,
+                        parts,
+                        self.config.support,
+                    )
                     for p, s in judged
                 ]
+                verdicts = [v for v in verdicts if v.rule != "promise.none"]
                 if not links or _idle_question(sentence):
                     verdicts = [v for v in verdicts if v.rule != "promise.supports"]
                 findings += [self._finding(v, sentence, lang) for v in verdicts]
+                findings += self._new_clauses(sentence, parts_of, lang)
             elif not sentence.quoted:
                 cue = new_claim_cue(sentence, self.cues)
                 findings += [self._new_claim(sentence, cue, lang)] if cue else []
             previous = links or previous
         findings = _deduplicate(findings)
         # Off message: the draft says nothing about any promise (a link that yields no
-        # support, contradiction or excess is not a message either).
-        if not any(f.promise is not None for f in findings):
+        # support, contradiction or excess is not a message either) and claims nothing
+        # new: a new claim is the more useful finding, and the two never go together.
+        if not any(f.promise is not None or f.rule == "promise.new_claim" for f in findings):
             findings.append(
                 Finding(
                     "promise.off_message",

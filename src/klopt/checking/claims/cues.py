@@ -55,6 +55,28 @@ class ClaimCues:
     negations: re.Pattern[str]
     commitments: re.Pattern[str]
     stopwords: frozenset[str]
+    measures: Mapping[str, re.Pattern[str]]
+    suspensions: re.Pattern[str]
+    restrictions: Mapping[str, re.Pattern[str]]
+    restriction_exceptions: re.Pattern[str]
+    universals: re.Pattern[str]
+    scope_determiners: re.Pattern[str]
+    named_parties: re.Pattern[str]
+    nobody: re.Pattern[str]
+    availability: Mapping[int, re.Pattern[str]]
+    clock_words: Mapping[str, float]
+    clock_day_parts: Mapping[str, float]
+    continuity: re.Pattern[str]
+    clock_end: re.Pattern[str]
+    clock_start: re.Pattern[str]
+    order_words: re.Pattern[str]
+    deadline_words: re.Pattern[str]
+    negated_free: re.Pattern[str]
+    no_minimum: re.Pattern[str]
+    increases: re.Pattern[str]
+    extensions: re.Pattern[str]
+    closing_words: re.Pattern[str]
+    share_words: tuple[str, ...]
 
 
 def _floats(data: Mapping[str, Any]) -> dict[str, float]:
@@ -88,6 +110,28 @@ def load_claim_cues() -> ClaimCues:
         negations=pattern(_words(data["negations"])),
         commitments=pattern(_words(data["commitments"])),
         stopwords=frozenset(w.lower() for w in _words(data["stopwords"])),
+        measures={str(k): pattern(_words(v)) for k, v in data["measures"].items()},
+        suspensions=pattern(_words(data["suspensions"])),
+        restrictions={str(k): pattern(_words(v)) for k, v in data["restrictions"].items()},
+        restriction_exceptions=pattern(_words(data["restriction_exceptions"])),
+        universals=pattern(_words(data["universals"])),
+        scope_determiners=pattern(_words(data["scope_determiners"])),
+        named_parties=pattern(_words(data["named_parties"])),
+        nobody=pattern(_words(data["nobody"])),
+        availability={int(k): pattern(_words(v)) for k, v in data["availability"].items()},
+        clock_words=_floats(data["clock_words"]),
+        clock_day_parts=_floats(data["clock_day_parts"]),
+        continuity=pattern(_words(data["continuity"])),
+        clock_end=pattern(_words(data["clock_end"])),
+        clock_start=pattern(_words(data["clock_start"])),
+        order_words=pattern(_words(data["order_words"])),
+        deadline_words=pattern(_words(data["deadline_words"])),
+        negated_free=pattern(_words(data["negated_free"])),
+        no_minimum=pattern(_words(data["no_minimum"])),
+        increases=pattern(_words(data["increases"])),
+        extensions=pattern(_words(data["extensions"])),
+        closing_words=pattern(_words(data["closing_words"])),
+        share_words=tuple(_words(data["share_words"])),
     )
 
 

@@ -44,11 +44,25 @@ class Quantity:
 
 
 _UNIT = {"duration": "hours", "money": "EUR", "percent": "%"}
-_NUM = r"\d+(?:[.,]\d+)?"
+_NUM = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+_THOUSANDS = re.compile(r"^(\d{1,3}(?:[.,]\d{3})+)(?:[.,](\d{1,2}))?$")
+
+
+def _amount(text: str) -> float:
+    """``"10.000"`` and ``"1,000"`` are thousands, ``"4,95"`` and ``"4.95"`` decimals."""
+    grouped = _THOUSANDS.match(text)
+    if grouped:
+        whole = re.sub(r"[.,]", "", grouped.group(1))
+        return float(f"{whole}.{grouped.group(2) or 0}")
+    return float(text.replace(",", "."))
+
+
 # A number that must come first starts where its digits start ((?<!\d)): tried from every
 # digit of a long run of digits, the search would take quadratic time.
 _MONEY = re.compile(
-    rf"(?:€|eur\b|euro\b)\s?(?P<a>{_NUM})(?:,-)?|(?<!\d)(?P<b>{_NUM})\s?(?:€|euro\b|eur\b)",
+    rf"(?:€|£|\$|eur\b|euro\b|gbp\b)\s?(?P<a>{_NUM})(?:,-)?"
+    rf"|(?<!\d)(?P<b>{_NUM})\s?(?:€|euro\b|eur\b|pond\b|pounds?\b|gbp\b)"
+    r"|(?<![\w.,])(?P<p>\d{1,2})p\b",
     re.IGNORECASE,
 )
 _PERCENT = re.compile(rf"(?<!\d)(?P<n>{_NUM})\s?(?:%|procent\b|percent\b)", re.IGNORECASE)
@@ -84,7 +98,7 @@ def _number(word: str, cues: ClaimCues) -> float:
     lowered = word.lower()
     if lowered in cues.numbers:
         return cues.numbers[lowered]
-    return float(lowered.replace(",", "."))
+    return _amount(lowered)
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -112,7 +126,10 @@ def parse_quantities(text: str, cues: ClaimCues | None = None) -> list[Quantity]
     cues = cues or load_claim_cues()
     found: list[Quantity] = []
     for match in _MONEY.finditer(text):
-        amount = float((match.group("a") or match.group("b")).replace(",", "."))
+        if match.group("p"):
+            amount = int(match.group("p")) / 100  # pence
+        else:
+            amount = _amount(match.group("a") or match.group("b"))
         before = text[max(0, match.start() - 14) : match.start()]
         threshold = bool(cues.thresholds.search(before))
         found.append(
