@@ -539,7 +539,7 @@ def test_stdin_and_file_input(klopt: Klopt, tmp_path: Path) -> None:
     (result,) = sarif["runs"][0]["results"]
     assert result["ruleId"] == "basis.superlative.en"
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == post.as_posix()
-    assert result["locations"][0]["physicalLocation"]["region"] == _region(1, 8, 1, 16)
+    assert result["locations"][0]["physicalLocation"]["region"] == _region(1, 8, 1, 30)
     assert sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["descriptor"] == {
         "id": "promises.none"
     }

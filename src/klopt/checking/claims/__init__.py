@@ -49,7 +49,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CheckConfig:
-    """Linking thresholds, tuned on the dev split of ``benchmarks/drafts``.
+    """Linking thresholds, tuned on the dev registers of ``benchmarks/checkset`` (issue 15).
 
     Attributes:
         strong: a sentence is about a promise at this cosine similarity on its own ...
@@ -72,13 +72,13 @@ class CheckConfig:
 
     strong: float = 0.6
     weak: float = 0.38
-    margin: float = 0.1
+    margin: float = 0.03
     word_bonus: float = 0.1
     cue_bonus: float = 0.15
     min_words: int = 3
-    cover: float = 0.3
+    cover: float = 0.25
     clause_cover: float = 0.35
-    support: float = 0.5
+    support: float = 0.55
 
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")

@@ -123,7 +123,7 @@ class PromiseParts:
         )
         return cls(
             parts=ClaimParts(texts[0] if texts else "", tuple(kept)),
-            window=_window(kept, joined, cues),
+            window=_window(kept, texts, cues),
             free=bool(cues.free.search(joined)) or no_charge,
             negated=bool(cues.negations.search(joined)),
             polar=frozenset(name for name, p in cues.polar.items() if p.search(joined)),
@@ -140,16 +140,27 @@ class PromiseParts:
         return self.parts.first("duration")
 
 
-def _window(parts: Sequence[Part], joined: str, cues: ClaimCues) -> bool:
+def _window(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> bool:
     """Whether the promise's duration is a window the customer has (longer is more).
 
-    What the duration measures decides ("refund within 14 days" is a deadline even in a
-    promise that also speaks of returns); without a measure, any window word does.
+    The words around it decide first ("binnen 14 dagen" is a deadline; "tot 28 dagen na
+    de reisdatum", "30 dagen om te retourneren" a window), then what it measures ("refund
+    within 14 days" is a deadline even in a promise that also speaks of returns), then
+    any window word in the promise.
     """
     duration = next((p for p in parts if p.kind == "duration"), None)
-    if duration is not None and duration.measure is not None:
-        return duration.measure == "window"
-    return bool(cues.window.search(joined))
+    if duration is not None:
+        text = next((t for t in texts if t[duration.start : duration.end] == duration.text), "")
+        if text:
+            before = text[max(0, duration.start - 12) : duration.start]
+            after = text[duration.end : duration.end + 12]
+            if cues.window_before.search(before) or cues.window_after.match(after.lstrip()):
+                return True
+            if cues.deadline_before.search(before) and duration.measure != "window":
+                return False
+        if duration.measure is not None:
+            return duration.measure == "window"
+    return bool(cues.window.search(" ".join(texts)))
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
@@ -170,7 +181,10 @@ def _restates(sentence: str, part: Part, promise: PromiseParts, cues: ClaimCues)
     before = sentence[: part.start].split()[-1:]
     if before and f"{before[0].lower()} {part.text.lower()}" in promise.lowered:
         return True  # "SIM Only" is the product's name, in the promise too
-    return bool(stems(after, cues) & promise.stems)
+    if stems(after, cues) & promise.stems:
+        return True
+    theirs = {(p.kind, round(p.value, 3)) for p in promise.parts.parts}
+    return any((p.kind, round(p.value, 3)) in theirs for p in read_parts(after, cues).parts)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -259,7 +273,7 @@ def _clocks(parts: ClaimParts, promise: PromiseParts) -> Difference | None:
 
 def _money(parts: ClaimParts, promise: PromiseParts, cues: ClaimCues) -> Difference | None:
     theirs = promise.parts.of("money")
-    price = next((p for p in theirs if p.role != "threshold"), None)
+    by_role = {role: next((p for p in theirs if p.role == role), None) for role in ("", "cap")}
     threshold = next((p for p in theirs if p.role == "threshold"), None)
     for part in parts.of("money"):
         if part.role == "threshold":
@@ -267,19 +281,33 @@ def _money(parts: ClaimParts, promise: PromiseParts, cues: ClaimCues) -> Differe
                 direction = "less" if part.value > threshold.value else "more"
                 return Difference(direction, "threshold", part, threshold)
             minimum = not _BELOW.search(parts.text[max(0, part.start - 14) : part.start])
-            if threshold is None and promise.free and price is None and minimum:
+            if threshold is None and promise.free and by_role[""] is None and minimum:
                 return Difference("less", "threshold", part, None)
             continue
-        if price is None or not _same_measure(part, price):
+        promised = by_role.get(part.role)
+        if promised is None or not _same_measure(part, promised):
             continue
-        if _ratio(part.value, price.value) > UNRELATED_MONEY:
+        if _ratio(part.value, promised.value) > UNRELATED_MONEY:
             continue
-        if abs(part.value - price.value) > 0.005:
-            direction = "less" if part.value > price.value else "more"
-            return Difference(direction, "price", part, price)
+        if abs(part.value - promised.value) > 0.005:
+            # A price: lower is more. A cap ("insured up to € 500"): higher is more.
+            higher = part.value > promised.value
+            more = higher if part.role == "cap" else not higher
+            reason = "cap" if part.role == "cap" else "price"
+            return Difference("more" if more else "less", reason, part, promised)
     no_minimum = parts.first("no_minimum")
     if no_minimum is not None and threshold is not None:
         return Difference("more", "threshold", no_minimum, threshold)
+    return None
+
+
+def _amounts(parts: ClaimParts, promise: PromiseParts) -> Difference | None:
+    """Amounts in the same unit ("5 kg" against "8 kg"): more is more."""
+    for part in parts.of("amount"):
+        for promised in promise.parts.of("amount"):
+            if part.measure == promised.measure and abs(part.value - promised.value) > 1e-9:
+                direction = "more" if part.value > promised.value else "less"
+                return Difference(direction, "amount", part, promised)
     return None
 
 
@@ -347,7 +375,8 @@ def compare(
         charge = parts.first("negated_free") if promise.free else None
         if charge is None:
             # Against "no hidden costs", an amount is a price, not a hidden cost.
-            charges = [p for p in parts.of("money") if p.role != "threshold" and promise.free]
+            paying = promise.free and bool(cues.paying.search(sentence))
+            charges = [p for p in parts.of("money") if p.role != "threshold" and paying]
             charge = charges[0] if charges else parts.first("charge")
             if charge is not None and promise.free and parts.has("free"):
                 charge = None
@@ -360,12 +389,16 @@ def compare(
     for restriction in parts.of("restriction"):
         if restriction.role not in held and not _restates(sentence, restriction, promise, cues):
             return Difference("less", "restricted", restriction, None)
+    for extension in parts.of("extension"):  # an addition: the amounts are about it
+        if not promise.parts.has("extension") and not _restates(sentence, extension, promise, cues):
+            return Difference("more", "scope", extension, None)
     durations = own_durations(parts.of("duration"), promise, rivals)
     difference = (
         _durations(durations, promise)
         or _clocks(parts, promise)
         or _money(parts, promise, cues)
         or _percent(parts, promise)
+        or _amounts(parts, promise)
         or _availability(parts, promise)
     )
     if difference is not None:
@@ -374,9 +407,6 @@ def compare(
     price = next((p for p in promise.parts.of("money") if p.role != "threshold"), None)
     if free is not None and price is not None and not promise.free:
         return Difference("more", "free", free, price)
-    for extension in parts.of("extension"):
-        if not promise.parts.has("extension") and not _restates(sentence, extension, promise, cues):
-            return Difference("more", "scope", extension, None)
     universal = parts.first("universal")
     if universal is not None and not promise.parts.has("universal"):
         words = {w.lower()[:5] for w in re.findall(r"[^\W\d_]{4,}", sentence)}

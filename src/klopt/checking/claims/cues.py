@@ -74,6 +74,13 @@ class ClaimCues:
     negated_free: re.Pattern[str]
     no_minimum: re.Pattern[str]
     increases: re.Pattern[str]
+    paying: re.Pattern[str]
+    cap_words: re.Pattern[str]
+    threshold_after: re.Pattern[str]
+    amount_units: Mapping[str, str]
+    window_before: re.Pattern[str]
+    window_after: re.Pattern[str]
+    deadline_before: re.Pattern[str]
     extensions: re.Pattern[str]
     closing_words: re.Pattern[str]
     share_words: tuple[str, ...]
@@ -129,6 +136,13 @@ def load_claim_cues() -> ClaimCues:
         negated_free=pattern(_words(data["negated_free"])),
         no_minimum=pattern(_words(data["no_minimum"])),
         increases=pattern(_words(data["increases"])),
+        paying=pattern(_words(data["paying"])),
+        cap_words=pattern(_words(data["cap_words"])),
+        threshold_after=pattern(_words(data["threshold_after"])),
+        amount_units={str(k).lower(): str(v) for k, v in data["amount_units"].items()},
+        window_before=pattern(_words(data["window_before"])),
+        window_after=pattern(_words(data["window_after"])),
+        deadline_before=pattern(_words(data["deadline_before"])),
         extensions=pattern(_words(data["extensions"])),
         closing_words=pattern(_words(data["closing_words"])),
         share_words=tuple(_words(data["share_words"])),

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from klopt.checking.claims.cues import ClaimCues, load_claim_cues
-from klopt.checking.claims.quantities import parse_quantities
+from klopt.checking.claims.quantities import Quantity, parse_quantities
 
 __all__ = ["ClaimParts", "Part", "read_parts"]
 
@@ -247,6 +247,41 @@ def _shares(text: str, cues: ClaimCues) -> list[Part]:
     return out
 
 
+def _money_role(quantity: Quantity, text: str, cues: ClaimCues) -> str:
+    """``threshold`` ("vanaf € 20", "€ 35 or more"), ``cap`` ("tot € 500") or ``""``."""
+    if quantity.kind != "money":
+        return ""
+    after = text[quantity.end : quantity.end + 14].lstrip()
+    if quantity.threshold or cues.threshold_after.match(after):
+        return "threshold"
+    if cues.cap_words.search(text[max(0, quantity.start - 12) : quantity.start]):
+        return "cap"
+    return ""
+
+
+@cache
+def _amount_pattern(cues: ClaimCues) -> re.Pattern[str]:
+    units = "|".join(re.escape(u) for u in sorted(cues.amount_units, key=len, reverse=True))
+    return re.compile(
+        rf"(?<![\w.,])(?P<n>\d+(?:[.,]\d+)?)\s?(?P<unit>{units})(?![\w/])", re.IGNORECASE
+    )
+
+
+def _amounts(text: str, cues: ClaimCues) -> list[Part]:
+    """Amounts in other units ("8 kg", "100 Mbit/s"); the unit is their measure."""
+    return [
+        Part(
+            "amount",
+            float(m["n"].replace(",", ".")),
+            m.group(),
+            m.start(),
+            m.end(),
+            measure=cues.amount_units[m["unit"].lower()],
+        )
+        for m in _amount_pattern(cues).finditer(text)
+    ]
+
+
 def _matches(kind: str, expression: re.Pattern[str], text: str, value: float = 1.0) -> list[Part]:
     return [Part(kind, value, m.group(), m.start(), m.end()) for m in expression.finditer(text)]
 
@@ -271,8 +306,10 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
         parts += [
             p
             for p in _matches("availability", expression, text, float(level))
-            # "binnen 3 werkdagen" is a duration; "op werkdagen" is when.
+            # "binnen 3 werkdagen" is a duration; "op werkdagen" is when; "don't keep
+            # office hours" says nothing about them.
             if not counted.search(text[max(0, p.start - 14) : p.start])
+            and not cues.negations.search(text[max(0, p.start - 16) : p.start])
         ]
     shares = _shares(text, cues)
     parts += shares
@@ -280,16 +317,17 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
     clocks = _clocks(work, cues)
     work = _mask(work, [(p.start, p.end) for p in clocks])
     quantities = [
-        Part(q.kind, q.value, q.text, q.start, q.end, role="threshold" if q.threshold else "")
+        Part(q.kind, q.value, q.text, q.start, q.end, role=_money_role(q, text, cues))
         for q in parse_quantities(work, cues)
     ]
+    quantities += _amounts(work, cues)
     marks = [
         (m.start(), m.end(), name)
         for name, expression in cues.measures.items()
         for m in expression.finditer(text)
     ]
     parts += [
-        Part(p.kind, p.value, p.text, p.start, p.end, _measure(p, marks), p.role)
+        Part(p.kind, p.value, p.text, p.start, p.end, p.measure or _measure(p, marks), p.role)
         for p in [*clocks, *quantities]
     ]
     exceptions = [m.span() for m in cues.restriction_exceptions.finditer(text)]

@@ -21,7 +21,6 @@ from typing import Any
 from klopt.checking.claims.compare import Difference, PromiseParts, compare, own_durations
 from klopt.checking.claims.cues import ClaimCues, Sentence, quote_regions
 from klopt.checking.claims.parts import ClaimParts, Part, read_parts
-from klopt.checking.claims.quantities import parse_quantities
 from klopt.judging.judge import PromiseSpec
 
 __all__ = ["Link", "PromiseFacts", "Verdict", "judge_link", "new_claim_cue", "sentence_parts"]
@@ -160,7 +159,11 @@ _QUESTION = re.compile(r"\?\s*$")
 
 
 def new_claim_cue(sentence: Sentence, cues: ClaimCues) -> str | None:
-    """The commitment cue in a sentence no promise covers, or ``None`` (questions aside)."""
+    """The commitment cue in a sentence no promise covers, or ``None`` (questions aside).
+
+    A duration is a claim when it is a deadline or a window ("binnen 4 uur", "up to 60
+    days") or says what it measures; "10 years together" promises nothing.
+    """
     text = sentence.text
     if _QUESTION.search(text):
         return None
@@ -168,7 +171,12 @@ def new_claim_cue(sentence: Sentence, cues: ClaimCues) -> str | None:
         match = expression.search(text)
         if match:
             return match.group()
-    for quantity in parse_quantities(text, cues):
-        if not quantity.threshold:
-            return quantity.text
+    for part in read_parts(text, cues).parts:
+        if part.kind in ("money", "percent", "amount") and part.role != "threshold":
+            return part.text
+        if part.kind == "duration":
+            before = text[max(0, part.start - 12) : part.start]
+            timed = cues.deadline_before.search(before) or cues.window_before.search(before)
+            if timed or part.measure is not None:
+                return part.text
     return None
