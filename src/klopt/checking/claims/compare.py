@@ -141,6 +141,22 @@ class PromiseParts:
 
 
 def _window(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> bool:
+    return _duration_kind(parts, texts, cues) in ("window", "opening")
+
+
+def _duration_kind(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> str:
+    """``window``/``opening`` (longer is more) or ``deadline``/``cutoff`` (shorter is more)."""
+    duration = next((p for p in parts if p.kind == "duration"), None)
+    if duration is not None:
+        text = next((t for t in texts if t[duration.start : duration.end] == duration.text), "")
+        before = text[max(0, duration.start - 12) : duration.start] if text else ""
+        after = text[duration.end : duration.end + 14].lstrip() if text else ""
+        if text and cues.advance_after.match(after):
+            return "opening" if cues.advance_opening.search(before) else "cutoff"
+    return "window" if _window_only(parts, texts, cues) else "deadline"
+
+
+def _window_only(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> bool:
     """Whether the promise's duration is a window the customer has (longer is more).
 
     The words around it decide first ("binnen 14 dagen" is a deadline; "tot 28 dagen na
@@ -316,7 +332,7 @@ def _percent(parts: ClaimParts, promise: PromiseParts) -> Difference | None:
     if promised is None:
         return None
     for part in parts.of("percent"):
-        if not _same_measure(part, promised) or abs(part.value - promised.value) < 1e-9:
+        if part.measure != promised.measure or abs(part.value - promised.value) < 1e-9:
             continue
         return Difference(
             "more" if part.value > promised.value else "less", "percent", part, promised

@@ -81,6 +81,8 @@ class ClaimCues:
     window_before: re.Pattern[str]
     window_after: re.Pattern[str]
     deadline_before: re.Pattern[str]
+    advance_after: re.Pattern[str]
+    advance_opening: re.Pattern[str]
     extensions: re.Pattern[str]
     closing_words: re.Pattern[str]
     share_words: tuple[str, ...]
@@ -143,6 +145,8 @@ def load_claim_cues() -> ClaimCues:
         window_before=pattern(_words(data["window_before"])),
         window_after=pattern(_words(data["window_after"])),
         deadline_before=pattern(_words(data["deadline_before"])),
+        advance_after=pattern(_words(data["advance_after"])),
+        advance_opening=pattern(_words(data["advance_opening"])),
         extensions=pattern(_words(data["extensions"])),
         closing_words=pattern(_words(data["closing_words"])),
         share_words=tuple(_words(data["share_words"])),
