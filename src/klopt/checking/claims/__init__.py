@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from klopt.checking.claims.cues import ClaimCues, Sentence, load_claim_cues, split_draft
+from klopt.checking.claims.parts import read_parts
 from klopt.checking.claims.quantities import Quantity, parse_quantities
 from klopt.checking.claims.verdicts import (
     Link,
@@ -82,6 +83,7 @@ class CheckConfig:
 
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|„[^”“]*[”“]|«[^»]*»")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _CLAUSE = re.compile(r"[,;:]|\s(?:en|én|and|maar|but|&)\s", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -231,15 +233,18 @@ class PromiseChecker:
         promise or its theme; further promises must come close to the best and have a
         word of their own in common with the sentence.
         """
-        return self._links(sentences, self._scores(sentences))
+        return self._links(sentences, self._scores(sentences))[0]
 
     def _links(
         self, sentences: Sequence[Sentence], scores: np.ndarray
-    ) -> list[list[tuple[int, float]]]:
+    ) -> tuple[list[list[tuple[int, float]]], list[list[tuple[int, float]]]]:
+        """The links, and per sentence without one the promise that may cover its claim."""
         config = self.config
         out: list[list[tuple[int, float]]] = []
+        covers: list[list[tuple[int, float]]] = []
         for i, sentence in enumerate(sentences):
             stems = _stems(sentence.text, self.cues)
+            covers.append([])
             if sentence.quoted or len(_WORD.findall(sentence.text)) < config.min_words:
                 out.append([])
                 continue
@@ -260,7 +265,8 @@ class PromiseChecker:
             if not passing:
                 best = int(np.argmax(total)) if total else 0
                 claims = total and total[best] >= config.cover and self._claims(sentence)
-                out.append([(best, total[best])] if claims else [])
+                covers[-1] = [(best, total[best])] if claims else []
+                out.append([])
                 continue
             best = max(passing, key=lambda p: total[p])
             kept = [best] + [
@@ -271,24 +277,39 @@ class PromiseChecker:
                 and stems & (self._own[p] - self._own[best])
             ]
             out.append(sorted(((p, total[p]) for p in kept), key=lambda x: -x[1]))
-        return out
+        return out, covers
 
     def _new_clauses(
-        self, sentence: Sentence, clauses: list[tuple[str, float]], lang: str
+        self,
+        sentence: Sentence,
+        clauses: list[tuple[str, float]],
+        judged: list[tuple[int, float]],
+        lang: str,
     ) -> list[Finding]:
         """A new claim in a clause of a sentence that is otherwise about a promise.
 
         "Your refund within 7 days, and we've added a €50 voucher": the second clause
-        claims something no promise is close to.
+        claims an amount no promise is close to, of a kind (money) the linked promises do
+        not have. Commitment words alone ("beloofd", "altijd") are not enough in a clause,
+        and quoted words are not the organisation's.
         """
         if sentence.quoted:
             return []
+        covered = {part.kind for p, _ in judged for part in self.facts[p].parts.parts} | (
+            {"free"} if any(self.facts[p].free for p, _ in judged) else set()
+        )
         for clause, score in clauses:
             if score >= self.config.clause_cover or len(_WORD.findall(clause)) < 3:
                 continue
-            cue = new_claim_cue(Sentence(clause, 0, len(clause)), self.cues)
-            if cue:
-                return [self._new_claim(sentence, cue, lang)]
+            unquoted = _QUOTED.sub(" ", clause)
+            for part in read_parts(unquoted, self.cues).parts:
+                claim = part.kind in ("money", "percent", "amount", "free")
+                if part.kind == "duration":
+                    claim = (
+                        new_claim_cue(Sentence(unquoted, 0, len(unquoted)), self.cues) is not None
+                    )
+                if claim and part.kind not in covered and part.role != "threshold":
+                    return [self._new_claim(sentence, part.text, lang)]
         return []
 
     def _claims(self, sentence: Sentence) -> bool:
@@ -307,14 +328,18 @@ class PromiseChecker:
         if not sentences or not self.promises:
             return []
         scores, clauses = self._unit_scores(sentences)
-        all_links = self._links(sentences, scores)
+        all_links, covers = self._links(sentences, scores)
         findings: list[Finding] = []
         previous: list[tuple[int, float]] = []
-        for sentence, links, parts_of in zip(sentences, all_links, clauses, strict=True):
+        for sentence, links, parts_of, cover in zip(
+            sentences, all_links, clauses, covers, strict=True
+        ):
             inherited = not links and not sentence.quoted
             # A sentence without a promise of its own continues the one before it
             # ("Retourneren is niet meer gratis. Je betaalt voortaan € 2,95.").
-            judged = links or (previous if inherited else [])
+            # A claim that links to nothing by the usual rules is weighed against the
+            # promise that may cover it before it is called new.
+            judged = links or (previous if inherited else []) or cover
             if judged:
                 parts = sentence_parts(sentence, self.cues)
                 verdicts = [
@@ -333,8 +358,11 @@ class PromiseChecker:
                 if not links or _idle_question(sentence):
                     verdicts = [v for v in verdicts if v.rule != "promise.supports"]
                 findings += [self._finding(v, sentence, lang) for v in verdicts]
-                findings += self._new_clauses(sentence, parts_of, lang)
-            elif not sentence.quoted:
+                if verdicts:
+                    findings += self._new_clauses(sentence, parts_of, judged, lang)
+                else:  # only the topic of a promise: weighed as a sentence of its own
+                    links = []
+            if not verdicts_of(findings, sentence) and not sentence.quoted and not links:
                 cue = new_claim_cue(sentence, self.cues)
                 findings += [self._new_claim(sentence, cue, lang)] if cue else []
             previous = links or previous
@@ -398,6 +426,13 @@ class PromiseChecker:
             t("claims.new_claim.suggestion", lang, **values),
             evidence={"cue": cue},
         )
+
+
+def verdicts_of(findings: Sequence[Finding], sentence: Sentence) -> bool:
+    """Whether a finding already stands on ``sentence`` (its span starts inside it)."""
+    return any(
+        f.span is not None and sentence.start <= f.span.start < sentence.end for f in findings
+    )
 
 
 def _idle_question(sentence: Sentence) -> bool:

@@ -167,7 +167,9 @@ def new_claim_cue(sentence: Sentence, cues: ClaimCues) -> str | None:
     text = sentence.text
     if _QUESTION.search(text):
         return None
-    for expression in (cues.free, cues.commitments, cues.absolutes):
+    for start, end in quote_regions(text):  # a quoted customer promises nothing
+        text = text[:start] + " " * (end - start) + text[end:]
+    for expression in (cues.free, cues.commitments):
         match = expression.search(text)
         if match:
             return match.group()
