@@ -203,6 +203,10 @@ def _restates(sentence: str, part: Part, promise: PromiseParts, cues: ClaimCues)
     return any((p.kind, round(p.value, 3)) in theirs for p in read_parts(after, cues).parts)
 
 
+def _overlaps(part: Part, others: Sequence[Part]) -> bool:
+    return any(o.start < part.end and part.start < o.end for o in others)
+
+
 def _ratio(a: float, b: float) -> float:
     if math.isinf(a) or math.isinf(b):
         return 0.0 if a == b else math.inf
@@ -403,10 +407,15 @@ def compare(
         return Difference("less", "price", increase, promise.parts.first("money"))
     held = {p.role for p in promise.parts.of("restriction")}
     for restriction in parts.of("restriction"):
-        if restriction.role not in held and not _restates(sentence, restriction, promise, cues):
+        # A condition may repeat the promise's own ("alleen bij een variabel contract");
+        # "only", "except" and "for members" narrow it unless the promise says so too.
+        restated = restriction.role == "condition" and _restates(
+            sentence, restriction, promise, cues
+        )
+        if restriction.role not in held and not restated:
             return Difference("less", "restricted", restriction, None)
     for extension in parts.of("extension"):  # an addition: the amounts are about it
-        if not promise.parts.has("extension") and not _restates(sentence, extension, promise, cues):
+        if not promise.parts.has("extension") and not _overlaps(extension, parts.of("availability")):
             return Difference("more", "scope", extension, None)
     durations = own_durations(parts.of("duration"), promise, rivals)
     difference = (
