@@ -296,7 +296,7 @@ class PromiseChecker:
         if sentence.quoted:
             return []
         covered = {part.kind for p, _ in judged for part in self.facts[p].parts.parts} | (
-            {"free"} if any(self.facts[p].free for p, _ in judged) else set()
+            {"free", "money"} if any(self.facts[p].free for p, _ in judged) else set()
         )
         for clause, score in clauses:
             if score >= self.config.clause_cover or len(_WORD.findall(clause)) < 3:

@@ -336,7 +336,9 @@ def _percent(parts: ClaimParts, promise: PromiseParts) -> Difference | None:
     if promised is None:
         return None
     for part in parts.of("percent"):
-        if part.measure != promised.measure or abs(part.value - promised.value) < 1e-9:
+        # A discount is compared with a discount only ("10% korting" is not "100% groen").
+        discount = (part.measure == "discount") != (promised.measure == "discount")
+        if discount or abs(part.value - promised.value) < 1e-9:
             continue
         return Difference(
             "more" if part.value > promised.value else "less", "percent", part, promised
@@ -415,7 +417,9 @@ def compare(
         if restriction.role not in held and not restated:
             return Difference("less", "restricted", restriction, None)
     for extension in parts.of("extension"):  # an addition: the amounts are about it
-        if not promise.parts.has("extension") and not _overlaps(extension, parts.of("availability")):
+        if not promise.parts.has("extension") and not _overlaps(
+            extension, parts.of("availability")
+        ):
             return Difference("more", "scope", extension, None)
     durations = own_durations(parts.of("duration"), promise, rivals)
     difference = (

@@ -108,7 +108,10 @@ _CLOCK_DIGITS = re.compile(
 # "voor 22 uur", "tot 17 uur", "vanaf 8 uur": a bare hour is a clock time only after such
 # a word; "binnen 2 uur" stays a duration.
 _CLOCK_HOUR = re.compile(
-    rf"\b(?:voor|vóór|tot|vanaf|om|na|uiterlijk)\s+(?P<h>{_HOUR})\s?uur\b", re.IGNORECASE
+    rf"\b(?:voor|vóór|tot|vanaf|om|na|uiterlijk)\s+(?P<h>{_HOUR})\s?uur\b"
+    # "tot 5 uur duren" is how long, not until when
+    r"(?!\s+(?:duren|duurt|wachten|lang|langer|later|extra)\b)",
+    re.IGNORECASE,
 )
 _RANGE = re.compile(r"^\s*(?:-|–|—|tot|to|until|till|t/m)\s*$", re.IGNORECASE)
 _FROM_TO = re.compile(
@@ -201,7 +204,8 @@ def _clocks(text: str, cues: ClaimCues) -> list[Part]:
             role = "end"
         if not role:
             before = text[max(0, start - 16) : start]
-            if cues.closing_words.match(text, end + 1) or cues.closing_words.match(text, end):
+            closing = cues.closing_words.match(text, end + 1) or cues.closing_words.match(text, end)
+            if closing or cues.closing_words.search(text[max(0, start - 24) : start]):
                 role = "end"
             elif cues.clock_start.search(before):
                 role = "start"
