@@ -103,11 +103,13 @@ class PromiseParts:
         """
         kept: list[Part] = []
         seen: set[str] = set()
+        measures: set[str] = set()
         for text in texts:
-            parts = read_parts(text, cues).parts
-            kinds = {p.kind for p in parts} - seen
-            kept += [p for p in parts if p.kind in kinds]
+            read = read_parts(text, cues)
+            kinds = {p.kind for p in read.parts} - seen
+            kept += [p for p in read.parts if p.kind in kinds]
             seen |= kinds
+            measures |= read.measures
         joined = " \n ".join(texts)
         nouns = {
             m.group(1).lower()[:5]
@@ -122,7 +124,7 @@ class PromiseParts:
             for m in cues.charges.finditer(joined)
         )
         return cls(
-            parts=ClaimParts(texts[0] if texts else "", tuple(kept)),
+            parts=ClaimParts(texts[0] if texts else "", tuple(kept), frozenset(measures)),
             window=_window(kept, texts, cues),
             free=bool(cues.free.search(joined)) or no_charge,
             negated=bool(cues.negations.search(joined)),
@@ -220,7 +222,10 @@ def _same_measure(a: Part, b: Part) -> bool:
 
 
 def own_durations(
-    found: Sequence[Part], promise: PromiseParts, rivals: Sequence[PromiseParts]
+    found: Sequence[Part],
+    promise: PromiseParts,
+    rivals: Sequence[PromiseParts],
+    measures: frozenset[str] = frozenset(),
 ) -> list[Part]:
     """The durations of the sentence that are about ``promise``.
 
@@ -233,7 +238,9 @@ def own_durations(
         return []
     out = []
     for part in found:
-        if part.kind != "duration" or not _same_measure(part, mine):
+        # The closest measure word decides, or the promise's measure named in the sentence.
+        named = mine.measure is not None and mine.measure in measures
+        if part.kind != "duration" or not (_same_measure(part, mine) or named):
             continue
         distance = _ratio(part.value, mine.value) if not math.isinf(part.value) else 0.0
         if distance > UNRELATED:
@@ -405,7 +412,8 @@ def compare(
         if charge is not None:
             return Difference("less", "charges", charge, promise.parts.first("free"))
     increase = parts.first("increase")
-    if increase is not None and promise.parts.has("money") and not promise.parts.has("increase"):
+    priced = promise.parts.has("money") or "price" in promise.parts.measures
+    if increase is not None and priced and not promise.parts.has("increase"):
         return Difference("less", "price", increase, promise.parts.first("money"))
     held = {p.role for p in promise.parts.of("restriction")}
     for restriction in parts.of("restriction"):
@@ -421,7 +429,7 @@ def compare(
             extension, parts.of("availability")
         ):
             return Difference("more", "scope", extension, None)
-    durations = own_durations(parts.of("duration"), promise, rivals)
+    durations = own_durations(parts.of("duration"), promise, rivals, parts.measures)
     difference = (
         _durations(durations, promise)
         or _clocks(parts, promise)

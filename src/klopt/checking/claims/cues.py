@@ -49,6 +49,8 @@ class ClaimCues:
     free: re.Pattern[str]
     superlatives: re.Pattern[str]
     stops: re.Pattern[str]
+    stop_idioms: re.Pattern[str]
+    shift_words: re.Pattern[str]
     charges: re.Pattern[str]
     thresholds: re.Pattern[str]
     polar: Mapping[str, re.Pattern[str]]
@@ -113,6 +115,8 @@ def load_claim_cues() -> ClaimCues:
         free=pattern(_words(data["free_words"])),
         superlatives=pattern(_words(data["superlatives"])),
         stops=pattern(_words(data["stop_phrases"])),
+        stop_idioms=pattern(_words(data["stop_idioms"])),
+        shift_words=pattern(_words(data["shift_words"])),
         charges=pattern(_words(data["charge_words"])),
         thresholds=pattern(_words(data["threshold_words"])),
         polar={str(k): pattern(_words(v)) for k, v in data["polar_groups"].items()},

@@ -84,6 +84,7 @@ class ClaimParts:
 
     text: str
     parts: tuple[Part, ...]
+    measures: frozenset[str] = frozenset()
 
     def of(self, kind: str) -> list[Part]:
         """The parts of ``kind``."""
@@ -323,6 +324,8 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
     quantities = [
         Part(q.kind, q.value, q.text, q.start, q.end, role=_money_role(q, text, cues))
         for q in parse_quantities(work, cues)
+        # "een dag later", "22 minutes late": a shift in time, not a deadline
+        if q.kind != "duration" or not cues.shift_words.match(text[q.end : q.end + 14].lstrip())
     ]
     quantities += _amounts(work, cues)
     marks = [
@@ -366,9 +369,14 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
         for p in _matches("free", cues.free, text)
         if not any(n.start <= p.start < n.end for n in negated_free)
     ]
+    idiomatic = [m.span() for m in cues.stop_idioms.finditer(text)]
+    parts += [
+        p
+        for p in _matches("stop", cues.stops, text)
+        if not any(a <= p.start < b for a, b in idiomatic)
+    ]
     for kind, expression in (
         ("universal", cues.universals),
-        ("stop", cues.stops),
         ("suspension", cues.suspensions),
         ("no_minimum", cues.no_minimum),
         ("increase", cues.increases),
@@ -381,4 +389,5 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
         for p in _matches("charge", cues.charges, text)
         if not cues.negations.search(text[max(0, p.start - 18) : p.start])
     ]
-    return ClaimParts(text, tuple(sorted(parts, key=lambda p: (p.start, p.kind))))
+    ordered = tuple(sorted(parts, key=lambda p: (p.start, p.kind)))
+    return ClaimParts(text, ordered, frozenset(name for _, _, name in marks))

@@ -65,7 +65,7 @@ def sentence_parts(sentence: Sentence, cues: ClaimCues) -> ClaimParts:
     if not quotes:
         return parts
     kept = tuple(p for p in parts.parts if not any(a <= p.start < b for a, b in quotes))
-    return ClaimParts(parts.text, kept)
+    return ClaimParts(parts.text, kept, parts.measures)
 
 
 # Parts that stand for the whole sentence (a take-back is what the sentence says).
