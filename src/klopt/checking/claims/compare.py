@@ -450,6 +450,10 @@ def compare(
         nobody = cues.nobody.search(universal.text)
         if nobody and promise.parties and not cues.named_parties.search(sentence):
             return Difference("more", "scope", universal, None)
-        if not nobody and promise.scope_nouns and not promise.scope_nouns & words:
+        limited = promise.scope_nouns and not promise.scope_nouns & words
+        limited = limited or promise.parts.has("restriction") or any(
+            p.role == "threshold" for p in promise.parts.of("money")
+        )
+        if not nobody and limited:
             return Difference("more", "scope", universal, None)
     return None
