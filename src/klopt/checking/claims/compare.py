@@ -451,8 +451,10 @@ def compare(
         if nobody and promise.parties and not cues.named_parties.search(sentence):
             return Difference("more", "scope", universal, None)
         limited = promise.scope_nouns and not promise.scope_nouns & words
-        limited = limited or promise.parts.has("restriction") or any(
-            p.role == "threshold" for p in promise.parts.of("money")
+        limited = (
+            limited
+            or promise.parts.has("restriction")
+            or any(p.role == "threshold" for p in promise.parts.of("money"))
         )
         if not nobody and limited:
             return Difference("more", "scope", universal, None)

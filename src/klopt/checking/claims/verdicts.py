@@ -130,8 +130,9 @@ def judge_link(
     free = parts.first("free")
     if free is not None and not any(f.free or f.parts.has("money") for f in linked):
         return Verdict("promise.new_claim", link.promise, link.similarity, None, {"cue": free.text})
+    about = link.similarity >= support or _same_amount(parts, fact)
     absolute = _absolute(parts, fact)
-    if absolute is not None:
+    if absolute is not None and about:  # "altijd 10% korting" near a price promise is no excess
         return Verdict(
             "promise.exceeds",
             link.promise,
@@ -139,7 +140,7 @@ def judge_link(
             (absolute.start, absolute.end),
             {"reason": "absolute", "absolute": absolute.text},
         )
-    if link.similarity < support and not _same_amount(parts, fact):
+    if not about:
         return Verdict("promise.none", link.promise, link.similarity)
     return Verdict("promise.supports", link.promise, link.similarity)
 
