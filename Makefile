@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/merging.py
 	$(BIN)/python benchmarks/documents.py
 	$(BIN)/python benchmarks/claims.py
+	$(BIN)/python benchmarks/checkset.py
 	$(BIN)/python benchmarks/checks.py
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/report.py

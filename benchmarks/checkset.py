@@ -21,13 +21,14 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from klopt.checking.check import check_draft
 from klopt.checking.claims import check_promises
-from klopt.checking.findings import Draft
+from klopt.checking.findings import Draft, Finding
 from klopt.checking.rules import load_packs
 from klopt.judging.judge import PromiseSpec
 
@@ -47,7 +48,9 @@ def load_register(path: Path) -> list[PromiseSpec]:
     ]
 
 
-def load_set(data: Path) -> tuple[dict[str, list[PromiseSpec]], list[dict[str, str]], dict]:
+def load_set(
+    data: Path,
+) -> tuple[dict[str, list[PromiseSpec]], list[dict[str, str]], dict[str, list[str]]]:
     splits = yaml.safe_load((data / "splits.yaml").read_text("utf-8"))
     registers = {p.stem: load_register(p) for p in sorted((data / "registers").glob("*.yaml"))}
     rows: list[dict[str, str]] = []
@@ -65,7 +68,7 @@ def parse_expected(value: str) -> set[Label]:
     return labels
 
 
-def finding_labels(findings) -> set[Label]:
+def finding_labels(findings: Iterable[Finding]) -> set[Label]:
     out: set[Label] = set()
     for f in findings:
         if f.rule.startswith("basis.superlative"):
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         if args.errors == split:
-            kinds = Counter()
+            kinds: Counter[str] = Counter()
             for row, gold, guess in mistakes:
                 print(f"  {row['id']} [{row['lang']}]: expected {_fmt(gold)} | got {_fmt(guess)}")
                 print(f"      {row['text'][:400]!r}")
