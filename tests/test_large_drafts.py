@@ -194,7 +194,9 @@ def test_a_long_run_on_sentence_is_checked_with_the_bundled_model() -> None:
         Draft(text, language="nl"), rules=None, promises=promises, promise_checker=check_promises
     )
     spanned = [f for f in report.findings if f.rule.startswith("promise.") and f.span]
-    assert spanned and spanned[0].span is not None and spanned[0].span.start == 0
+    # the excess is found in the run-on sentence and points at its amount
+    assert spanned and spanned[0].rule == "promise.exceeds" and spanned[0].span is not None
+    assert text[spanned[0].span.start : spanned[0].span.end] == "12 uur"
     assert all(len(f.message) < 400 for f in spanned)  # the sentence quoted shortened
     assert len(_rendered(report)) < 2_000
 
