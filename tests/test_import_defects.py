@@ -158,6 +158,25 @@ def test_legitimate_multi_line_posts_still_import_normally(store: Store, tmp_pat
     assert posts["m3"] == long_post.replace("\n", "\r\n")
 
 
+def test_a_post_whose_next_line_starts_with_the_delimiter_is_one_record(
+    store: Store, tmp_path: Path
+) -> None:
+    # Found by the import property test: the line that closes the quote, read alone, has
+    # the header's number of fields (", #5" adds one) and a time like the row before it.
+    content = (
+        "id,body,author,created_at\n"
+        "r1,eerste,u1,2026-09-02T10:00:00Z\n"
+        'r2,"a\n, #5",u2,2026-09-02T11:00:00Z\n'
+        "r3,derde,u3,2026-09-02T12:00:00Z\n"
+    )
+    path = tmp_path / "comma.csv"
+    path.write_text(content, encoding="utf-8")
+    mapping = ColumnMapping(text="body", time="created_at", id="id", author="author")
+    result = import_mentions(store, None, path, mapping, actor="tester")
+    assert (result.imported, result.skipped, result.problems) == (3, 0, [])
+    assert _posts(store) == {"r1": "eerste", "r2": "a\n, #5", "r3": "derde"}
+
+
 def test_the_command_line_names_the_line_of_an_unclosed_quote(
     store: Store, db_url: str, tmp_path: Path
 ) -> None:

@@ -376,9 +376,15 @@ def _swallowed(
     last, _ = _alone(held[-1][1], dialect)
     opened = len(first) - 1  # the field the quote opened: the last one its line has
     own = dict(enumerate(first[:opened]))
-    closing = len(last) == width - opened  # the last line holds the rest of this record
+    # The last line holds the rest of this record: read alone, it has the record's last
+    # fields, or ends with them (the quoted text it closes may hold a delimiter itself:
+    # "a<line break>, #5").
+    rest = width - opened - 1
+    closing = len(last) == width - opened or (
+        0 < rest < len(last) and last[-rest:] == values[-rest:]
+    )
     if closing:
-        own.update((opened + at, value) for at, value in enumerate(last) if at)
+        own.update((at, value) for at, value in enumerate(values) if at > opened)
     others = {at: value for at, value in enumerate(previous) if at != opened}
     looks = [shapes for shapes in (_telling(own), _telling(others)) if shapes]
     for _, text in held[1:-1] if closing else held[1:]:
