@@ -26,10 +26,10 @@ from klopt.checking.claims.parts import read_parts
 from klopt.checking.claims.quantities import Quantity, parse_quantities
 from klopt.checking.claims.verdicts import (
     Link,
-    PromiseFacts,
     Verdict,
     judge_link,
     new_claim_cue,
+    promise_facts,
     sentence_parts,
 )
 from klopt.checking.findings import Draft, Finding, Severity, Span, excerpt
@@ -152,7 +152,7 @@ class PromiseChecker:
         self.cues = load_claim_cues()
         self._embedder = get_embedder(embedder)
         library = aspects if aspects is not None else AspectLibrary.bundled()
-        self.facts = [PromiseFacts.of(p, self.cues) for p in self.promises]
+        self.facts = [promise_facts(p, self.cues) for p in self.promises]
         texts: list[str] = []
         self._owner: list[int] = []
         self._lexicon: list[set[str]] = []

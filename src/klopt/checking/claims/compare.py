@@ -125,7 +125,7 @@ class PromiseParts:
         )
         return cls(
             parts=ClaimParts(texts[0] if texts else "", tuple(kept), frozenset(measures)),
-            window=_window(kept, texts, cues),
+            window=_duration_kind(kept, texts, cues) in ("window", "opening"),
             free=bool(cues.free.search(joined)) or no_charge,
             negated=bool(cues.negations.search(joined)),
             polar=frozenset(name for name, p in cues.polar.items() if p.search(joined)),
@@ -142,43 +142,31 @@ class PromiseParts:
         return self.parts.first("duration")
 
 
-def _window(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> bool:
-    return _duration_kind(parts, texts, cues) in ("window", "opening")
-
-
 def _duration_kind(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> str:
-    """``window``/``opening`` (longer is more) or ``deadline``/``cutoff`` (shorter is more)."""
-    duration = next((p for p in parts if p.kind == "duration"), None)
-    if duration is not None:
-        text = next((t for t in texts if t[duration.start : duration.end] == duration.text), "")
-        before = text[max(0, duration.start - 12) : duration.start] if text else ""
-        after = text[duration.end : duration.end + 14].lstrip() if text else ""
-        if text and cues.advance_after.match(after):
-            return "opening" if cues.advance_opening.search(before) else "cutoff"
-    return "window" if _window_only(parts, texts, cues) else "deadline"
+    """What the promise's duration is: ``window`` or ``opening`` (longer is more),
+    ``deadline`` or ``cutoff`` (shorter is more).
 
-
-def _window_only(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues) -> bool:
-    """Whether the promise's duration is a window the customer has (longer is more).
-
-    The words around it decide first ("binnen 14 dagen" is a deadline; "tot 28 dagen na
-    de reisdatum", "30 dagen om te retourneren" a window), then what it measures ("refund
-    within 14 days" is a deadline even in a promise that also speaks of returns), then
-    any window word in the promise.
+    The words around it decide first: "X uur voor vertrek" is an opening after "vanaf",
+    else a cut-off; "tot 28 dagen na de reisdatum", "30 dagen om te retourneren" are
+    windows; "binnen 14 dagen" is a deadline. Then what it measures ("refund within 14
+    days" is a deadline even in a promise that also speaks of returns), then any window
+    word in the promise.
     """
     duration = next((p for p in parts if p.kind == "duration"), None)
-    if duration is not None:
-        text = next((t for t in texts if t[duration.start : duration.end] == duration.text), "")
-        if text:
-            before = text[max(0, duration.start - 12) : duration.start]
-            after = text[duration.end : duration.end + 12]
-            if cues.window_before.search(before) or cues.window_after.match(after.lstrip()):
-                return True
-            if cues.deadline_before.search(before) and duration.measure != "window":
-                return False
-        if duration.measure is not None:
-            return duration.measure == "window"
-    return bool(cues.window.search(" ".join(texts)))
+    if duration is None:
+        return "window" if cues.window.search(" ".join(texts)) else "deadline"
+    text = next((t for t in texts if t[duration.start : duration.end] == duration.text), "")
+    before = text[max(0, duration.start - 12) : duration.start]
+    after = text[duration.end : duration.end + 14].lstrip()
+    if text and cues.advance_after.match(after):
+        return "opening" if cues.advance_opening.search(before) else "cutoff"
+    if text and (cues.window_before.search(before) or cues.window_after.match(after)):
+        return "window"
+    if text and cues.deadline_before.search(before) and duration.measure != "window":
+        return "deadline"
+    if duration.measure is not None:
+        return "window" if duration.measure == "window" else "deadline"
+    return "window" if cues.window.search(" ".join(texts)) else "deadline"
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)

@@ -23,7 +23,15 @@ from klopt.checking.claims.cues import ClaimCues, Sentence, quote_regions
 from klopt.checking.claims.parts import ClaimParts, Part, read_parts
 from klopt.judging.judge import PromiseSpec
 
-__all__ = ["Link", "PromiseFacts", "Verdict", "judge_link", "new_claim_cue", "sentence_parts"]
+__all__ = [
+    "Link",
+    "PromiseFacts",
+    "Verdict",
+    "judge_link",
+    "new_claim_cue",
+    "promise_facts",
+    "sentence_parts",
+]
 
 
 @dataclass(frozen=True)
@@ -34,14 +42,13 @@ class Link:
     similarity: float
 
 
-class PromiseFacts(PromiseParts):
-    """What the checks need to know about one promise, read from all its texts."""
+PromiseFacts = PromiseParts
+"""What the checks need to know about one promise (its parts, read from all its texts)."""
 
-    @classmethod
-    def of(cls, spec: PromiseSpec, cues: ClaimCues) -> PromiseFacts:  # type: ignore[override]
-        """Read the parts of ``spec`` from its statement, then its paraphrases."""
-        base = PromiseParts.of([spec.text, *spec.paraphrases], cues)
-        return cls(**{name: getattr(base, name) for name in base.__dataclass_fields__})
+
+def promise_facts(spec: PromiseSpec, cues: ClaimCues) -> PromiseFacts:
+    """Read the parts of ``spec`` from its statement, then its paraphrases."""
+    return PromiseParts.of([spec.text, *spec.paraphrases], cues)
 
 
 @dataclass(frozen=True)
