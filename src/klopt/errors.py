@@ -303,3 +303,14 @@ class Throttled(NotAuthenticated):
 
 
 __all__ += ["Throttled"]
+
+
+# --- publishing (issue 16) ---------------------------------------------------------------
+
+
+class PostRefused(SourceError):
+    """The platform refused the post itself (too long, a bad image, a reply to a post that
+    is gone): sending it again as it is will not help."""
+
+
+__all__ += ["PostRefused"]

@@ -100,8 +100,10 @@ class Http:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        answers: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """GET ``url`` with the manners above; a 304 is returned as it is.
+        """GET ``url`` with the manners above; a 304 is returned as it is, and so are the
+        client errors in ``answers``.
 
         Raises:
             RateLimited: the server asks for a wait longer than ``max_wait``.
@@ -109,7 +111,7 @@ class Http:
                 or a 4xx other than 401, 403 and 429.
             BadCredentials: 401 or 403.
         """
-        return self._request("GET", url, params=params, headers=headers)
+        return self._request("GET", url, params=params, headers=headers, answers=answers)
 
     def post(
         self,
@@ -118,13 +120,29 @@ class Http:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         credentials: tuple[int, ...] = (400, 401, 403),
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        answers: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """POST ``json`` to ``url`` (a login) with the same manners as :meth:`get`.
+        """POST ``json`` (or ``content``, or a form with ``files``) to ``url`` with the same
+        manners as :meth:`get`.
 
         ``credentials`` are the statuses that mean "refused credentials" here: a login
-        answers a wrong password with 400 or 401.
+        answers a wrong password with 400 or 401. ``answers`` are client errors returned as
+        they are, for the caller to read (a platform that refuses a post says why).
         """
-        return self._request("POST", url, json=json, headers=headers, credentials=credentials)
+        return self._request(
+            "POST",
+            url,
+            json=json,
+            headers=headers,
+            credentials=credentials,
+            content=content,
+            files=files,
+            data=data,
+            answers=answers,
+        )
 
     def _request(
         self,
@@ -135,13 +153,24 @@ class Http:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         credentials: tuple[int, ...] = (401, 403),
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        answers: tuple[int, ...] = (),
     ) -> httpx.Response:
         attempt = 0
         while True:
             self._wait_for_window(url)
             try:
                 response = self.client.request(
-                    method, url, params=params, headers=headers, json=json
+                    method,
+                    url,
+                    params=params,
+                    headers=headers,
+                    json=json,
+                    content=content,
+                    files=files,
+                    data=data,
                 )
                 self.requests += 1
             except (httpx.TimeoutException, httpx.TransportError) as exc:
@@ -175,6 +204,8 @@ class Http:
                     )
                 self._pause(self._backoff(attempt))
                 continue
+            if status in answers:
+                return response
             if status >= 400:
                 raise SourceUnavailable.keyed("source.refused", url=_safe(url), status=status)
             return response

@@ -1,0 +1,213 @@
+"""Bluesky: posts with facets, images as blobs with alt text, replies, and their reach.
+
+The account logs in with an app password (``com.atproto.server.createSession``; the
+handle and the password are named by environment variables). A post is
+``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post`` under a **record key
+derived from the post's key** (:func:`klopt.publishing.outgoing.record_key`): a second
+try of the same draft version asks for the same record, which the server refuses as
+existing; klopt then reads it (``com.atproto.repo.getRecord``) and returns it, so nothing
+is posted twice. An expired session is renewed once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from klopt.errors import PostRefused, SourceError
+from klopt.listening.http import Http, parse_json
+from klopt.listening.social import expect
+from klopt.publishing.facets import facets
+from klopt.publishing.outgoing import Outgoing, Reach, Sent, record_key
+
+__all__ = ["BlueskyAccount"]
+
+POST = "app.bsky.feed.post"
+_REFUSALS = (400, 404, 409, 413)
+
+
+@dataclass
+class BlueskyAccount:
+    """An organisation's Bluesky account.
+
+    Attributes:
+        identifier_env: the variable holding the handle (or DID) to log in with.
+        password_env: the variable holding an app password.
+        service: the account's server (its PDS or ``https://bsky.social``).
+        appview: where posts' counts are read (``app.bsky.feed.getPosts``).
+    """
+
+    identifier_env: str
+    password_env: str
+    service: str = "https://bsky.social"
+    appview: str | None = None
+    http: Http = field(default_factory=Http)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    _session: dict[str, str] | None = field(default=None, repr=False)
+
+    platform = "bluesky"
+
+    def _url(self, method: str, base: str | None = None) -> str:
+        return (base or self.service).rstrip("/") + "/xrpc/" + method
+
+    def _secret(self, name: str) -> str:
+        value = self.environ.get(name, "").strip()
+        if not value:
+            raise PostRefused.keyed("publish.no_secret", name=name, platform="Bluesky")
+        return value
+
+    def session(self, *, renew: bool = False) -> dict[str, str]:
+        """The logged-in session: ``accessJwt``, ``did``, ``handle``."""
+        if self._session is None or renew:
+            url = self._url("com.atproto.server.createSession")
+            body = {
+                "identifier": self._secret(self.identifier_env),
+                "password": self._secret(self.password_env),
+            }
+            answer = expect(parse_json(self.http.post(url, json=body), url), dict, url, "a session")
+            self._session = {
+                "accessJwt": str(expect(answer.get("accessJwt"), str, url, "an access token")),
+                "did": str(expect(answer.get("did"), str, url, "a DID")),
+                "handle": str(answer.get("handle") or ""),
+            }
+        return self._session
+
+    def _call(
+        self,
+        method: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        mime: str | None = None,
+    ) -> tuple[int, Any]:
+        """POST an XRPC procedure as the account; an expired session is renewed once."""
+        url = self._url(method)
+        for renew in (False, True):
+            headers = {"Authorization": f"Bearer {self.session(renew=renew)['accessJwt']}"}
+            if mime:
+                headers["Content-Type"] = mime
+            response = self.http.post(
+                url, json=json, content=content, headers=headers,
+                credentials=(401, 403), answers=_REFUSALS,
+            )  # fmt: skip
+            payload = parse_json(response, url)
+            expired = isinstance(payload, dict) and payload.get("error") == "ExpiredToken"
+            if response.status_code == 400 and expired and not renew:
+                continue
+            return response.status_code, payload
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def resolve(self, handle: str) -> str | None:
+        """The DID of ``handle``, or ``None`` when it does not resolve."""
+        url = self._url("com.atproto.identity.resolveHandle")
+        response = (
+            self.http.get(url, params={"handle": handle}, answers=(400, 404)) if handle else None
+        )
+        if response is None:
+            return None
+        payload = parse_json(response, url)
+        did = payload.get("did") if isinstance(payload, dict) else None
+        return str(did) if did else None
+
+    def send(self, post: Outgoing) -> Sent:
+        """Publish ``post`` under its record key; a repeat returns the record made before.
+
+        Raises:
+            PostRefused: the server refused the post (its reason is in the message).
+            BadCredentials: the login was refused.
+            RateLimited, SourceUnavailable: as for every request.
+        """
+        account = self.session()
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": post.text,
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        found = facets(post.text, self._resolve_quietly)
+        if found:
+            record["facets"] = found
+        if post.language:
+            record["langs"] = [post.language]
+        if post.images:
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {"image": self._blob(image.data, image.mime), "alt": image.alt}
+                    for image in post.images
+                ],
+            }
+        if post.reply_to is not None:
+            parent = {"uri": post.reply_to.id, "cid": post.reply_to.cid or ""}
+            root = {
+                "uri": post.reply_to.root_id or post.reply_to.id,
+                "cid": post.reply_to.root_cid or post.reply_to.cid or "",
+            }
+            record["reply"] = {"root": root, "parent": parent}
+        rkey = record_key(post.key)
+        body = {"repo": account["did"], "collection": POST, "rkey": rkey, "record": record}
+        status, payload = self._call("com.atproto.repo.createRecord", json=body)
+        if status in _REFUSALS:
+            held = self._record(account["did"], rkey)
+            if held is not None:  # made by an earlier try: the same post, not a second one
+                return held
+            detail = (
+                payload.get("message") or payload.get("error") if isinstance(payload, dict) else ""
+            )
+            raise PostRefused.keyed(
+                "publish.refused", platform="Bluesky", status=status, detail=str(detail)[:300]
+            )
+        url = self._url("com.atproto.repo.createRecord")
+        expect(payload, dict, url, "a record")
+        return self._sent(
+            str(expect(payload.get("uri"), str, url, "a uri")), payload.get("cid"), account
+        )
+
+    def _resolve_quietly(self, handle: str) -> str | None:
+        try:
+            return self.resolve(handle)
+        except SourceError:  # a mention that cannot be resolved stays plain text
+            return None
+
+    def _blob(self, data: bytes, mime: str) -> Any:
+        method = "com.atproto.repo.uploadBlob"
+        status, payload = self._call(method, content=data, mime=mime)
+        if status in _REFUSALS:
+            detail = payload.get("message") if isinstance(payload, dict) else ""
+            raise PostRefused.keyed(
+                "publish.refused", platform="Bluesky", status=status, detail=str(detail)[:300]
+            )
+        return expect(payload, dict, self._url(method), "a blob").get("blob")
+
+    def _record(self, did: str, rkey: str) -> Sent | None:
+        url = self._url("com.atproto.repo.getRecord")
+        params = {"repo": did, "collection": POST, "rkey": rkey}
+        response = self.http.get(url, params=params, answers=(400, 404))
+        payload = parse_json(response, url)
+        if not isinstance(payload, dict) or not payload.get("uri"):
+            return None
+        return self._sent(str(payload["uri"]), payload.get("cid"), self.session())
+
+    def _sent(self, uri: str, cid: Any, account: Mapping[str, str]) -> Sent:
+        rkey = uri.rsplit("/", 1)[-1]
+        handle = account.get("handle") or account.get("did")
+        return Sent(
+            uri, f"https://bsky.app/profile/{handle}/post/{rkey}", str(cid) if cid else None
+        )
+
+    def reach(self, uri: str) -> Reach:
+        """Likes, reposts and replies of one of the account's posts."""
+        url = self._url("app.bsky.feed.getPosts", self.appview)
+        headers = {"Authorization": f"Bearer {self.session()['accessJwt']}"}
+        payload = parse_json(self.http.get(url, params={"uris": uri}, headers=headers), url)
+        posts = expect(expect(payload, dict, url, "posts").get("posts"), list, url, "posts")
+        if not posts:
+            return Reach(0, 0, 0)
+        post = posts[0]
+        return Reach(
+            int(post.get("likeCount") or 0),
+            int(post.get("repostCount") or 0),
+            int(post.get("replyCount") or 0),
+        )

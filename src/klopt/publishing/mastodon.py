@@ -1,0 +1,134 @@
+"""Mastodon: statuses, media with a description, replies, visibility, and their reach.
+
+``POST /api/v1/statuses`` carries the post's key as ``Idempotency-Key``: Mastodon keeps
+the status it made for a key (an hour) and answers a repeat with that same status, so a
+try after a time-out or a server error that came after the status was made does not post
+twice. Images go first to ``POST /api/v2/media`` with their description; one that is
+still being processed (202) is asked after until it is ready.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from klopt.errors import PostRefused, SourceUnavailable
+from klopt.listening.http import Http, parse_json
+from klopt.listening.social import expect
+from klopt.publishing.outgoing import Outgoing, Reach, Sent
+
+__all__ = ["MastodonAccount"]
+
+#: Client errors that say what is wrong with the post (Mastodon: 422 with ``error``).
+_REFUSALS = (400, 404, 409, 413, 422)
+
+
+@dataclass
+class MastodonAccount:
+    """An organisation's Mastodon account.
+
+    Attributes:
+        instance: the server's address, e.g. ``https://mastodon.social``.
+        token_env: the environment variable holding the account's access token
+            (scope ``write:statuses write:media read:statuses``).
+        http: the HTTP client (rate limits and retries as for sources).
+        environ: where the token is looked up.
+        media_polls: how often an image still being processed is asked after.
+    """
+
+    instance: str
+    token_env: str
+    http: Http = field(default_factory=Http)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    media_polls: int = 10
+
+    platform = "mastodon"
+
+    def _headers(self, key: str | None = None) -> dict[str, str]:
+        token = self.environ.get(self.token_env, "").strip()
+        if not token:
+            raise PostRefused.keyed("publish.no_secret", name=self.token_env, platform="Mastodon")
+        headers = {"Authorization": f"Bearer {token}"}
+        if key:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    def _url(self, path: str) -> str:
+        return self.instance.rstrip("/") + path
+
+    def send(self, post: Outgoing) -> Sent:
+        """Publish ``post``; a repeat of the same key returns the status made before.
+
+        Raises:
+            PostRefused: the server refused the post (its reason is in the message).
+            BadCredentials: the token was refused or has expired (401).
+            RateLimited: the server asks to wait longer than the client waits.
+            SourceUnavailable: no answer, or server errors after the retries.
+        """
+        media = [self._media(image.data, image.mime, image.alt) for image in post.images]
+        body: dict[str, Any] = {"status": post.text, "visibility": post.visibility}
+        if media:
+            body["media_ids"] = media
+        if post.reply_to is not None:
+            body["in_reply_to_id"] = post.reply_to.id
+        if post.language:
+            body["language"] = post.language
+        url = self._url("/api/v1/statuses")
+        response = self.http.post(
+            url,
+            json=body,
+            headers=self._headers(post.key),
+            credentials=(401, 403),
+            answers=_REFUSALS,
+        )
+        status = self._answer(response, url)
+        return Sent(str(status["id"]), status.get("url") or status.get("uri"))
+
+    def _media(self, data: bytes, mime: str, alt: str) -> str:
+        url = self._url("/api/v2/media")
+        response = self.http.post(
+            url,
+            files={"file": ("image", data, mime)},
+            data={"description": alt},
+            headers=self._headers(),
+            credentials=(401, 403),
+            answers=_REFUSALS,
+        )
+        attachment = self._answer(response, url)
+        media_id = str(attachment["id"])
+        polls = 0
+        while response.status_code == 202 or not attachment.get("url"):
+            polls += 1
+            if polls > self.media_polls:
+                raise SourceUnavailable.keyed("source.server_error", url=url, status=202)
+            self.http.sleep(1.0)
+            check = self._url(f"/api/v1/media/{media_id}")
+            response = self.http.get(check, headers=self._headers())
+            attachment = self._answer(response, check)
+        return media_id
+
+    def reach(self, status_id: str) -> Reach:
+        """Favourites, boosts and replies of one of the account's statuses."""
+        url = self._url(f"/api/v1/statuses/{status_id}")
+        status = self._answer(self.http.get(url, headers=self._headers()), url)
+        return Reach(
+            int(status.get("favourites_count") or 0),
+            int(status.get("reblogs_count") or 0),
+            int(status.get("replies_count") or 0),
+        )
+
+    def _answer(self, response: Any, url: str) -> dict[str, Any]:
+        payload = parse_json(response, url)
+        if response.status_code in _REFUSALS:
+            detail = payload.get("error") if isinstance(payload, dict) else None
+            raise PostRefused.keyed(
+                "publish.refused",
+                platform="Mastodon",
+                status=response.status_code,
+                detail=str(detail or "")[:300],
+            )
+        expect(payload, dict, url, "a status")
+        expect(str(payload.get("id") or "") or None, str, url, "an id")
+        return dict(payload)

@@ -1,0 +1,275 @@
+"""Local servers that answer like Mastodon and a Bluesky PDS, for the publishing tests.
+
+They answer as the platforms' API documentation says: Mastodon's ``POST
+/api/v1/statuses`` (``Idempotency-Key``: a repeat gets the status made for that key),
+``POST /api/v2/media`` (202 while processing, ``GET /api/v1/media/:id`` when ready),
+``GET /api/v1/statuses/:id``, 401 ``{"error": "The access token is invalid"}``, 422
+``{"error": "Validation failed: ..."}``, 429 with ``X-RateLimit-*``; Bluesky's
+``createSession``, ``createRecord`` (400 ``InvalidRequest`` for a record key in use, 400
+``ExpiredToken``), ``getRecord`` (400 ``RecordNotFound``), ``uploadBlob``,
+``resolveHandle``, ``app.bsky.feed.getPosts``, 429 with ``RateLimit-*``.
+
+Faults can be asked for: ``fail_after_accept`` (the next N posts are made but answered
+with a 502, as a proxy that times out would), ``rate_limited`` (the next N calls get a
+429), ``expire_next`` (Bluesky: the next call finds the session expired).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+TOKEN = "mastodon-token"
+
+
+def _json(payload: Any, status: int = 200, **headers: str) -> Response:
+    return Response(json.dumps(payload), status=status, content_type="application/json",
+                    headers=headers)  # fmt: skip
+
+
+@dataclass
+class FakeMastodon:
+    """The statuses an account posted, as a Mastodon server keeps them."""
+
+    server: HTTPServer
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fail_after_accept: int = 0
+    rate_limited: int = 0
+    processing: int = 0
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self) -> FakeMastodon:
+        self.server.expect_request("/api/v1/statuses", method="POST").respond_with_handler(
+            self._post
+        )
+        self.server.expect_request("/api/v2/media", method="POST").respond_with_handler(self._media)
+        self.server.expect_request(
+            __import__("re").compile(r"^/api/v1/media/\w+$"), method="GET"
+        ).respond_with_handler(self._media_get)
+        self.server.expect_request(
+            __import__("re").compile(r"^/api/v1/statuses/\w+$"), method="GET"
+        ).respond_with_handler(self._status)
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def _auth(self, request: Request) -> Response | None:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return _json({"error": "The access token is invalid"}, 401)
+        if self.rate_limited:
+            self.rate_limited -= 1
+            reset = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+            return _json({"error": "Too many requests"}, 429, **{
+                "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": reset,
+            })  # fmt: skip
+        return None
+
+    def _post(self, request: Request) -> Response:
+        with self.lock:
+            self.requests += 1
+            refused = self._auth(request)
+            if refused is not None:
+                return refused
+            key = request.headers.get("Idempotency-Key")
+            if key and key in self.keys:
+                return _json(self.statuses[self.keys[key]])
+            body = request.get_json()
+            text = body.get("status", "")
+            if len(text) > 500:
+                return _json(
+                    {"error": "Validation failed: Text character limit of 500 exceeded"}, 422
+                )
+            for media_id in body.get("media_ids", []):
+                if media_id not in self.media or not self.media[media_id]["url"]:
+                    return _json(
+                        {"error": "Cannot attach files that have not finished processing"}, 422
+                    )
+            status_id = str(100 + len(self.statuses))
+            self.statuses[status_id] = {
+                "id": status_id,
+                "uri": f"{self.url}/users/org/statuses/{status_id}",
+                "url": f"{self.url}/@org/{status_id}",
+                "content": f"<p>{text}</p>",
+                "visibility": body.get("visibility", "public"),
+                "in_reply_to_id": body.get("in_reply_to_id"),
+                "language": body.get("language"),
+                "media_attachments": [self.media[m] for m in body.get("media_ids", [])],
+                "favourites_count": 0, "reblogs_count": 0, "replies_count": 0,
+            }  # fmt: skip
+            if key:
+                self.keys[key] = status_id
+            if self.fail_after_accept:
+                self.fail_after_accept -= 1
+                return Response("Bad Gateway", status=502)
+            return _json(self.statuses[status_id])
+
+    def _media(self, request: Request) -> Response:
+        with self.lock:
+            refused = self._auth(request)
+            if refused is not None:
+                return refused
+            upload = request.files.get("file")
+            if upload is None:
+                return _json({"error": "Validation failed: File can't be blank"}, 422)
+            media_id = str(900 + len(self.media))
+            ready = not self.processing
+            self.media[media_id] = {
+                "id": media_id, "type": "image",
+                "url": f"{self.url}/media/{media_id}.png" if ready else None,
+                "description": request.form.get("description"),
+                "bytes": len(upload.read()),
+            }  # fmt: skip
+            if not ready:
+                self.processing -= 1
+                return _json(self.media[media_id], 202)
+            return _json(self.media[media_id])
+
+    def _media_get(self, request: Request) -> Response:
+        media_id = request.path.rsplit("/", 1)[-1]
+        item = self.media[media_id]
+        item["url"] = item["url"] or f"{self.url}/media/{media_id}.png"
+        return _json(item)
+
+    def _status(self, request: Request) -> Response:
+        status_id = request.path.rsplit("/", 1)[-1]
+        if status_id not in self.statuses:
+            return _json({"error": "Record not found"}, 404)
+        return _json(self.statuses[status_id])
+
+
+DID = "did:plc:orgorgorgorgorgorgorgorg"
+HANDLE = "org.example.com"
+PASSWORD = "app-pass-word-1234"
+
+
+@dataclass
+class FakeBluesky:
+    """A PDS holding one account's posts (and an AppView's counts)."""
+
+    server: HTTPServer
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    blobs: list[dict[str, Any]] = field(default_factory=list)
+    handles: dict[str, str] = field(default_factory=dict)
+    sessions: int = 0
+    fail_after_accept: int = 0
+    rate_limited: int = 0
+    expire_next: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self) -> FakeBluesky:
+        routes = {
+            "com.atproto.server.createSession": ("POST", self._session),
+            "com.atproto.repo.createRecord": ("POST", self._create),
+            "com.atproto.repo.getRecord": ("GET", self._get),
+            "com.atproto.repo.uploadBlob": ("POST", self._blob),
+            "com.atproto.identity.resolveHandle": ("GET", self._resolve),
+            "app.bsky.feed.getPosts": ("GET", self._posts),
+        }
+        for method, (verb, handler) in routes.items():
+            self.server.expect_request(f"/xrpc/{method}", method=verb).respond_with_handler(handler)
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def _session(self, request: Request) -> Response:
+        body = request.get_json()
+        if body.get("identifier") != HANDLE or body.get("password") != PASSWORD:
+            return _json(
+                {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                401,
+            )
+        self.sessions += 1
+        return _json(
+            {"accessJwt": f"jwt-{self.sessions}", "refreshJwt": "r", "handle": HANDLE, "did": DID}
+        )
+
+    def _auth(self, request: Request) -> Response | None:
+        if request.headers.get("Authorization") != f"Bearer jwt-{self.sessions}":
+            return _json({"error": "InvalidToken", "message": "Bad token"}, 401)
+        if self.expire_next:
+            self.expire_next -= 1
+            return _json({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        if self.rate_limited:
+            self.rate_limited -= 1
+            reset = str(int((datetime.now(UTC) + timedelta(seconds=1)).timestamp()))
+            return _json({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, 429, **{
+                "RateLimit-Limit": "5000", "RateLimit-Remaining": "0", "RateLimit-Reset": reset,
+            })  # fmt: skip
+        return None
+
+    def _create(self, request: Request) -> Response:
+        with self.lock:
+            refused = self._auth(request)
+            if refused is not None:
+                return refused
+            body = request.get_json()
+            record = body["record"]
+            if body.get("repo") != DID or body.get("collection") != "app.bsky.feed.post":
+                return _json(
+                    {"error": "InvalidRequest", "message": "Invalid repo or collection"}, 400
+                )
+            if len(record.get("text", "")) > 300:
+                return _json(
+                    {
+                        "error": "InvalidRequest",
+                        "message": "Invalid app.bsky.feed.post record: "
+                        "Record/text must not be longer than 300 graphemes",
+                    },
+                    400,
+                )
+            rkey = body.get("rkey") or f"3k{len(self.records):011d}"
+            if rkey in self.records:
+                return _json({"error": "InvalidRequest", "message": "Record already exists"}, 400)
+            uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
+            self.records[rkey] = {"uri": uri, "cid": f"bafyrei{rkey}", "value": record,
+                                  "likeCount": 0, "repostCount": 0, "replyCount": 0}  # fmt: skip
+            if self.fail_after_accept:
+                self.fail_after_accept -= 1
+                return Response("Bad Gateway", status=502)
+            return _json({"uri": uri, "cid": f"bafyrei{rkey}"})
+
+    def _get(self, request: Request) -> Response:
+        rkey = request.args.get("rkey", "")
+        if request.args.get("repo") != DID or rkey not in self.records:
+            return _json({"error": "RecordNotFound", "message": "Could not locate record"}, 400)
+        held = self.records[rkey]
+        return _json({"uri": held["uri"], "cid": held["cid"], "value": held["value"]})
+
+    def _blob(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused is not None:
+            return refused
+        data = request.get_data()
+        blob = {"$type": "blob", "ref": {"$link": f"bafkrei{len(self.blobs)}"},
+                "mimeType": request.headers.get("Content-Type"), "size": len(data)}  # fmt: skip
+        self.blobs.append(blob)
+        return _json({"blob": blob})
+
+    def _resolve(self, request: Request) -> Response:
+        handle = request.args.get("handle", "")
+        if handle not in self.handles:
+            return _json({"error": "InvalidRequest", "message": "Unable to resolve handle"}, 400)
+        return _json({"did": self.handles[handle]})
+
+    def _posts(self, request: Request) -> Response:
+        uris = request.args.getlist("uris")
+        posts = [
+            {"uri": r["uri"], "cid": r["cid"], "likeCount": r["likeCount"],
+             "repostCount": r["repostCount"], "replyCount": r["replyCount"]}
+            for r in self.records.values() if r["uri"] in uris
+        ]  # fmt: skip
+        return _json({"posts": posts})
