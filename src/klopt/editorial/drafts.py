@@ -364,28 +364,54 @@ def publish_draft(
         platform = platform or draft.platform
         if platform is None:
             raise InputError.keyed("drafts.no_platform", draft=draft_key(draft))
-        version = find_version(session, draft, draft.version)
-        when = published_at or utcnow()
-        post = _own_post(session, org, draft, version, platform, url, when, actor)
-        draft.platform = platform
-        draft.state = "published"
-        draft.published_at = when
-        draft.url = url
-        draft.post_id = post.id
-        draft.updated_at = utcnow()
-        _record(
-            session,
-            draft,
-            actor,
-            "draft.publish",
-            state=["approved", "published"],
-            platform=platform,
-            url=url,
-            published_at=when,
-            post=post.id,
-        )
-        session.flush()
+        _published(session, org, draft, platform, url, published_at or utcnow(), actor)
         return draft_info(session, draft)
+
+
+def _published(
+    session: Session,
+    org: Organization,
+    draft: Draft,
+    platform: str,
+    url: str | None,
+    when: datetime,
+    actor: str,
+) -> None:
+    version = find_version(session, draft, draft.version)
+    post = _own_post(session, org, draft, version, platform, url, when, actor)
+    draft.platform = platform
+    draft.state = "published"
+    draft.published_at = when
+    draft.url = url
+    draft.post_id = post.id
+    draft.updated_at = utcnow()
+    _record(
+        session,
+        draft,
+        actor,
+        "draft.publish",
+        state=["approved", "published"],
+        platform=platform,
+        url=url,
+        published_at=when,
+        post=post.id,
+    )
+    session.flush()
+
+
+#: Who the audit trail names for what the outbox publishes by itself.
+OUTBOX_ACTOR = "klopt"
+
+
+def mark_published(session: Session, draft_id: int, *, url: str | None, platform: str) -> None:
+    """The outbox published ``draft_id``: the draft is published and an own post, as
+    when a person records it (:func:`publish_draft`), in the caller's transaction."""
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.state != "approved":
+        return
+    org = session.get(Organization, draft.organization_id)
+    assert org is not None
+    _published(session, org, draft, platform, url, utcnow(), OUTBOX_ACTOR)
 
 
 def withdraw_draft(

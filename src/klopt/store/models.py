@@ -545,6 +545,54 @@ class DraftReview(Base):
     reviewer: Mapped[User] = relationship()
 
 
+class PublishingAccount(Base):
+    """An organisation's own account on a platform klopt publishes to (issue 16).
+
+    ``settings`` holds the server's address and the *names* of the environment variables
+    with the token or app password; never a secret itself.
+    """
+
+    __tablename__ = "publishing_account"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(Bounded(80))
+    platform: Mapped[str] = mapped_column(Bounded(20))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Publication(Base):
+    """One draft version on its way to one account: the intent is stored before sending.
+
+    ``key`` is the same for every try of that version (the platform's idempotency key).
+    ``state``: ``intent`` (recorded, maybe sent: a try sends it again under the same key),
+    ``sent``, ``failed`` (tried again at ``next_attempt_at``) or ``refused`` (the
+    platform refused the post itself; not tried again).
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(ForeignKey("publishing_account.id"))
+    key: Mapped[str] = mapped_column(Bounded(200))
+    state: Mapped[str] = mapped_column(Bounded(20), default="intent")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    hint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    platform_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
 class ListeningSource(Base):
     """A place klopt listens to for one organisation, with where its last sync got to.
 

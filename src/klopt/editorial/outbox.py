@@ -1,0 +1,310 @@
+"""The outbox: approved drafts published at their planned time, exactly once (issue 16).
+
+For each approved draft whose planned time has come and whose newest version is the one
+approved, on an active account of the draft's platform:
+
+1. the **intent** is stored first (a :class:`~klopt.store.models.Publication` with the
+   key ``klopt:<org>:D<n>:v<version>``; the key is unique, so two workers cannot both
+   take it);
+2. the post is sent under that key (:mod:`klopt.publishing`): a try after a crash, or
+   after a server that failed once it had the post, asks for the same post again and
+   the platform answers with the one it made;
+3. the result is stored: the publication ``sent``, the draft ``published`` as an own
+   post with its real URL (:func:`klopt.editorial.drafts.mark_published`).
+
+A draft edited after approval is not approved any more (its state went back to review)
+and is not taken. Failures stay on the publication with the message and hint the person
+sees: a refused post is not tried again; an expired token, a rate limit or a server
+that does not answer are tried again later, with back-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from klopt.accounts.organizations import find_organization
+from klopt.accounts.permissions import authorize
+from klopt.errors import InputError, KloptError, PostRefused, RateLimited
+from klopt.publishing import Outgoing, Sent
+from klopt.store import Store
+from klopt.store.models import (
+    Draft,
+    DraftVersion,
+    Organization,
+    Publication,
+    PublishingAccount,
+    utcnow,
+)
+
+__all__ = [
+    "AccountInfo",
+    "Channel",
+    "PublishRun",
+    "add_account",
+    "channel_for",
+    "list_accounts",
+    "publication_key",
+    "publish_due",
+]
+
+#: Platforms klopt sends to itself; the others are manual (shown ready to copy).
+AUTOMATIC = ("mastodon", "bluesky")
+#: The first wait after a failure that may pass; it doubles per try, up to a day.
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(days=1)
+
+
+class Channel(Protocol):
+    """What the outbox needs of an account's client."""
+
+    def send(self, post: Outgoing) -> Sent: ...
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An organisation's publishing account as shown to people (no secrets: only names)."""
+
+    name: str
+    platform: str
+    settings: Mapping[str, Any]
+    active: bool
+
+
+def add_account(
+    store: Store,
+    org_ref: str | None,
+    name: str,
+    platform: str,
+    *,
+    actor: str,
+    settings: Mapping[str, Any],
+) -> AccountInfo:
+    """Add a publishing account; ``settings`` name environment variables, never secrets.
+
+    Mastodon: ``instance`` and ``token_env``. Bluesky: ``identifier_env`` and
+    ``password_env`` (an app password), ``service`` optionally.
+
+    Raises:
+        InputError: an unknown platform, a setting missing, or the name in use.
+    """
+    platform = platform.strip().lower()
+    needed = {"mastodon": ("instance", "token_env"), "bluesky": ("identifier_env", "password_env")}
+    if platform not in needed:
+        raise InputError(f"unknown platform {platform!r}: mastodon or bluesky")
+    missing = [key for key in needed[platform] if not str(settings.get(key) or "").strip()]
+    if missing:
+        raise InputError(f"{platform} needs {', '.join(missing)}")
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        authorize(session, org.id, actor, "sources.manage")
+        account = PublishingAccount(
+            organization_id=org.id, name=name.strip(), platform=platform, settings=dict(settings)
+        )
+        session.add(account)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise InputError(f"the organisation already has an account named {name!r}") from exc
+        return _info(account)
+
+
+def list_accounts(store: Store, org_ref: str | None) -> list[AccountInfo]:
+    """The organisation's publishing accounts."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        rows = session.scalars(
+            select(PublishingAccount)
+            .where(PublishingAccount.organization_id == org.id)
+            .order_by(PublishingAccount.name)
+        )
+        return [_info(row) for row in rows]
+
+
+def _info(row: PublishingAccount) -> AccountInfo:
+    return AccountInfo(row.name, row.platform, dict(row.settings), row.active)
+
+
+def channel_for(platform: str, settings: Mapping[str, Any]) -> Channel:
+    """The client for an account (the network's; tests pass their own factory)."""
+    if platform == "mastodon":
+        from klopt.publishing.mastodon import MastodonAccount
+
+        return MastodonAccount(str(settings["instance"]), str(settings["token_env"]))
+    from klopt.publishing.bluesky import BlueskyAccount
+
+    return BlueskyAccount(
+        str(settings["identifier_env"]),
+        str(settings["password_env"]),
+        service=str(settings.get("service") or "https://bsky.social"),
+    )
+
+
+def publication_key(
+    org: Organization, draft: Draft, version: int, account: PublishingAccount
+) -> str:
+    """The key of one version on one account: the same for every try."""
+    return f"klopt:{org.slug}:D{draft.number}:v{version}:{account.name}"
+
+
+@dataclass
+class PublishRun:
+    """What one run of :func:`publish_due` did."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    waiting: int = 0
+
+
+def publish_due(
+    store: Store,
+    *,
+    now: datetime | None = None,
+    channels: Callable[[str, Mapping[str, Any]], Channel] = channel_for,
+    limit: int = 100,
+) -> PublishRun:
+    """Publish the approved drafts whose time has come (see the module doc)."""
+    now = now or utcnow()
+    run = PublishRun()
+    for publication_id in _take(store, now, limit):
+        _publish(store, publication_id, now, channels, run)
+    return run
+
+
+def _take(store: Store, now: datetime, limit: int) -> list[int]:
+    """Store the intent of every due draft version (once), and the publications to try."""
+    with store.session() as session:
+        due = session.execute(
+            select(Draft, Organization)
+            .join(Organization, Organization.id == Draft.organization_id)
+            .where(
+                Draft.state == "approved", Draft.planned_at.is_not(None), Draft.planned_at <= now
+            )
+            .order_by(Draft.planned_at, Draft.id)
+            .limit(limit)
+        ).all()
+        for draft, org in due:
+            if not _approved_as_is(session, draft):
+                continue
+            account = session.scalar(
+                select(PublishingAccount)
+                .where(
+                    PublishingAccount.organization_id == org.id,
+                    PublishingAccount.platform == draft.platform,
+                    PublishingAccount.active.is_(True),
+                )
+                .order_by(PublishingAccount.id)
+                .limit(1)
+            )
+            if account is None:
+                continue  # a manual channel: a person copies it and records the URL
+            key = publication_key(org, draft, draft.version, account)
+            if session.scalar(select(Publication.id).where(Publication.key == key)) is None:
+                session.add(
+                    Publication(
+                        organization_id=org.id,
+                        draft_id=draft.id,
+                        version=draft.version,
+                        account_id=account.id,
+                        key=key,
+                        state="intent",
+                    )
+                )
+                try:
+                    session.flush()
+                except IntegrityError:  # another worker stored it first
+                    session.rollback()
+        return list(
+            session.scalars(
+                select(Publication.id)
+                .join(Draft, Draft.id == Publication.draft_id)
+                .where(
+                    Publication.state.in_(("intent", "failed")),
+                    Draft.state == "approved",
+                    (Publication.next_attempt_at.is_(None)) | (Publication.next_attempt_at <= now),
+                )
+                .order_by(Publication.id)
+                .limit(limit)
+            )
+        )
+
+
+def _approved_as_is(session: Any, draft: Draft) -> bool:
+    """Whether the newest version is the one approved (an edit sends a draft back)."""
+    from klopt.store.models import DraftReview
+
+    review = session.scalar(
+        select(DraftReview)
+        .where(DraftReview.draft_id == draft.id)
+        .order_by(DraftReview.id.desc())
+        .limit(1)
+    )
+    return review is not None and review.decision == "approved" and review.version == draft.version
+
+
+def _publish(
+    store: Store,
+    publication_id: int,
+    now: datetime,
+    channels: Callable[[str, Mapping[str, Any]], Channel],
+    run: PublishRun,
+) -> None:
+    with store.session() as session:
+        publication = session.get(Publication, publication_id)
+        if publication is None or publication.state in ("sent", "refused"):
+            return
+        draft = session.get(Draft, publication.draft_id)
+        account = session.get(PublishingAccount, publication.account_id)
+        assert draft is not None and account is not None
+        if draft.state != "approved" or draft.version != publication.version:
+            return  # edited after the intent: the new version needs approval first
+        version = session.scalar(
+            select(DraftVersion).where(
+                DraftVersion.draft_id == draft.id, DraftVersion.number == publication.version
+            )
+        )
+        assert version is not None
+        post = Outgoing(version.text, key=publication.key, language=version.language)
+        platform, settings, key = account.platform, dict(account.settings), publication.key
+        publication.attempts += 1
+    try:
+        sent = channels(platform, settings).send(post)
+    except KloptError as exc:
+        _failed(store, publication_id, exc, now)
+        run.failed.append((key, str(exc)))
+        return
+    from klopt.editorial.drafts import mark_published
+
+    with store.session() as session:
+        publication = session.get(Publication, publication_id)
+        assert publication is not None
+        publication.state = "sent"
+        publication.platform_id = sent.id
+        publication.url = sent.url
+        publication.sent_at = utcnow()
+        publication.error = publication.hint = None
+        mark_published(session, publication.draft_id, url=sent.url, platform=platform)
+    run.sent.append(key)
+
+
+def _failed(store: Store, publication_id: int, exc: KloptError, now: datetime) -> None:
+    with store.session() as session:
+        publication = session.get(Publication, publication_id)
+        assert publication is not None
+        publication.error = str(exc)
+        publication.hint = exc.hint
+        if isinstance(exc, PostRefused) and exc.key != "publish.no_secret":
+            publication.state = "refused"
+            publication.next_attempt_at = None
+            return
+        publication.state = "failed"
+        wait = min(FIRST_RETRY * 2 ** max(publication.attempts - 1, 0), LONGEST_RETRY)
+        if isinstance(exc, RateLimited) and exc.until is not None:
+            publication.next_attempt_at = max(exc.until, now + FIRST_RETRY)
+        else:  # an expired token, a server that does not answer: later, with back-off
+            publication.next_attempt_at = now + wait

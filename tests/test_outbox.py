@@ -1,0 +1,194 @@
+"""The outbox (issue 16): approved drafts go out at their time, exactly once, on the
+organisation's Mastodon and Bluesky accounts (local servers that answer like the APIs)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import select
+
+from klopt.accounts.users import add_user, grant
+from klopt.checking.check import CheckReport, check_draft
+from klopt.checking.findings import Draft as DraftText
+from klopt.editorial.drafts import approve_draft, create_draft, edit_draft, submit_draft
+from klopt.editorial.outbox import Channel, add_account, list_accounts, publish_due
+from klopt.errors import InputError
+from klopt.listening.http import Http
+from klopt.publishing import Outgoing, Sent
+from klopt.publishing.bluesky import BlueskyAccount
+from klopt.publishing.mastodon import MastodonAccount
+from klopt.store import Store
+from klopt.store.models import Draft, Post, Publication
+from publishing_fakes import HANDLE, PASSWORD, TOKEN, FakeBluesky, FakeMastodon
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _check(draft: DraftText) -> CheckReport:
+    from dataclasses import replace
+
+    return check_draft(replace(draft, language="nl"), rules=None, promises=[])
+
+
+def _team(store: Store) -> None:
+    for name in ("anna", "bob", "carla"):
+        add_user(store, name, actor="setup")
+    grant(store, None, "anna", "admin", actor="iemand")
+    grant(store, None, "bob", "editor", actor="anna")
+    grant(store, None, "carla", "approver", actor="anna")
+
+
+def _approved(store: Store, text: str, platform: str, at: datetime = NOW) -> int:
+    number = create_draft(
+        store, None, text, actor="bob", platform=platform, planned_at=at, check=_check
+    ).number
+    submit_draft(store, None, number, actor="bob")
+    approve_draft(store, None, number, actor="carla", check=_check)
+    return number
+
+
+def _draft(store: Store, number: int) -> Draft:
+    with store.session() as session:
+        draft = session.scalars(select(Draft).where(Draft.number == number)).one()
+        session.expunge(draft)
+        return draft
+
+
+def _http() -> Http:
+    return Http(sleep=lambda _: None, random=lambda: 0.5, backoff=0.01)
+
+
+def _channels(
+    mastodon: FakeMastodon | None = None, bluesky: FakeBluesky | None = None, token: str = TOKEN
+):  # type: ignore[no-untyped-def]
+    def make(platform: str, settings: Mapping[str, Any]) -> Channel:
+        if platform == "mastodon":
+            assert mastodon is not None
+            return MastodonAccount(mastodon.url, settings["token_env"], http=_http(),
+                                   environ={settings["token_env"]: token})  # fmt: skip
+        assert bluesky is not None
+        return BlueskyAccount(
+            settings["identifier_env"], settings["password_env"], service=bluesky.url,
+            http=_http(), environ={"BSKY_HANDLE": HANDLE, "BSKY_PASSWORD": PASSWORD},
+        )  # fmt: skip
+
+    return make
+
+
+@pytest.fixture
+def mastodon(httpserver: HTTPServer) -> FakeMastodon:
+    return FakeMastodon(httpserver).install()
+
+
+@pytest.fixture
+def team(store: Store) -> Store:
+    _team(store)
+    settings = {"instance": "https://social.example", "token_env": "ORG_TOKEN"}
+    add_account(store, None, "org-mastodon", "mastodon", actor="anna", settings=settings)
+    return store
+
+
+def test_accounts_hold_the_names_of_secrets_only(team: Store) -> None:
+    [account] = list_accounts(team, None)
+    assert (account.name, account.platform, account.settings["token_env"]) == (
+        "org-mastodon", "mastodon", "ORG_TOKEN"
+    )  # fmt: skip
+    with pytest.raises(InputError):
+        add_account(team, None, "x", "mastodon", actor="anna", settings={"instance": "https://a"})
+    with pytest.raises(InputError):
+        add_account(team, None, "org-mastodon", "mastodon", actor="anna",
+                    settings={"instance": "https://a", "token_env": "T"})  # fmt: skip
+
+
+def test_an_approved_draft_goes_out_at_its_time_once(team: Store, mastodon: FakeMastodon) -> None:
+    number = _approved(team, "Vandaag besteld, morgen in huis.", "mastodon")
+    later = _approved(team, "Volgende week nieuws.", "mastodon", at=NOW + timedelta(days=7))
+    early = publish_due(team, now=NOW - timedelta(minutes=1), channels=_channels(mastodon))
+    assert early.sent == [] and mastodon.statuses == {}
+    run = publish_due(team, now=NOW, channels=_channels(mastodon))
+    assert len(run.sent) == 1 and len(mastodon.statuses) == 1
+    [status] = mastodon.statuses.values()
+    info = _draft(team, number)
+    assert (info.state, info.url) == ("published", status["url"])
+    assert _draft(team, later).state == "approved"
+    with team.session() as session:
+        own = session.scalars(select(Post).where(Post.kind == "own")).all()
+        assert [p.url for p in own] == [status["url"]]
+    again = publish_due(team, now=NOW + timedelta(hours=1), channels=_channels(mastodon))
+    assert again.sent == [] and len(mastodon.statuses) == 1
+
+
+def test_a_draft_edited_after_approval_does_not_go_out(team: Store, mastodon: FakeMastodon) -> None:
+    number = _approved(team, "Versie een.", "mastodon")
+    edit_draft(team, None, number, "Versie twee, niet goedgekeurd.", actor="bob", check=_check)
+    run = publish_due(team, now=NOW, channels=_channels(mastodon))
+    assert run.sent == [] and mastodon.statuses == {}
+
+
+def test_a_crash_between_sending_and_recording_does_not_post_twice(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    number = _approved(team, "Precies één keer.", "mastodon")
+    real = _channels(mastodon)
+
+    class Crash(BaseException):
+        pass
+
+    class SendsThenDies:
+        def __init__(self, inner: Channel) -> None:
+            self.inner = inner
+
+        def send(self, post: Outgoing) -> Sent:
+            self.inner.send(post)
+            raise Crash  # the worker is killed before it records the result
+
+    with pytest.raises(Crash):
+        publish_due(team, now=NOW, channels=lambda p, s: SendsThenDies(real(p, s)))
+    assert len(mastodon.statuses) == 1 and _draft(team, number).state == "approved"
+    run = publish_due(team, now=NOW + timedelta(minutes=5), channels=real)
+    assert len(run.sent) == 1 and len(mastodon.statuses) == 1
+    assert _draft(team, number).state == "published"
+
+
+def test_a_refused_post_stays_refused_and_an_expired_token_is_tried_again_later(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    long_one = _approved(team, "x" * 501, "mastodon")
+    run = publish_due(team, now=NOW, channels=_channels(mastodon))
+    assert run.sent == [] and len(run.failed) == 1
+    with team.session() as session:
+        [refused] = session.scalars(select(Publication)).all()
+        assert refused.state == "refused" and "character limit" in (refused.error or "")
+        assert refused.hint and refused.next_attempt_at is None
+    publish_due(team, now=NOW + timedelta(days=2), channels=_channels(mastodon))
+    assert mastodon.statuses == {} and _draft(team, long_one).state == "approved"
+
+    fine = _approved(team, "Korte tekst.", "mastodon")
+    publish_due(team, now=NOW, channels=_channels(mastodon, token="expired"))
+    with team.session() as session:
+        failed = session.scalars(select(Publication).where(Publication.state == "failed")).one()
+        retry_at = failed.next_attempt_at
+        assert retry_at is not None and retry_at > NOW
+    publish_due(team, now=NOW + timedelta(seconds=10), channels=_channels(mastodon))
+    assert mastodon.statuses == {}  # not before its time
+    publish_due(team, now=retry_at + timedelta(seconds=1), channels=_channels(mastodon))
+    assert len(mastodon.statuses) == 1 and _draft(team, fine).state == "published"
+
+
+def test_bluesky_drafts_go_out_once_too(store: Store, httpserver: HTTPServer) -> None:
+    bluesky = FakeBluesky(httpserver).install()
+    _team(store)
+    settings = {"identifier_env": "BSKY_HANDLE", "password_env": "BSKY_PASSWORD"}
+    add_account(store, None, "org-bsky", "bluesky", actor="anna", settings=settings)
+    number = _approved(store, "Nieuw: #service via https://example.com/hulp", "bluesky")
+    bluesky.fail_after_accept = 1
+    run = publish_due(store, now=NOW, channels=_channels(bluesky=bluesky))
+    assert len(run.sent) == 1 and len(bluesky.records) == 1
+    info = _draft(store, number)
+    assert (
+        info.state == "published" and info.url and info.url.startswith("https://bsky.app/profile/")
+    )
