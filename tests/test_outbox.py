@@ -192,3 +192,58 @@ def test_bluesky_drafts_go_out_once_too(store: Store, httpserver: HTTPServer) ->
     assert (
         info.state == "published" and info.url and info.url.startswith("https://bsky.app/profile/")
     )
+
+
+def test_the_command_line_adds_an_account_publishes_and_shows_the_status(
+    tmp_path: object, mastodon: FakeMastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from helpers import Klopt
+    from klopt.store import open_store
+
+    klopt = Klopt(Path(str(tmp_path)))
+    store = open_store(klopt.db)
+    from klopt.accounts.organizations import create_organization
+
+    create_organization(store, "Voorbeeld BV", language="nl", actor="tester")
+    monkeypatch.setenv("KLOPT_TEST_MASTODON_TOKEN", TOKEN)
+    out = klopt(
+        "accounts", "add", "org", "--platform", "mastodon", "--instance", mastodon.url,
+        "--token-env", "KLOPT_TEST_MASTODON_TOKEN",
+    ).output  # fmt: skip
+    assert "org (mastodon)" in out
+    assert TOKEN not in klopt("accounts", "list").output
+    _team(store)
+    _approved(store, "Vandaag besteld, morgen in huis.", "mastodon", at=NOW)
+    assert "1 published, 0 failed." in klopt("publish").output
+    assert len(mastodon.statuses) == 1
+    shown = klopt("publish", "--status").output
+    assert "D1v1" in shown and "sent" in shown
+    assert "0 gepubliceerd, 0 mislukt." in klopt("--lang", "nl", "publish").output
+    store.close()
+
+
+def test_the_worker_publishes_when_the_time_has_come(
+    team: Store, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from klopt.editorial.outbox import list_accounts
+    from klopt.jobs.schedule import JOB_KINDS
+    from klopt.jobs.worker import Worker
+    from klopt.store.models import PublishingAccount
+
+    fake = FakeMastodon(httpserver).install()
+    with team.session() as session:  # point the team's account at the local server
+        account = session.scalars(select(PublishingAccount)).one()
+        account.settings = {"instance": fake.url, "token_env": "KLOPT_TEST_TOKEN"}
+    monkeypatch.setenv("KLOPT_TEST_TOKEN", TOKEN)
+    assert list_accounts(team, None)[0].settings["instance"] == fake.url
+    _approved(team, "Om negen uur de deur uit.", "mastodon", at=NOW)
+    clock = [NOW - timedelta(minutes=1)]
+    worker = Worker(team, actor="anna", kinds=[k for k in JOB_KINDS if k.name == "publish"],
+                    now=lambda: clock[0])  # fmt: skip
+    assert worker.run_once() == [] and fake.statuses == {}
+    clock[0] = NOW + timedelta(minutes=1)
+    [(job, info)] = worker.run_once()
+    assert (job.kind, info.status, info.counts) == ("publish", "ok", {"sent": 1, "failed": 0})
+    assert info.summary("nl") == "1 verstuurd, 0 mislukt" and len(fake.statuses) == 1

@@ -356,6 +356,7 @@ from klopt.cli import (  # noqa: E402, F401
     check,
     drafts,
     mentions,
+    publishing,
     register,
     report,
     review,

@@ -49,8 +49,10 @@ __all__ = [
     "add_account",
     "channel_for",
     "list_accounts",
+    "list_publications",
     "publication_key",
     "publish_due",
+    "publishing_due",
 ]
 
 #: Platforms klopt sends to itself; the others are manual (shown ready to copy).
@@ -167,27 +169,30 @@ def publish_due(
     now: datetime | None = None,
     channels: Callable[[str, Mapping[str, Any]], Channel] = channel_for,
     limit: int = 100,
+    organization_id: int | None = None,
 ) -> PublishRun:
-    """Publish the approved drafts whose time has come (see the module doc)."""
+    """Publish the approved drafts whose time has come (see the module doc); of one
+    organisation, or of all."""
     now = now or utcnow()
     run = PublishRun()
-    for publication_id in _take(store, now, limit):
+    for publication_id in _take(store, now, limit, organization_id):
         _publish(store, publication_id, now, channels, run)
     return run
 
 
-def _take(store: Store, now: datetime, limit: int) -> list[int]:
+def _take(store: Store, now: datetime, limit: int, organization_id: int | None) -> list[int]:
     """Store the intent of every due draft version (once), and the publications to try."""
     with store.session() as session:
-        due = session.execute(
+        query = (
             select(Draft, Organization)
             .join(Organization, Organization.id == Draft.organization_id)
             .where(
                 Draft.state == "approved", Draft.planned_at.is_not(None), Draft.planned_at <= now
             )
-            .order_by(Draft.planned_at, Draft.id)
-            .limit(limit)
-        ).all()
+        )
+        if organization_id is not None:
+            query = query.where(Draft.organization_id == organization_id)
+        due = session.execute(query.order_by(Draft.planned_at, Draft.id).limit(limit)).all()
         for draft, org in due:
             if not _approved_as_is(session, draft):
                 continue
@@ -219,19 +224,18 @@ def _take(store: Store, now: datetime, limit: int) -> list[int]:
                     session.flush()
                 except IntegrityError:  # another worker stored it first
                     session.rollback()
-        return list(
-            session.scalars(
-                select(Publication.id)
-                .join(Draft, Draft.id == Publication.draft_id)
-                .where(
-                    Publication.state.in_(("intent", "failed")),
-                    Draft.state == "approved",
-                    (Publication.next_attempt_at.is_(None)) | (Publication.next_attempt_at <= now),
-                )
-                .order_by(Publication.id)
-                .limit(limit)
+        tries = (
+            select(Publication.id)
+            .join(Draft, Draft.id == Publication.draft_id)
+            .where(
+                Publication.state.in_(("intent", "failed")),
+                Draft.state == "approved",
+                (Publication.next_attempt_at.is_(None)) | (Publication.next_attempt_at <= now),
             )
         )
+        if organization_id is not None:
+            tries = tries.where(Publication.organization_id == organization_id)
+        return list(session.scalars(tries.order_by(Publication.id).limit(limit)))
 
 
 def _approved_as_is(session: Any, draft: Draft) -> bool:
@@ -308,3 +312,71 @@ def _failed(store: Store, publication_id: int, exc: KloptError, now: datetime) -
             publication.next_attempt_at = max(exc.until, now + FIRST_RETRY)
         else:  # an expired token, a server that does not answer: later, with back-off
             publication.next_attempt_at = now + wait
+
+
+def publishing_due(store: Store, organization_id: int, now: datetime) -> bool:
+    """Whether the organisation has something to publish now (for the worker's schedule)."""
+    with store.session() as session:
+        has_account = session.scalar(
+            select(PublishingAccount.id)
+            .where(
+                PublishingAccount.organization_id == organization_id,
+                PublishingAccount.active.is_(True),
+            )
+            .limit(1)
+        )
+        if has_account is None:
+            return False
+        due = session.scalar(
+            select(Draft.id)
+            .where(
+                Draft.organization_id == organization_id,
+                Draft.state == "approved",
+                Draft.planned_at.is_not(None),
+                Draft.planned_at <= now,
+            )
+            .limit(1)
+        )
+        return due is not None
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    """A publication as people see it: which draft version, where, how it stands."""
+
+    draft: int
+    version: int
+    account: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    url: str | None
+    error: str | None
+    hint: str | None
+
+
+def list_publications(store: Store, org_ref: str | None) -> list[PublicationInfo]:
+    """The organisation's publications, newest first."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        rows = session.execute(
+            select(Publication, Draft.number, PublishingAccount.name)
+            .join(Draft, Draft.id == Publication.draft_id)
+            .join(PublishingAccount, PublishingAccount.id == Publication.account_id)
+            .where(Publication.organization_id == org.id)
+            .order_by(Publication.id.desc())
+        ).all()
+        return [
+            PublicationInfo(
+                number,
+                p.version,
+                account,
+                p.state,
+                p.attempts,
+                p.next_attempt_at,
+                p.url,
+                p.error,
+                p.hint,
+            )  # fmt: skip
+            for p, number, account in rows
+        ]

@@ -238,8 +238,30 @@ def _alerts(r: Round, job: Job) -> Outcome:
     return Outcome("ok", counts)
 
 
+# --- publish: approved drafts whose time has come (issue 16) --------------------------------
+
+
+def _publish_due(r: Round, job: Job) -> bool:
+    from klopt.editorial.outbox import publishing_due
+
+    return publishing_due(r.store, job.organization_id, r.now())
+
+
+def _publish(r: Round, job: Job) -> Outcome:
+    from klopt.editorial.outbox import publish_due
+
+    result = publish_due(r.store, now=r.now(), organization_id=job.organization_id)
+    counts = {"sent": len(result.sent), "failed": len(result.failed)}
+    if result.failed:
+        return Outcome(
+            "failed", counts, KloptError.keyed("jobs.publish_failed", count=len(result.failed))
+        )
+    return Outcome("ok", counts)
+
+
 #: The built-in job kinds, in the order a round runs them.
 JOB_KINDS: tuple[JobKind, ...] = (
+    JobKind("publish", _one_job("publish"), _publish_due, _publish),
     JobKind("sync", _sync_jobs, _sync_due, _sync),
     JobKind("judge", _one_job("judge"), _judge_due, _judge),
     JobKind("alerts", _one_job("alerts"), _alerts_due, _alerts),
