@@ -22,7 +22,7 @@ from klopt.publishing import Outgoing, Sent
 from klopt.publishing.bluesky import BlueskyAccount
 from klopt.publishing.mastodon import MastodonAccount
 from klopt.store import Store
-from klopt.store.models import Draft, Post, Publication
+from klopt.store.models import Draft, Post, Publication, utcnow
 from publishing_fakes import HANDLE, PASSWORD, TOKEN, FakeBluesky, FakeMastodon
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -247,3 +247,29 @@ def test_the_worker_publishes_when_the_time_has_come(
     [(job, info)] = worker.run_once()
     assert (job.kind, info.status, info.counts) == ("publish", "ok", {"sent": 1, "failed": 0})
     assert info.summary("nl") == "1 verstuurd, 0 mislukt" and len(fake.statuses) == 1
+
+
+def test_reach_of_published_posts_is_read_back_into_the_own_post(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    from klopt.editorial.outbox import REACH_EVERY, REACH_WITHIN, refresh_reach
+
+    _approved(team, "Tel mijn bereik.", "mastodon")
+    publish_due(team, now=NOW, channels=_channels(mastodon))
+    [status] = mastodon.statuses.values()
+    status.update(favourites_count=7, reblogs_count=3, replies_count=2)
+    # sent_at is the time it was really sent: the readings are relative to now
+    assert refresh_reach(team, now=utcnow(), channels=_channels(mastodon)) == (1, 0)
+    with team.session() as session:
+        own = session.scalars(select(Post).where(Post.kind == "own")).one()
+        assert own.reach == 12
+        assert own.raw["reach"] == {"likes": 7, "shares": 3, "replies": 2}
+    status.update(favourites_count=9)
+    assert refresh_reach(team, now=utcnow(), channels=_channels(mastodon)) == (0, 0)
+    assert refresh_reach(
+        team, now=utcnow() + REACH_EVERY + timedelta(minutes=1), channels=_channels(mastodon)
+    ) == (1, 0)
+    with team.session() as session:
+        assert session.scalars(select(Post).where(Post.kind == "own")).one().reach == 14
+    too_late = utcnow() + REACH_WITHIN + timedelta(days=1)
+    assert refresh_reach(team, now=too_late, channels=_channels(mastodon)) == (0, 0)

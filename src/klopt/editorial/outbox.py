@@ -31,12 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import InputError, KloptError, PostRefused, RateLimited
-from klopt.publishing import Outgoing, Sent
+from klopt.publishing import Outgoing, Reach, Sent
 from klopt.store import Store
 from klopt.store.models import (
     Draft,
     DraftVersion,
     Organization,
+    Post,
     Publication,
     PublishingAccount,
     utcnow,
@@ -53,6 +54,8 @@ __all__ = [
     "publication_key",
     "publish_due",
     "publishing_due",
+    "reach_due",
+    "refresh_reach",
 ]
 
 #: Platforms klopt sends to itself; the others are manual (shown ready to copy).
@@ -380,3 +383,86 @@ def list_publications(store: Store, org_ref: str | None) -> list[PublicationInfo
             )  # fmt: skip
             for p, number, account in rows
         ]
+
+
+#: How long after publishing an own post's reach is read back, and how often.
+REACH_WITHIN = timedelta(days=14)
+REACH_EVERY = timedelta(hours=6)
+
+
+class Counted(Protocol):
+    """What reading reach needs of an account's client."""
+
+    def reach(self, post_id: str) -> Reach: ...
+
+
+def _reach_query(now: datetime, organization_id: int | None) -> Any:
+    query = select(Publication).where(
+        Publication.state == "sent",
+        Publication.platform_id.is_not(None),
+        Publication.sent_at >= now - REACH_WITHIN,
+        (Publication.reach_checked_at.is_(None))
+        | (Publication.reach_checked_at <= now - REACH_EVERY),
+    )
+    if organization_id is not None:
+        query = query.where(Publication.organization_id == organization_id)
+    return query
+
+
+def reach_due(store: Store, organization_id: int, now: datetime) -> bool:
+    """Whether one of the organisation's recent posts is due for a reach reading."""
+    with store.session() as session:
+        return session.scalar(_reach_query(now, organization_id).limit(1)) is not None
+
+
+def refresh_reach(
+    store: Store,
+    *,
+    now: datetime | None = None,
+    organization_id: int | None = None,
+    channels: Callable[[str, Mapping[str, Any]], Any] = channel_for,
+    limit: int = 200,
+) -> tuple[int, int]:
+    """Read back likes, shares and replies of recently published own posts.
+
+    The own post's ``reach`` becomes their sum (what the scorecard counts), the parts
+    are kept in its ``raw['reach']``. Returns (posts read, posts that failed); a post
+    that failed is read again at the next round.
+    """
+    now = now or utcnow()
+    with store.session() as session:
+        due = [
+            (p.id, p.platform_id, account.platform, dict(account.settings), draft.post_id)
+            for p, account, draft in session.execute(
+                _reach_query(now, organization_id)
+                .add_columns(PublishingAccount, Draft)
+                .join(PublishingAccount, PublishingAccount.id == Publication.account_id)
+                .join(Draft, Draft.id == Publication.draft_id)
+                .order_by(Publication.sent_at)
+                .limit(limit)
+            ).all()
+        ]
+    read = failed = 0
+    for publication_id, platform_id, platform, settings, post_id in due:
+        try:
+            reach: Reach = channels(platform, settings).reach(str(platform_id))
+        except KloptError:
+            failed += 1
+            continue
+        with store.session() as session:
+            publication = session.get(Publication, publication_id)
+            post = session.get(Post, post_id) if post_id is not None else None
+            assert publication is not None
+            publication.reach_checked_at = now
+            if post is not None:
+                post.reach = reach.total
+                post.raw = {
+                    **(post.raw or {}),
+                    "reach": {
+                        "likes": reach.likes,
+                        "shares": reach.shares,
+                        "replies": reach.replies,
+                    },
+                }
+        read += 1
+    return read, failed

@@ -259,9 +259,23 @@ def _publish(r: Round, job: Job) -> Outcome:
     return Outcome("ok", counts)
 
 
+def _reach_due(r: Round, job: Job) -> bool:
+    from klopt.editorial.outbox import reach_due
+
+    return reach_due(r.store, job.organization_id, r.now())
+
+
+def _reach(r: Round, job: Job) -> Outcome:
+    from klopt.editorial.outbox import refresh_reach
+
+    read, failed = refresh_reach(r.store, now=r.now(), organization_id=job.organization_id)
+    return Outcome("ok", {"read": read, "failed": failed})
+
+
 #: The built-in job kinds, in the order a round runs them.
 JOB_KINDS: tuple[JobKind, ...] = (
     JobKind("publish", _one_job("publish"), _publish_due, _publish),
+    JobKind("reach", _one_job("reach"), _reach_due, _reach),
     JobKind("sync", _sync_jobs, _sync_due, _sync),
     JobKind("judge", _one_job("judge"), _judge_due, _judge),
     JobKind("alerts", _one_job("alerts"), _alerts_due, _alerts),

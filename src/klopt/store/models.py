@@ -591,6 +591,7 @@ class Publication(Base):
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reach_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class ListeningSource(Base):
