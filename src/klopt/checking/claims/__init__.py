@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from klopt.checking.claims.cues import ClaimCues, Sentence, load_claim_cues, split_draft
+from klopt.checking.claims.cues import Sentence, load_claim_cues, quote_regions, split_draft
+from klopt.checking.claims.cues import stems as _stems
 from klopt.checking.claims.parts import read_parts
-from klopt.checking.claims.quantities import Quantity, parse_quantities
+from klopt.checking.claims.quantities import Quantity, mask, parse_quantities
 from klopt.checking.claims.verdicts import (
     Link,
     Verdict,
@@ -83,7 +84,6 @@ class CheckConfig:
 
 
 _EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]")
-_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|„[^”“]*[”“]|«[^»]*»")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+")
 _CLAUSE = re.compile(r"[,;:]|\s(?:en|én|and|maar|but|&)\s", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -110,11 +110,6 @@ def _head(unit: str) -> str:
     if len(unit) <= UNIT_CHARS:
         return unit
     return unit[: UNIT_CHARS + 1].rsplit(" ", 1)[0][:UNIT_CHARS]
-
-
-def _stems(text: str, cues: ClaimCues) -> set[str]:
-    words = (w.lower() for w in _WORD.findall(text))
-    return {w[:5] for w in words if w not in cues.stopwords}
 
 
 def _language_of(text: str) -> str:
@@ -301,7 +296,7 @@ class PromiseChecker:
         for clause, score in clauses:
             if score >= self.config.clause_cover or len(_WORD.findall(clause)) < 3:
                 continue
-            unquoted = _QUOTED.sub(" ", clause)
+            unquoted = mask(clause, quote_regions(clause))
             for part in read_parts(unquoted, self.cues).parts:
                 claim = part.kind in ("money", "percent", "amount", "free")
                 if part.kind == "duration":

@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from klopt.checking.claims.cues import ClaimCues
+from klopt.checking.claims.cues import ClaimCues, stems
 from klopt.checking.claims.parts import ClaimParts, Part, read_parts
 
 __all__ = ["Difference", "PromiseParts", "compare"]
@@ -46,7 +46,6 @@ UNRELATED = 2.0
 """Durations more than this many orders of magnitude apart are about different things."""
 UNRELATED_MONEY = 1.0
 """Amounts of money more than ten times apart are about different things."""
-_BELOW = re.compile(r"\b(?:onder|under|below|beneden|tot)\b", re.IGNORECASE)
 CLOCK_TOLERANCE = 1 / 60
 """Clock times less than a minute apart are the same."""
 
@@ -132,7 +131,7 @@ class PromiseParts:
             absolutes=frozenset(m.group().lower() for m in cues.absolutes.finditer(joined)),
             scope_nouns=frozenset(nouns),
             parties=bool(texts) and bool(cues.named_parties.search(texts[0])),
-            stems=frozenset(stems(joined, cues)),
+            stems=frozenset(stems(joined, cues, 4)),
             lowered=" ".join(joined.lower().split()),
         )
 
@@ -169,14 +168,6 @@ def _duration_kind(parts: Sequence[Part], texts: Sequence[str], cues: ClaimCues)
     return "window" if cues.window.search(" ".join(texts)) else "deadline"
 
 
-_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
-
-
-def stems(text: str, cues: ClaimCues) -> set[str]:
-    """The first five letters of each word of four letters or more, stop words left out."""
-    return {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in cues.stopwords}
-
-
 def _restates(sentence: str, part: Part, promise: PromiseParts, cues: ClaimCues) -> bool:
     """Whether the words after a restriction or extension are the promise's own.
 
@@ -187,7 +178,7 @@ def _restates(sentence: str, part: Part, promise: PromiseParts, cues: ClaimCues)
     before = sentence[: part.start].split()[-1:]
     if before and f"{before[0].lower()} {part.text.lower()}" in promise.lowered:
         return True  # "SIM Only" is the product's name, in the promise too
-    if stems(after, cues) & promise.stems:
+    if stems(after, cues, 4) & promise.stems:
         return True
     theirs = {(p.kind, round(p.value, 3)) for p in promise.parts.parts}
     return any((p.kind, round(p.value, 3)) in theirs for p in read_parts(after, cues).parts)
@@ -224,27 +215,23 @@ def own_durations(
     mine = promise.duration
     if mine is None:
         return []
+    # The closest measure word decides, or the promise's measure named in the sentence.
+    named = mine.measure is not None and mine.measure in measures
     out = []
     for part in found:
-        # The closest measure word decides, or the promise's measure named in the sentence.
-        named = mine.measure is not None and mine.measure in measures
         if part.kind != "duration" or not (_same_measure(part, mine) or named):
             continue
         distance = _ratio(part.value, mine.value) if not math.isinf(part.value) else 0.0
         if distance > UNRELATED:
             continue
-        if part.measure is not None and part.measure == mine.measure:
-            rival_durations = [
-                r.duration
-                for r in rivals
-                if r.duration is not None and r.duration.measure == part.measure
-            ]
-        else:
-            rival_durations = [
-                r.duration
-                for r in rivals
-                if r.duration is not None and _same_measure(part, r.duration)
-            ]
+        # A duration of exactly this promise's measure is contested by that measure only.
+        exact = part.measure is not None and part.measure == mine.measure
+        rival_durations = [
+            r.duration
+            for r in rivals
+            if r.duration is not None
+            and (r.duration.measure == part.measure if exact else _same_measure(part, r.duration))
+        ]
         if any(_ratio(part.value, r.value) < distance for r in rival_durations):
             continue
         out.append(part)
@@ -295,7 +282,7 @@ def _money(parts: ClaimParts, promise: PromiseParts, cues: ClaimCues) -> Differe
             if threshold is not None and abs(part.value - threshold.value) > 0.005:
                 direction = "less" if part.value > threshold.value else "more"
                 return Difference(direction, "threshold", part, threshold)
-            minimum = not _BELOW.search(parts.text[max(0, part.start - 14) : part.start])
+            minimum = not cues.below_words.search(parts.text[max(0, part.start - 14) : part.start])
             if threshold is None and promise.free and by_role[""] is None and minimum:
                 return Difference("less", "threshold", part, None)
             continue

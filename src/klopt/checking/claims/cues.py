@@ -16,7 +16,16 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["ClaimCues", "Sentence", "load_claim_cues", "split_draft", "pattern"]
+__all__ = [
+    "ClaimCues",
+    "Sentence",
+    "alternatives",
+    "load_claim_cues",
+    "number_words",
+    "pattern",
+    "split_draft",
+    "stems",
+]
 
 
 def pattern(entries: Iterable[str]) -> re.Pattern[str]:
@@ -34,6 +43,28 @@ def pattern(entries: Iterable[str]) -> re.Pattern[str]:
     ordered = sorted(dict.fromkeys(entries), key=len, reverse=True)
     body = "|".join(one(e) for e in ordered) or r"(?!x)x"
     return re.compile(rf"(?<![\w#-]){'(?:' + body + ')'}(?!\w)", re.IGNORECASE)
+
+
+def alternatives(entries: Iterable[str], gap: str = r"\s+") -> str:
+    """The regex body that matches any of ``entries`` (longest first), each entry's words
+    joined by ``gap``: the cue phrases that expressions of their own are built from."""
+    ordered = sorted(entries, key=len, reverse=True)
+    return "|".join(gap.join(re.escape(part) for part in entry.split()) for entry in ordered)
+
+
+def number_words(cues: ClaimCues) -> str:
+    """The regex body of the number words ("twee", "three", "half")."""
+    return alternatives(cues.numbers)
+
+
+_STEM_WORD = {n: re.compile(rf"[^\W\d_]{{{n},}}", re.UNICODE) for n in (3, 4)}
+
+
+def stems(text: str, cues: ClaimCues, shortest: int = 3) -> set[str]:
+    """The first five letters of each word of ``shortest`` letters or more, stop words
+    left out: how sentences and promises are told to share words."""
+    words = (w.lower() for w in _STEM_WORD[shortest].findall(text))
+    return {w[:5] for w in words if w not in cues.stopwords}
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +109,7 @@ class ClaimCues:
     increases: re.Pattern[str]
     paying: re.Pattern[str]
     cap_words: re.Pattern[str]
+    below_words: re.Pattern[str]
     threshold_after: re.Pattern[str]
     amount_units: Mapping[str, str]
     window_before: re.Pattern[str]
@@ -144,6 +176,7 @@ def load_claim_cues() -> ClaimCues:
         increases=pattern(_words(data["increases"])),
         paying=pattern(_words(data["paying"])),
         cap_words=pattern(_words(data["cap_words"])),
+        below_words=pattern(_words(data["below_words"])),
         threshold_after=pattern(_words(data["threshold_after"])),
         amount_units={str(k).lower(): str(v) for k, v in data["amount_units"].items()},
         window_before=pattern(_words(data["window_before"])),

@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from klopt.checking.claims.cues import ClaimCues, load_claim_cues
-from klopt.checking.claims.quantities import Quantity, parse_quantities
+from klopt.checking.claims.cues import ClaimCues, alternatives, load_claim_cues, number_words
+from klopt.checking.claims.quantities import Quantity, mask, parse_quantities
 
 __all__ = ["ClaimParts", "Part", "read_parts"]
 
@@ -124,24 +124,17 @@ _FROM_TO = re.compile(
 
 @cache
 def _clock_word_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    words = sorted(cues.clock_words, key=len, reverse=True)
-    body = "|".join(r"\s+".join(re.escape(p) for p in w.split()) for w in words)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternatives(cues.clock_words)})(?!\w)", re.IGNORECASE)
 
 
 @cache
 def _counted(cues: ClaimCues) -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in sorted(cues.numbers, key=len, reverse=True))
-    return re.compile(rf"(?:\d|(?<!\w)(?:{words}))[\s-]*$", re.IGNORECASE)
+    return re.compile(rf"(?:\d|(?<!\w)(?:{number_words(cues)}))[\s-]*$", re.IGNORECASE)
 
 
 @cache
 def _day_part_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in sorted(cues.numbers, key=len, reverse=True))
-    parts = "|".join(
-        r"\s+".join(re.escape(p) for p in w.split())
-        for w in sorted(cues.clock_day_parts, key=len, reverse=True)
-    )
+    words, parts = number_words(cues), alternatives(cues.clock_day_parts)
     return re.compile(
         rf"(?<![\w.,])(?P<h>\d{{1,2}}|{words})\s+(?:uur\s+)?(?P<part>{parts})(?!\w)", re.IGNORECASE
     )
@@ -158,13 +151,6 @@ def _hour(h: str, m: str | None, ampm: str | None) -> float:
     return value
 
 
-def _mask(text: str, spans: list[tuple[int, int]]) -> str:
-    chars = list(text)
-    for start, end in spans:
-        chars[start:end] = " " * (end - start)
-    return "".join(chars)
-
-
 def _clocks(text: str, cues: ClaimCues) -> list[Part]:
     """Clock times with their role (end, deadline or start), ranges as start and end."""
     found: list[tuple[int, int, float, str]] = []  # start, end, hour, forced role
@@ -174,17 +160,17 @@ def _clocks(text: str, cues: ClaimCues) -> list[Part]:
         found += [(match.start("a"), match.end("a"), a, "start")]
         found += [(match.start("b"), match.end(), b, "end")]
         taken.append(match.span())
-    work = _mask(text, taken)
+    work = mask(text, taken)
     for match in _CLOCK_DIGITS.finditer(work):
         h, m = match["h"] or match["h2"], match["m"] if match["h"] else match["m2"]
         found.append((match.start(), match.end(), _hour(h, m, match["ap"]), ""))
-    work = _mask(work, [(s, e) for s, e, _, _ in found])
+    work = mask(work, [(s, e) for s, e, _, _ in found])
     for match in _CLOCK_HOUR.finditer(work):
         found.append((match.start("h"), match.end(), float(match["h"]), ""))
     for match in _clock_word_pattern(cues).finditer(work):
         key = " ".join(match.group().lower().split())
         found.append((match.start(), match.end(), cues.clock_words[key], ""))
-    work = _mask(work, [(s, e) for s, e, _, _ in found])
+    work = mask(work, [(s, e) for s, e, _, _ in found])
     for match in _day_part_pattern(cues).finditer(work):
         number = match["h"].lower()
         hour = cues.numbers.get(number) or (float(number) if number.isdigit() else None)
@@ -226,12 +212,8 @@ def _clocks(text: str, cues: ClaimCues) -> list[Part]:
 
 @cache
 def _share_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    words = "|".join(re.escape(w) for w in sorted(cues.numbers, key=len, reverse=True))
-    number = rf"(?:\d+|{words})"
-    joins = "|".join(
-        r"\s+".join(re.escape(p) for p in w.split())
-        for w in sorted(cues.share_words, key=len, reverse=True)
-    )
+    number = rf"(?:\d+|{number_words(cues)})"
+    joins = alternatives(cues.share_words)
     return re.compile(
         rf"(?<![\w.,])(?P<n>{number})\s+(?:{joins})\s+(?P<m>{number})(?![\w.,]\d)(?!\s*(?:%|uur|hours?|min))",
         re.IGNORECASE,
@@ -266,7 +248,7 @@ def _money_role(quantity: Quantity, text: str, cues: ClaimCues) -> str:
 
 @cache
 def _amount_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    units = "|".join(re.escape(u) for u in sorted(cues.amount_units, key=len, reverse=True))
+    units = alternatives(cues.amount_units)
     return re.compile(
         rf"(?<![\w.,])(?P<n>\d+(?:[.,]\d+)?)\s?(?P<unit>{units})(?![\w/])", re.IGNORECASE
     )
@@ -318,9 +300,9 @@ def read_parts(text: str, cues: ClaimCues | None = None) -> ClaimParts:
         ]
     shares = _shares(text, cues)
     parts += shares
-    work = _mask(text, [(p.start, p.end) for p in parts])
+    work = mask(text, [(p.start, p.end) for p in parts])
     clocks = _clocks(work, cues)
-    work = _mask(work, [(p.start, p.end) for p in clocks])
+    work = mask(work, [(p.start, p.end) for p in clocks])
     quantities = [
         Part(q.kind, q.value, q.text, q.start, q.end, role=_money_role(q, text, cues))
         for q in parse_quantities(work, cues)

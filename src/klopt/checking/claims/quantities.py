@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from klopt.checking.claims.cues import ClaimCues, load_claim_cues
+from klopt.checking.claims.cues import ClaimCues, alternatives, load_claim_cues, number_words
 
-__all__ = ["Quantity", "parse_quantities"]
+__all__ = ["Quantity", "mask", "parse_quantities"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,8 @@ _CLOCK = re.compile(
 
 @cache
 def _duration_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    words = sorted(cues.numbers, key=len, reverse=True)
-    number = rf"(?:{_NUM}|{'|'.join(re.escape(w) for w in words)})"
-    units = sorted(cues.units, key=len, reverse=True)
-    unit = "|".join(r"[\s-]+".join(re.escape(p) for p in u.split()) for u in units)
+    number = rf"(?:{_NUM}|{number_words(cues)})"
+    unit = alternatives(cues.units, r"[\s-]+")
     return re.compile(
         rf"(?<![\w.,])(?P<n>{number})(?:\s*(?:tot|to|-|–|a|à)\s*(?P<m>{number}))?"
         # `\s*(?:-\s*)?`, not `\s*-?\s*`: two runs of spaces side by side split a long
@@ -89,8 +88,7 @@ def _duration_pattern(cues: ClaimCues) -> re.Pattern[str]:
 
 @cache
 def _phrase_pattern(cues: ClaimCues) -> re.Pattern[str]:
-    phrases = sorted(cues.phrases, key=len, reverse=True)
-    body = "|".join(r"[\s-]+".join(re.escape(p) for p in x.split()) for x in phrases)
+    body = alternatives(cues.phrases, r"[\s-]+")
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
@@ -101,18 +99,22 @@ def _number(word: str, cues: ClaimCues) -> float:
     return _amount(lowered)
 
 
-def _mask(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with ``spans`` (in text order, not overlapping) blanked out, in one pass.
+def mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with ``spans`` blanked out (same length, so offsets stay), in one pass.
 
     Once per kind of amount, not once per amount: a copy of the text per amount would
-    make a text with many amounts take quadratic time.
+    make a text with many amounts take quadratic time. Spans may come in any order and
+    overlap.
     """
-    if not spans:
-        return text
     parts, position = [], 0
-    for start, end in spans:
+    for start, end in sorted(spans):
+        start = max(start, position)
+        if end <= start:
+            continue
         parts += [text[position:start], " " * (end - start)]
         position = end
+    if not parts:
+        return text
     parts.append(text[position:])
     return "".join(parts)
 
@@ -135,21 +137,21 @@ def parse_quantities(text: str, cues: ClaimCues | None = None) -> list[Quantity]
         found.append(
             Quantity("money", amount, match.group(), match.start(), match.end(), threshold)
         )
-    work = _mask(text, [(q.start, q.end) for q in found])
+    work = mask(text, [(q.start, q.end) for q in found])
     percents = [
         Quantity("percent", float(m.group("n").replace(",", ".")), m.group(), m.start(), m.end())
         for m in _PERCENT.finditer(work)
     ]
     found += percents
-    work = _mask(work, [(q.start, q.end) for q in percents])
-    work = _mask(work, [m.span() for m in _CLOCK.finditer(work)])
+    work = mask(work, [(q.start, q.end) for q in percents])
+    work = mask(work, [m.span() for m in _CLOCK.finditer(work)])
     durations = []
     for match in _duration_pattern(cues).finditer(work):
         upper = match.group("m") or match.group("n")
         hours = _number(upper, cues) * _unit_hours(match.group("unit"), cues)
         durations.append(Quantity("duration", hours, match.group(), match.start(), match.end()))
     found += durations
-    work = _mask(work, [(q.start, q.end) for q in durations])
+    work = mask(work, [(q.start, q.end) for q in durations])
     for match in _phrase_pattern(cues).finditer(work):
         key = " ".join(re.split(r"[\s-]+", match.group().lower()))
         hours = cues.phrases.get(key, cues.phrases.get(match.group().lower(), 0.0))

@@ -21,6 +21,7 @@ from typing import Any
 from klopt.checking.claims.compare import Difference, PromiseParts, compare, own_durations
 from klopt.checking.claims.cues import ClaimCues, Sentence, quote_regions
 from klopt.checking.claims.parts import ClaimParts, Part, read_parts
+from klopt.checking.claims.quantities import mask
 from klopt.judging.judge import PromiseSpec
 
 __all__ = [
@@ -175,8 +176,7 @@ def new_claim_cue(sentence: Sentence, cues: ClaimCues) -> str | None:
     text = sentence.text
     if _QUESTION.search(text):
         return None
-    for start, end in quote_regions(text):  # a quoted customer promises nothing
-        text = text[:start] + " " * (end - start) + text[end:]
+    text = mask(text, quote_regions(text))  # a quoted customer promises nothing
     for expression in (cues.free, cues.commitments):
         match = expression.search(text)
         if match:
