@@ -273,3 +273,16 @@ def test_reach_of_published_posts_is_read_back_into_the_own_post(
         assert session.scalars(select(Post).where(Post.kind == "own")).one().reach == 14
     too_late = utcnow() + REACH_WITHIN + timedelta(days=1)
     assert refresh_reach(team, now=too_late, channels=_channels(mastodon)) == (0, 0)
+
+
+def test_account_mistakes_say_what_to_do_in_both_languages(team: Store) -> None:
+    from klopt.i18n import t
+
+    with pytest.raises(InputError) as unknown:
+        add_account(team, None, "x", "linkedin", actor="anna", settings={})
+    assert unknown.value.key == "publish.unknown_platform" and "--url" in (unknown.value.hint or "")
+    with pytest.raises(InputError) as missing:
+        add_account(team, None, "x", "bluesky", actor="anna", settings={"identifier_env": "H"})
+    assert "--password-env" in str(missing.value)
+    assert "--password-env" in t("error.publish.missing_setting", "nl", platform="bluesky",
+                                 options="--password-env")  # fmt: skip

@@ -27,14 +27,16 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import InputError, KloptError, PostRefused, RateLimited
 from klopt.publishing import Outgoing, Reach, Sent
-from klopt.store import Store
+from klopt.store import Store, insert_new
 from klopt.store.models import (
     Draft,
+    DraftReview,
     DraftVersion,
     Organization,
     Post,
@@ -58,17 +60,20 @@ __all__ = [
     "refresh_reach",
 ]
 
-#: Platforms klopt sends to itself; the others are manual (shown ready to copy).
-AUTOMATIC = ("mastodon", "bluesky")
+#: The platforms klopt sends to itself, and the settings each needs (the others are
+#: manual: a person copies the approved text and records the URL).
+NEEDED = {"mastodon": ("instance", "token_env"), "bluesky": ("identifier_env", "password_env")}
 #: The first wait after a failure that may pass; it doubles per try, up to a day.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(days=1)
 
 
 class Channel(Protocol):
-    """What the outbox needs of an account's client."""
+    """What the outbox needs of an account's client (:mod:`klopt.publishing`)."""
 
     def send(self, post: Outgoing) -> Sent: ...
+
+    def reach(self, post_id: str) -> Reach: ...
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,12 @@ def add_account(
         InputError: an unknown platform, a setting missing, or the name in use.
     """
     platform = platform.strip().lower()
-    needed = {"mastodon": ("instance", "token_env"), "bluesky": ("identifier_env", "password_env")}
-    if platform not in needed:
-        raise InputError(f"unknown platform {platform!r}: mastodon or bluesky")
-    missing = [key for key in needed[platform] if not str(settings.get(key) or "").strip()]
+    if platform not in NEEDED:
+        raise InputError.keyed("publish.unknown_platform", platform=platform)
+    missing = [key for key in NEEDED[platform] if not str(settings.get(key) or "").strip()]
     if missing:
-        raise InputError(f"{platform} needs {', '.join(missing)}")
+        options = ", ".join("--" + key.replace("_", "-") for key in missing)
+        raise InputError.keyed("publish.missing_setting", platform=platform, options=options)
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, "sources.manage")
@@ -115,7 +120,7 @@ def add_account(
         try:
             session.flush()
         except IntegrityError as exc:
-            raise InputError(f"the organisation already has an account named {name!r}") from exc
+            raise InputError.keyed("publish.account_exists", name=name.strip()) from exc
         return _info(account)
 
 
@@ -163,7 +168,6 @@ class PublishRun:
 
     sent: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-    waiting: int = 0
 
 
 def publish_due(
@@ -212,21 +216,19 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
             if account is None:
                 continue  # a manual channel: a person copies it and records the URL
             key = publication_key(org, draft, draft.version, account)
-            if session.scalar(select(Publication.id).where(Publication.key == key)) is None:
-                session.add(
-                    Publication(
-                        organization_id=org.id,
-                        draft_id=draft.id,
-                        version=draft.version,
-                        account_id=account.id,
-                        key=key,
-                        state="intent",
-                    )
-                )
-                try:
-                    session.flush()
-                except IntegrityError:  # another worker stored it first
-                    session.rollback()
+            row = {
+                "organization_id": org.id,
+                "draft_id": draft.id,
+                "version": draft.version,
+                "account_id": account.id,
+                "key": key,
+                "state": "intent",
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+            # Stored once: a key already there (this worker's earlier round, or another
+            # worker's) is left as it is.
+            session.execute(insert_new(session, Publication), [row])
         tries = (
             select(Publication.id)
             .join(Draft, Draft.id == Publication.draft_id)
@@ -241,10 +243,8 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
         return list(session.scalars(tries.order_by(Publication.id).limit(limit)))
 
 
-def _approved_as_is(session: Any, draft: Draft) -> bool:
+def _approved_as_is(session: Session, draft: Draft) -> bool:
     """Whether the newest version is the one approved (an edit sends a draft back)."""
-    from klopt.store.models import DraftReview
-
     review = session.scalar(
         select(DraftReview)
         .where(DraftReview.draft_id == draft.id)
@@ -305,7 +305,7 @@ def _failed(store: Store, publication_id: int, exc: KloptError, now: datetime) -
         assert publication is not None
         publication.error = str(exc)
         publication.hint = exc.hint
-        if isinstance(exc, PostRefused) and exc.key != "publish.no_secret":
+        if isinstance(exc, PostRefused):  # the post itself: sending it again will not help
             publication.state = "refused"
             publication.next_attempt_at = None
             return
@@ -390,12 +390,6 @@ REACH_WITHIN = timedelta(days=14)
 REACH_EVERY = timedelta(hours=6)
 
 
-class Counted(Protocol):
-    """What reading reach needs of an account's client."""
-
-    def reach(self, post_id: str) -> Reach: ...
-
-
 def _reach_query(now: datetime, organization_id: int | None) -> Any:
     query = select(Publication).where(
         Publication.state == "sent",
@@ -420,7 +414,7 @@ def refresh_reach(
     *,
     now: datetime | None = None,
     organization_id: int | None = None,
-    channels: Callable[[str, Mapping[str, Any]], Any] = channel_for,
+    channels: Callable[[str, Mapping[str, Any]], Channel] = channel_for,
     limit: int = 200,
 ) -> tuple[int, int]:
     """Read back likes, shares and replies of recently published own posts.
@@ -445,7 +439,7 @@ def refresh_reach(
     read = failed = 0
     for publication_id, platform_id, platform, settings, post_id in due:
         try:
-            reach: Reach = channels(platform, settings).reach(str(platform_id))
+            reach = channels(platform, settings).reach(str(platform_id))
         except KloptError:
             failed += 1
             continue

@@ -12,9 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from klopt.store import Store
+from klopt.store import Store, insert_new
 from klopt.store.models import TextVector
 
 __all__ = ["StoredVectors", "text_key"]
@@ -63,7 +62,5 @@ class StoredVectors:
             }
             for text, vector in vectors.items()
         ]
-        dialect = self._store.engine.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         with self._store.session() as session:
-            session.execute(insert(TextVector).on_conflict_do_nothing(), rows)
+            session.execute(insert_new(session, TextVector), rows)

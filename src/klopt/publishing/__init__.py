@@ -11,9 +11,8 @@ server that failed after accepting cannot post twice:
   record key derived from the key; a repeat finds the record already there and returns it.
 
 Tokens are named by environment variables, as for sources: never stored, never logged.
-Still to come (see the issue's note): the outbox in the store (intent recorded before
-sending), the worker that publishes approved drafts at their time, replies from the
-inbox, reach refreshed for own posts, and the manual channels.
+The outbox that stores the intent before sending and publishes approved drafts at their
+time is :mod:`klopt.editorial.outbox`.
 """
 
 from __future__ import annotations

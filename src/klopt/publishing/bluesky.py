@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from klopt.errors import PostRefused, SourceError
+from klopt.errors import BadCredentials, PostRefused, SourceError
 from klopt.listening.http import Http, parse_json
 from klopt.listening.social import expect
 from klopt.publishing.facets import facets
@@ -56,7 +56,7 @@ class BlueskyAccount:
     def _secret(self, name: str) -> str:
         value = self.environ.get(name, "").strip()
         if not value:
-            raise PostRefused.keyed("publish.no_secret", name=name, platform="Bluesky")
+            raise BadCredentials.keyed("publish.no_secret", name=name, platform="Bluesky")
         return value
 
     def session(self, *, renew: bool = False) -> dict[str, str]:
@@ -84,21 +84,23 @@ class BlueskyAccount:
         mime: str | None = None,
     ) -> tuple[int, Any]:
         """POST an XRPC procedure as the account; an expired session is renewed once."""
+        status, payload = self._post(method, json, content, mime, renew=False)
+        if status == 400 and isinstance(payload, dict) and payload.get("error") == "ExpiredToken":
+            status, payload = self._post(method, json, content, mime, renew=True)
+        return status, payload
+
+    def _post(
+        self, method: str, json: Any, content: bytes | None, mime: str | None, *, renew: bool
+    ) -> tuple[int, Any]:
         url = self._url(method)
-        for renew in (False, True):
-            headers = {"Authorization": f"Bearer {self.session(renew=renew)['accessJwt']}"}
-            if mime:
-                headers["Content-Type"] = mime
-            response = self.http.post(
-                url, json=json, content=content, headers=headers,
-                credentials=(401, 403), answers=_REFUSALS,
-            )  # fmt: skip
-            payload = parse_json(response, url)
-            expired = isinstance(payload, dict) and payload.get("error") == "ExpiredToken"
-            if response.status_code == 400 and expired and not renew:
-                continue
-            return response.status_code, payload
-        raise AssertionError("unreachable")  # pragma: no cover
+        headers = {"Authorization": f"Bearer {self.session(renew=renew)['accessJwt']}"}
+        if mime:
+            headers["Content-Type"] = mime
+        response = self.http.post(
+            url, json=json, content=content, headers=headers,
+            credentials=(401, 403), answers=_REFUSALS,
+        )  # fmt: skip
+        return response.status_code, parse_json(response, url)
 
     def resolve(self, handle: str) -> str | None:
         """The DID of ``handle``, or ``None`` when it does not resolve."""

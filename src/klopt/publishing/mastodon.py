@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from klopt.errors import PostRefused, SourceUnavailable
+from klopt.errors import BadCredentials, PostRefused, SourceUnavailable
 from klopt.listening.http import Http, parse_json
 from klopt.listening.social import expect
 from klopt.publishing.outgoing import Outgoing, Reach, Sent
@@ -49,7 +49,9 @@ class MastodonAccount:
     def _headers(self, key: str | None = None) -> dict[str, str]:
         token = self.environ.get(self.token_env, "").strip()
         if not token:
-            raise PostRefused.keyed("publish.no_secret", name=self.token_env, platform="Mastodon")
+            raise BadCredentials.keyed(
+                "publish.no_secret", name=self.token_env, platform="Mastodon"
+            )
         headers = {"Authorization": f"Bearer {token}"}
         if key:
             headers["Idempotency-Key"] = key
@@ -130,5 +132,6 @@ class MastodonAccount:
                 detail=str(detail or "")[:300],
             )
         expect(payload, dict, url, "a status")
-        expect(str(payload.get("id") or "") or None, str, url, "an id")
+        if payload.get("id") in (None, ""):  # ids are strings, or numbers on old servers
+            expect(None, str, url, "an id")
         return dict(payload)

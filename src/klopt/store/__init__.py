@@ -1,5 +1,5 @@
 """The store: the only package that talks SQL."""
 
-from klopt.store.session import Store, open_store
+from klopt.store.session import Store, insert_new, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "insert_new", "open_store"]

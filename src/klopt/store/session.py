@@ -28,7 +28,17 @@ from klopt.errors import (
     StoreError,
 )
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "insert_new", "open_store"]
+
+
+def insert_new(session: Session, model: type[Any]) -> Any:
+    """An INSERT of ``model`` rows that skips a row whose unique key is taken (PostgreSQL
+    and SQLite both say ``ON CONFLICT DO NOTHING``): for rows two processes may write."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
 
 
 class Store:
