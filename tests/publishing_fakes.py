@@ -39,6 +39,9 @@ class FakeMastodon:
 
     server: HTTPServer
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Statuses of other servers this one has fetched (by their uri): a search with
+    #: ``resolve=true`` finds them and gives their id here.
+    remote: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)
     fail_after_accept: int = 0
@@ -58,7 +61,26 @@ class FakeMastodon:
         self.server.expect_request(
             __import__("re").compile(r"^/api/v1/statuses/\w+$"), method="GET"
         ).respond_with_handler(self._status)
+        self.server.expect_request("/api/v2/search", method="GET").respond_with_handler(
+            self._search
+        )
         return self
+
+    def customer_status(self, text: str, *, acct: str = "klant", uri: str | None = None) -> str:
+        """A customer's status on this server (or, with ``uri``, one of another server's
+        that this one can fetch); its id here."""
+        with self.lock:
+            status_id = str(100 + len(self.statuses))
+            self.statuses[status_id] = {
+                "id": status_id,
+                "uri": uri or f"{self.url}/users/{acct}/statuses/{status_id}",
+                "url": f"{self.url}/@{acct}/{status_id}",
+                "account": {"acct": acct}, "content": f"<p>{text}</p>",
+                "favourites_count": 0, "reblogs_count": 0, "replies_count": 0,
+            }  # fmt: skip
+            if uri is not None:
+                self.remote[uri] = status_id
+            return status_id
 
     @property
     def url(self) -> str:
@@ -142,6 +164,17 @@ class FakeMastodon:
         item["url"] = item["url"] or f"{self.url}/media/{media_id}.png"
         return _json(item)
 
+    def _search(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused is not None:
+            return refused
+        query, resolve = request.args.get("q", ""), request.args.get("resolve") == "true"
+        found = [
+            s for s in self.statuses.values()
+            if query in (s["url"], s["uri"]) and (resolve or s["uri"] not in self.remote)
+        ]  # fmt: skip
+        return _json({"accounts": [], "statuses": found[:1], "hashtags": []})
+
     def _status(self, request: Request) -> Response:
         status_id = request.path.rsplit("/", 1)[-1]
         if status_id not in self.statuses:
@@ -162,6 +195,8 @@ class FakeBluesky:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: list[dict[str, Any]] = field(default_factory=list)
     handles: dict[str, str] = field(default_factory=dict)
+    #: Posts of other accounts (customers' mentions), as the AppView shows them.
+    others: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: int = 0
     fail_after_accept: int = 0
     rate_limited: int = 0
@@ -265,11 +300,27 @@ class FakeBluesky:
             return _json({"error": "InvalidRequest", "message": "Unable to resolve handle"}, 400)
         return _json({"did": self.handles[handle]})
 
+    def customer_post(self, text: str, *, reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A customer's post (a reply itself with ``reply_to``, its ``root`` and
+        ``parent`` refs), as ``app.bsky.feed.getPosts`` shows it."""
+        number = len(self.others) + 1
+        uri = f"at://did:plc:klant{number:019d}/app.bsky.feed.post/3kklant{number:06d}"
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text,
+                                  "createdAt": "2026-12-07T09:00:00Z"}  # fmt: skip
+        if reply_to is not None:
+            record["reply"] = reply_to
+        view = {"uri": uri, "cid": f"bafyreiklant{number}", "record": record,
+                "author": {"did": f"did:plc:klant{number:019d}", "handle": "klant.bsky.social"},
+                "likeCount": 0, "repostCount": 0, "replyCount": 0,
+                "indexedAt": "2026-12-07T09:00:01Z"}  # fmt: skip
+        self.others[uri] = view
+        return view
+
     def _posts(self, request: Request) -> Response:
         uris = request.args.getlist("uris")
         posts = [
-            {"uri": r["uri"], "cid": r["cid"], "likeCount": r["likeCount"],
+            {"uri": r["uri"], "cid": r["cid"], "record": r["value"], "likeCount": r["likeCount"],
              "repostCount": r["repostCount"], "replyCount": r["replyCount"]}
             for r in self.records.values() if r["uri"] in uris
-        ]  # fmt: skip
+        ] + [view for uri, view in self.others.items() if uri in uris]  # fmt: skip
         return _json({"posts": posts})

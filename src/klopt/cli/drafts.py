@@ -369,6 +369,7 @@ def drafts_show(ctx: Context, ref: str) -> None:
         ("col.score", d.score),
         ("col.published", when(d.published_at, offset=True)),
         ("col.url", d.url),
+        ("col.reply_to", f"#{d.reply_to}" if d.reply_to is not None else None),
     ]
     for key, value in fields:
         if value not in (None, ""):
@@ -387,17 +388,26 @@ def drafts_show(ctx: Context, ref: str) -> None:
             line += "  " + ctx.t("drafts.version_score", score=version.score)
         out.print(line)
     for review in detail.reviews:
-        key = f"drafts.review.{review.decision}"
+        key = "drafts.review.policy" if review.policy else f"drafts.review.{review.decision}"
         out.print(
             ctx.t(
                 key,
                 version=review.version,
                 user=review.reviewer,
                 time=when(review.created_at, offset=True),
+                policy=review.policy,
             )
         )
         if review.note:
             out.print(f"    “{review.note}”")
+    from klopt.editorial.outbox import list_publications
+
+    for p in list_publications(ctx.store, ctx.org, draft=d.number):
+        out.print(ctx.t("drafts.publication_line", version=p.version, account=p.account,
+                        state=ctx.t(f"publish.state.{p.state}"), url=p.url or ""))  # fmt: skip
+        for remark in (p.error, p.hint):
+            if remark:
+                out.print(f"    {remark}")
     for comment in detail.comments:
         out.print(
             ctx.t(

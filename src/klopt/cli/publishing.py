@@ -1,4 +1,5 @@
-"""`klopt accounts add|list` and `klopt publish [--status]`: where approved drafts go out.
+"""`klopt accounts add|list`, `klopt publish [--status]`: where approved drafts go out;
+`klopt reply MENTION TEXT` and `klopt reply-policy`: answers to mentions.
 
 Secrets are never options: an account names the environment variables that hold its
 token (Mastodon) or its handle and app password (Bluesky).
@@ -6,9 +7,12 @@ token (Mastodon) or its handle and app password (Bluesky).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from klopt.cli.app import Context, cli, pass_ctx
+from klopt.cli.drafts import _checker, _file, _no_check, _rules, _show_check
 from klopt.cli.output import console, table, when
 
 
@@ -99,7 +103,7 @@ def publish(ctx: Context, /, status: bool) -> None:
                 [
                     f"D{p.draft}v{p.version}",
                     p.account,
-                    p.state,
+                    ctx.t(f"publish.state.{p.state}"),
                     when(p.next_attempt_at),
                     p.url or "",
                     " ".join(x for x in (p.error, p.hint) if x),
@@ -114,3 +118,45 @@ def publish(ctx: Context, /, status: bool) -> None:
     console().print(ctx.t("publish.done", sent=len(run.sent), failed=len(run.failed)))
     for key, error in run.failed:
         console().print(f"  {key}: {error}")
+
+
+@cli.command("reply")
+@click.argument("mention")
+@click.argument("text", required=False)
+@_file
+@_no_check
+@_rules
+@pass_ctx
+def reply(
+    ctx: Context,
+    /,
+    mention: str,
+    text: str | None,
+    path: Path | None,
+    no_check: bool,
+    rule_paths: tuple[Path, ...],
+) -> None:
+    """Answer a mention: a draft, checked, approved as the organisation chooses."""
+    from klopt.cli.check import read_post_text
+    from klopt.editorial.replies import create_reply
+
+    body = read_post_text(ctx, text, path, required=True) or ""
+    checks = _checker(ctx, rule_paths, not no_check)
+    info = create_reply(ctx.store, ctx.org, mention, body, actor=ctx.actor, check=checks)
+    state = ctx.t(f"drafts.state.{info.state}")
+    console().print(ctx.t("reply.created", draft=info.key, mention=info.reply_to, state=state))
+    _show_check(ctx, checks, f"{info.key}v{info.version}")
+
+
+@cli.command("reply-policy")
+@click.argument("policy", required=False, metavar="[always|errors|never]")
+@pass_ctx
+def reply_policy_command(ctx: Context, /, policy: str | None) -> None:
+    """Show or choose whether replies need approval: always, only with errors, never."""
+    from klopt.editorial.replies import reply_policy, set_reply_policy
+
+    if policy is None:
+        chosen = reply_policy(ctx.store, ctx.org)
+    else:
+        chosen = set_reply_policy(ctx.store, ctx.org, policy, actor=ctx.actor)
+    console().print(ctx.t(f"reply.policy.{chosen}"))

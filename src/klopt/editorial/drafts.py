@@ -84,7 +84,10 @@ __all__ = [
     "DiffPart",
     "draft_number",
     "parse_time",
+    "REPLY_POLICIES",
     "create_draft",
+    "new_draft",
+    "let_through",
     "edit_draft",
     "submit_draft",
     "approve_draft",
@@ -149,25 +152,46 @@ def create_draft(
         authorize(session, org.id, actor, "draft.write")
         user = find_user(session, actor)
         report = check(DraftText(text, platform)) if check is not None else None
-        number = (
-            session.scalar(select(func.max(Draft.number)).where(Draft.organization_id == org.id))
-            or 0
-        ) + 1
-        draft = Draft(
-            organization_id=org.id,
-            number=number,
-            platform=platform,
-            planned_at=planned_at,
-            state="draft",
-            author_id=user.id,
-            version=1,
-        )
-        session.add(draft)
-        session.flush()
-        _add_version(session, draft, 1, text, user, report)
-        _record(session, draft, actor, "draft.create", platform=platform, planned_at=planned_at)
-        session.flush()
+        draft = new_draft(session, org, user, text, platform, planned_at, report)
         return draft_info(session, draft)
+
+
+def new_draft(
+    session: Session,
+    org: Organization,
+    user: User,
+    text: str,
+    platform: str | None,
+    planned_at: datetime | None,
+    report: CheckReport | None,
+    *,
+    reply_to: Post | None = None,
+) -> Draft:
+    """Store a new draft with its first version, in the caller's transaction (the
+    caller has authorised ``user`` and checked ``text``)."""
+    number = (
+        session.scalar(select(func.max(Draft.number)).where(Draft.organization_id == org.id)) or 0
+    ) + 1
+    draft = Draft(
+        organization_id=org.id,
+        number=number,
+        platform=platform,
+        planned_at=planned_at,
+        state="draft",
+        author_id=user.id,
+        version=1,
+        reply_to_post_id=reply_to.id if reply_to is not None else None,
+    )
+    draft.author = user
+    session.add(draft)
+    session.flush()
+    _add_version(session, draft, 1, text, user, report)
+    details: dict[str, Any] = {"platform": platform, "planned_at": planned_at}
+    if reply_to is not None:
+        details["reply_to"] = reply_to.id
+    record(session, draft, user.name, "draft.create", **details)
+    session.flush()
+    return draft
 
 
 def edit_draft(
@@ -221,13 +245,16 @@ def edit_draft(
                 draft.state = "in_review"
                 changes["state"] = ["approved", "in_review"]
         draft.updated_at = utcnow()
-        _record(session, draft, actor, "draft.edit", **changes)
+        record(session, draft, actor, "draft.edit", **changes)
+        if new_text is not None:
+            let_through(session, draft)
         session.flush()
         return draft_info(session, draft)
 
 
 def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str) -> DraftInfo:
-    """Ask for review: ``draft`` or ``changes_requested`` becomes ``in_review``."""
+    """Ask for review: ``draft`` or ``changes_requested`` becomes ``in_review`` (a reply
+    the organisation's reply approval lets through is approved at once)."""
     return _move(
         store,
         org_ref,
@@ -238,6 +265,45 @@ def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: st
         ("draft", "changes_requested"),
         "in_review",
     )
+
+
+#: Whether replies to mentions need a person's approval (``Organization.reply_approval``):
+#: always; only when their check finds errors; never.
+REPLY_POLICIES = ("always", "errors", "never")
+
+
+def let_through(session: Session, draft: Draft) -> bool:
+    """Approve a reply in review when the organisation's reply approval says no person
+    needs to; returns whether it did.
+
+    The decision reads the findings stored with the newest version (its check when it
+    was written). A version that was not checked is let through only by ``never``.
+    """
+    if draft.reply_to_post_id is None or draft.state != "in_review":
+        return False
+    org = session.get(Organization, draft.organization_id)
+    policy = org.reply_approval if org is not None else "always"
+    if policy not in ("errors", "never"):
+        return False
+    version = find_version(session, draft, draft.version)
+    findings = (version.findings or {}).get("findings") or []
+    errors = sum(1 for f in findings if f.get("severity") == Severity.ERROR.label)
+    if policy == "errors" and (errors or version.findings is None):
+        return False
+    session.add(
+        DraftReview(
+            draft_id=draft.id, version=draft.version, reviewer_id=version.author_id,
+            decision="approved", note="", score=version.score, findings=version.findings,
+            overridden=bool(errors), policy=policy, created_at=utcnow(),
+        )
+    )  # fmt: skip
+    draft.state = "approved"
+    draft.updated_at = utcnow()
+    record(
+        session, draft, OUTBOX_ACTOR, "draft.approve",
+        state=["in_review", "approved"], policy=policy, errors=errors, score=version.score,
+    )  # fmt: skip
+    return True
 
 
 def approve_draft(
@@ -284,12 +350,10 @@ def approve_draft(
             )
         if override and not note:
             raise InputError.keyed("drafts.override_needs_note", draft=draft_key(draft))
-        review = _add_review(
-            session, draft, user, "approved", note, report, overridden=bool(errors)
-        )
+        review = add_review(session, draft, user, "approved", note, report, overridden=bool(errors))
         draft.state = "approved"
         draft.updated_at = utcnow()
-        _record(
+        record(
             session,
             draft,
             actor,
@@ -322,10 +386,10 @@ def request_changes(
             raise InputError.keyed("drafts.reason_needed", draft=draft_key(draft))
         text = find_version(session, draft, draft.version).text
         report = check(DraftText(text, draft.platform)) if check is not None else None
-        review = _add_review(session, draft, user, "changes_requested", note, report)
+        review = add_review(session, draft, user, "changes_requested", note, report)
         draft.state = "changes_requested"
         draft.updated_at = utcnow()
-        _record(
+        record(
             session,
             draft,
             actor,
@@ -385,7 +449,7 @@ def _published(
     draft.url = url
     draft.post_id = post.id
     draft.updated_at = utcnow()
-    _record(
+    record(
         session,
         draft,
         actor,
@@ -452,7 +516,7 @@ def comment_draft(
         user = find_user(session, actor)
         comment = DraftComment(draft_id=draft.id, version=number, author_id=user.id, text=text)
         session.add(comment)
-        _record(session, draft, actor, "draft.comment", version=number, text=text)
+        record(session, draft, actor, "draft.comment", version=number, text=text)
         session.flush()
         return CommentInfo(number, user.name, text, comment.created_at)
 
@@ -533,7 +597,8 @@ def _move(
         before = draft.state
         draft.state = target
         draft.updated_at = utcnow()
-        _record(session, draft, actor, f"draft.{action}", state=[before, target], **details)
+        record(session, draft, actor, f"draft.{action}", state=[before, target], **details)
+        let_through(session, draft)
         session.flush()
         return draft_info(session, draft)
 
@@ -559,7 +624,7 @@ def _add_version(
     )
 
 
-def _add_review(
+def add_review(
     session: Session,
     draft: Draft,
     user: User,
@@ -568,6 +633,7 @@ def _add_review(
     report: CheckReport | None,
     *,
     overridden: bool = False,
+    policy: str | None = None,
 ) -> DraftReview:
     text = find_version(session, draft, draft.version).text
     review = DraftReview(
@@ -579,6 +645,7 @@ def _add_review(
         score=report.score if report is not None else None,
         findings=_findings(report, text),
         overridden=overridden,
+        policy=policy,
         created_at=utcnow(),
     )
     review.reviewer = user
@@ -635,7 +702,7 @@ def _own_post(
     return post
 
 
-def _record(session: Session, draft: Draft, actor: str, action: str, **details: Any) -> None:
+def record(session: Session, draft: Draft, actor: str, action: str, **details: Any) -> None:
     details.setdefault("version", draft.version)
     audit.record(
         session,

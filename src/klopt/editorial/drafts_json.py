@@ -47,6 +47,7 @@ def draft_json(d: DraftInfo) -> dict[str, Any]:
         "text": d.text,
         "published_at": _time(d.published_at),
         "url": d.url,
+        "reply_to": d.reply_to,
     }
 
 
@@ -82,6 +83,7 @@ def review_json(r: ReviewInfo) -> dict[str, Any]:
         "note": r.note,
         "score": r.score,
         "overridden": r.overridden,
+        "policy": r.policy,
         "created_at": _time(r.created_at),
         "check": r.findings,
     }

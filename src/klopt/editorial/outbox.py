@@ -276,7 +276,16 @@ def _publish(
             )
         )
         assert version is not None
-        post = Outgoing(version.text, key=publication.key, language=version.language)
+        reply_to = None
+        if draft.reply_to_post_id is not None:
+            from klopt.editorial.replies import reply_target
+
+            mention = session.get(Post, draft.reply_to_post_id)
+            assert mention is not None
+            reply_to = reply_target(mention)
+        post = Outgoing(
+            version.text, key=publication.key, language=version.language, reply_to=reply_to
+        )
         platform, settings, key = account.platform, dict(account.settings), publication.key
         publication.attempts += 1
     try:
@@ -358,17 +367,21 @@ class PublicationInfo:
     hint: str | None
 
 
-def list_publications(store: Store, org_ref: str | None) -> list[PublicationInfo]:
-    """The organisation's publications, newest first."""
+def list_publications(
+    store: Store, org_ref: str | None, *, draft: int | None = None
+) -> list[PublicationInfo]:
+    """The organisation's publications (of one draft, by number), newest first."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        rows = session.execute(
+        query = (
             select(Publication, Draft.number, PublishingAccount.name)
             .join(Draft, Draft.id == Publication.draft_id)
             .join(PublishingAccount, PublishingAccount.id == Publication.account_id)
             .where(Publication.organization_id == org.id)
-            .order_by(Publication.id.desc())
-        ).all()
+        )
+        if draft is not None:
+            query = query.where(Draft.number == draft)
+        rows = session.execute(query.order_by(Publication.id.desc())).all()
         return [
             PublicationInfo(
                 number,

@@ -79,6 +79,9 @@ class ReviewInfo:
     findings: dict[str, Any] | None
     overridden: bool
     created_at: datetime
+    #: Set when no person decided: the organisation's reply approval (``errors``,
+    #: ``never``) let a reply through.
+    policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class DraftInfo:
     updated_at: datetime
     published_at: datetime | None
     url: str | None
+    #: The mention a reply answers (its post id), ``None`` for other drafts.
+    reply_to: int | None = None
 
     @property
     def key(self) -> str:
@@ -176,6 +181,7 @@ def draft_info(session: Session, draft: Draft) -> DraftInfo:
         updated_at=draft.updated_at,
         published_at=as_utc(draft.published_at),
         url=draft.url,
+        reply_to=draft.reply_to_post_id,
     )
 
 
@@ -194,4 +200,5 @@ def review_info(review: DraftReview) -> ReviewInfo:
         review.findings,
         review.overridden,
         review.created_at,
+        review.policy,
     )

@@ -208,6 +208,8 @@ class BlueskySource:
                 raw={
                     "uri": uri,
                     "cid": post.get("cid"),
+                    # Where a reply to it goes: the thread's root (none: it starts one).
+                    "reply": _refs(record.get("reply")),
                     "author": handle,
                     "did": author.get("did"),
                     "createdAt": record.get("createdAt"),
@@ -222,6 +224,17 @@ class BlueskySource:
 
     def _json(self, url: str, params: Mapping[str, str]) -> Any:
         return self.context.http.json(url, params=params, headers=self._headers)
+
+
+def _refs(reply: Any) -> dict[str, Any] | None:
+    """A post's reply refs (``root`` and ``parent``, each ``uri`` and ``cid``), or None."""
+    if not isinstance(reply, dict):
+        return None
+    return {
+        part: {"uri": ref.get("uri"), "cid": ref.get("cid")}
+        for part in ("root", "parent")
+        if isinstance(ref := reply.get(part), dict)
+    }
 
 
 def _gone(post: Any) -> bool:

@@ -253,6 +253,7 @@ class MastodonSource:
             language=str(status.get("language") or "") or None,
             raw={
                 "id": status_id,
+                "instance": self.instance,  # where ``id`` is the status's id
                 "uri": status.get("uri"),
                 "url": status.get("url"),
                 "created_at": status.get("created_at"),

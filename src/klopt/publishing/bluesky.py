@@ -21,7 +21,7 @@ from klopt.errors import BadCredentials, PostRefused, SourceError
 from klopt.listening.http import Http, parse_json
 from klopt.listening.social import expect
 from klopt.publishing.facets import facets
-from klopt.publishing.outgoing import Outgoing, Reach, Sent, record_key
+from klopt.publishing.outgoing import Outgoing, Reach, ReplyTo, Sent, record_key
 
 __all__ = ["BlueskyAccount"]
 
@@ -142,12 +142,7 @@ class BlueskyAccount:
                 ],
             }
         if post.reply_to is not None:
-            parent = {"uri": post.reply_to.id, "cid": post.reply_to.cid or ""}
-            root = {
-                "uri": post.reply_to.root_id or post.reply_to.id,
-                "cid": post.reply_to.root_cid or post.reply_to.cid or "",
-            }
-            record["reply"] = {"root": root, "parent": parent}
+            record["reply"] = self._reply_refs(post.reply_to)
         rkey = record_key(post.key)
         body = {"repo": account["did"], "collection": POST, "rkey": rkey, "record": record}
         status, payload = self._call("com.atproto.repo.createRecord", json=body)
@@ -166,6 +161,31 @@ class BlueskyAccount:
         return self._sent(
             str(expect(payload.get("uri"), str, url, "a uri")), payload.get("cid"), account
         )
+
+    def _reply_refs(self, reply_to: ReplyTo) -> dict[str, Any]:
+        """The reply's ``root`` and ``parent``; what the mention did not keep is read from
+        the post itself (``app.bsky.feed.getPosts``)."""
+        parent: dict[str, Any] = {"uri": reply_to.id, "cid": reply_to.cid}
+        root: dict[str, Any] = {"uri": reply_to.root_id, "cid": reply_to.root_cid}
+        if not parent["cid"] or not root["uri"] or not root["cid"]:
+            view = self._post_view(reply_to.id)
+            if view is None:
+                raise PostRefused.keyed("publish.reply_gone", platform="Bluesky", post=reply_to.id)
+            parent["cid"] = str(view.get("cid") or "")
+            record = view.get("record")
+            reply = record.get("reply") if isinstance(record, dict) else None
+            first = reply.get("root") if isinstance(reply, dict) else None
+            first = first if isinstance(first, dict) else parent
+            root = {"uri": first.get("uri"), "cid": first.get("cid")}
+        return {"root": root, "parent": parent}
+
+    def _post_view(self, uri: str) -> dict[str, Any] | None:
+        """A post as the app view shows it, or ``None`` when it is gone."""
+        url = self._url("app.bsky.feed.getPosts", self.appview)
+        headers = {"Authorization": f"Bearer {self.session()['accessJwt']}"}
+        payload = parse_json(self.http.get(url, params={"uris": uri}, headers=headers), url)
+        posts = expect(expect(payload, dict, url, "posts").get("posts"), list, url, "posts")
+        return dict(posts[0]) if posts and isinstance(posts[0], dict) else None
 
     def _resolve_quietly(self, handle: str) -> str | None:
         try:
@@ -201,13 +221,7 @@ class BlueskyAccount:
 
     def reach(self, uri: str) -> Reach:
         """Likes, reposts and replies of one of the account's posts."""
-        url = self._url("app.bsky.feed.getPosts", self.appview)
-        headers = {"Authorization": f"Bearer {self.session()['accessJwt']}"}
-        payload = parse_json(self.http.get(url, params={"uris": uri}, headers=headers), url)
-        posts = expect(expect(payload, dict, url, "posts").get("posts"), list, url, "posts")
-        if not posts:
-            return Reach(0, 0, 0)
-        post = posts[0]
+        post = self._post_view(uri) or {}
         return Reach(
             int(post.get("likeCount") or 0),
             int(post.get("repostCount") or 0),

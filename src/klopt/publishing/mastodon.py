@@ -5,6 +5,10 @@ the status it made for a key (an hour) and answers a repeat with that same statu
 try after a time-out or a server error that came after the status was made does not post
 twice. Images go first to ``POST /api/v2/media`` with their description; one that is
 still being processed (202) is asked after until it is ready.
+
+A reply names the status it answers by its id on the account's own server: a mention read
+on another server is first looked up there by its ``uri`` (``GET /api/v2/search`` with
+``resolve=true``).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from klopt.errors import BadCredentials, PostRefused, SourceUnavailable
 from klopt.listening.http import Http, parse_json
 from klopt.listening.social import expect
-from klopt.publishing.outgoing import Outgoing, Reach, Sent
+from klopt.publishing.outgoing import Outgoing, Reach, ReplyTo, Sent
 
 __all__ = ["MastodonAccount"]
 
@@ -74,7 +79,7 @@ class MastodonAccount:
         if media:
             body["media_ids"] = media
         if post.reply_to is not None:
-            body["in_reply_to_id"] = post.reply_to.id
+            body["in_reply_to_id"] = self._status_id(post.reply_to)
         if post.language:
             body["language"] = post.language
         url = self._url("/api/v1/statuses")
@@ -87,6 +92,27 @@ class MastodonAccount:
         )
         status = self._answer(response, url)
         return Sent(str(status["id"]), status.get("url") or status.get("uri"))
+
+    def _status_id(self, reply_to: ReplyTo) -> str:
+        """The id on this server of the status a reply answers."""
+        here = urlparse(self.instance).hostname
+        if reply_to.seen_on is not None and urlparse(reply_to.seen_on).hostname == here:
+            return reply_to.id
+        url = self._url("/api/v2/search")
+        params = {"q": reply_to.uri or reply_to.id, "type": "statuses", "resolve": "true",
+                  "limit": "1"}  # fmt: skip
+        found = self._answer_list(
+            self.http.get(url, params=params, headers=self._headers()),
+            url,
+        )
+        if not found:
+            raise PostRefused.keyed("publish.reply_gone", platform="Mastodon", post=reply_to.uri)
+        return str(found[0]["id"])
+
+    def _answer_list(self, response: Any, url: str) -> list[dict[str, Any]]:
+        payload = expect(parse_json(response, url), dict, url, "search results")
+        statuses = expect(payload.get("statuses"), list, url, "statuses")
+        return [s for s in statuses if isinstance(s, dict) and s.get("id")]
 
     def _media(self, data: bytes, mime: str, alt: str) -> str:
         url = self._url("/api/v2/media")

@@ -19,10 +19,22 @@ class Image:
 
 @dataclass(frozen=True)
 class ReplyTo:
-    """The post a reply answers: its platform id, and on Bluesky its ``cid`` and the
-    thread's root (``uri`` and ``cid``; the parent itself when it starts the thread)."""
+    """The post a reply answers.
+
+    Attributes:
+        id: its id where it was read: Mastodon's status id on ``seen_on``, Bluesky's
+            ``at://`` uri.
+        uri: Mastodon: the status's ``uri``, the same on every server; an account on
+            another server than ``seen_on`` finds the status by it.
+        seen_on: Mastodon: the server the ``id`` belongs to.
+        cid: Bluesky: the post's content id.
+        root_id, root_cid: Bluesky: the thread's first post (the post itself when it
+            starts the thread). ``None`` where not known: the client looks them up.
+    """
 
     id: str
+    uri: str | None = None
+    seen_on: str | None = None
     cid: str | None = None
     root_id: str | None = None
     root_cid: str | None = None

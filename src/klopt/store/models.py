@@ -131,6 +131,9 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(Bounded(100), unique=True)
     language: Mapped[str] = mapped_column(Bounded(8), default="nl")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    reply_approval: Mapped[str] = mapped_column(Bounded(10), default="always")
+    """Whether replies to mentions need a person's approval: ``always``, ``errors`` (only
+    when their check finds errors) or ``never`` (see :mod:`klopt.editorial.replies`)."""
 
 
 class SourceDocument(Base):
@@ -468,7 +471,7 @@ class Draft(Base):
     ``state`` is one of draft, in_review, approved, changes_requested, published,
     withdrawn (see :mod:`klopt.editorial.drafts`). Nothing is deleted: a draft that should not go
     out is withdrawn. ``version`` is the number of the newest version; ``post_id`` is the
-    own post it became when published.
+    own post it became when published; ``reply_to_post_id`` the mention a reply answers.
     """
 
     __tablename__ = "draft"
@@ -487,7 +490,10 @@ class Draft(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), nullable=True)
-    author: Mapped[User] = relationship()
+    reply_to_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id"), nullable=True, index=True
+    )
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
 
 
 class DraftVersion(Base):
@@ -527,7 +533,8 @@ class DraftReview(Base):
 
     ``findings`` is the check report of that version at the moment of the decision
     (``klopt.checking.check.report_json``); ``overridden`` says the approver approved despite
-    error findings, with ``note`` saying why.
+    error findings, with ``note`` saying why. ``policy`` is set when no person decided: the
+    organisation's reply approval (``errors`` or ``never``) let a reply through.
     """
 
     __tablename__ = "draft_review"
@@ -541,6 +548,7 @@ class DraftReview(Base):
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    policy: Mapped[str | None] = mapped_column(Bounded(10), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     reviewer: Mapped[User] = relationship()
 

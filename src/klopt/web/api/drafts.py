@@ -113,6 +113,7 @@ class DraftOut(BaseModel):
     text: str
     published_at: str | None
     url: str | None
+    reply_to: int | None = Field(None, description="The mention a reply answers (its post id).")
 
 
 class VersionOut(BaseModel):
@@ -145,6 +146,9 @@ class ReviewOut(BaseModel):
     note: str
     score: int | None
     overridden: bool
+    policy: Literal["errors", "never"] | None = Field(
+        None, description="Set when the organisation's reply approval approved it, no person."
+    )
     created_at: str | None
     check: dict[str, Any] | None
 
