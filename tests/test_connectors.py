@@ -291,6 +291,8 @@ def test_mastodon_own_source_reads_the_accounts_own_posts_only(
     assert (post.kind, post.author, post.reach) == ("own", "voorbeeld@mastodon.example", 4210)
     assert post.text == "Vandaag besteld, morgen in huis: wij leveren binnen 24 uur."
     assert _requests(server, TAG_FIETSEN) == []  # others' posts are never stored as own
+    # A reply names a status by its id on a server: the id and the server it belongs to.
+    assert post.raw["id"] and post.raw["instance"].startswith("http")
 
 
 def test_mastodon_own_source_without_an_account_says_so(store: Store, server: HTTPServer) -> None:
@@ -356,6 +358,11 @@ def test_bluesky_first_sync_logs_in_and_walks_a_search_down_to_since(
     assert (first.language, first.reach) == ("nl", None)
     assert (second.author, third.author) == ("tom.example.nl", "sanne.bsky.social")
     assert len(_requests(server, SEARCH_POSTS)) == 2  # September's post ended the walk
+    # What a reply to each needs: its cid, and the thread it is in (none: it starts one).
+    assert first.raw["cid"].startswith("bafyrei") and first.raw["reply"] is None
+    thread_root = second.raw["reply"]["root"]
+    assert thread_root["uri"].endswith("/app.bsky.feed.post/3lbvtq7mrw22x")
+    assert thread_root["cid"].startswith("bafyrei")
 
 
 def test_bluesky_next_sync_asks_since_the_high_water_mark(
