@@ -48,6 +48,8 @@ from klopt.store.models import (
 __all__ = [
     "AccountInfo",
     "Channel",
+    "DraftOutbox",
+    "draft_outbox",
     "PublishRun",
     "add_account",
     "channel_for",
@@ -203,16 +205,7 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
         for draft, org in due:
             if not _approved_as_is(session, draft):
                 continue
-            account = session.scalar(
-                select(PublishingAccount)
-                .where(
-                    PublishingAccount.organization_id == org.id,
-                    PublishingAccount.platform == draft.platform,
-                    PublishingAccount.active.is_(True),
-                )
-                .order_by(PublishingAccount.id)
-                .limit(1)
-            )
+            account = _account_for(session, org.id, draft.platform)
             if account is None:
                 continue  # a manual channel: a person copies it and records the URL
             key = publication_key(org, draft, draft.version, account)
@@ -241,6 +234,21 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
         if organization_id is not None:
             tries = tries.where(Publication.organization_id == organization_id)
         return list(session.scalars(tries.order_by(Publication.id).limit(limit)))
+
+
+def _account_for(session: Session, org_id: int, platform: str | None) -> PublishingAccount | None:
+    """The account the outbox sends the organisation's drafts for ``platform`` with (the
+    first active one); ``None``: a manual channel."""
+    return session.scalar(
+        select(PublishingAccount)
+        .where(
+            PublishingAccount.organization_id == org_id,
+            PublishingAccount.platform == platform,
+            PublishingAccount.active.is_(True),
+        )
+        .order_by(PublishingAccount.id)
+        .limit(1)
+    )
 
 
 def _approved_as_is(session: Session, draft: Draft) -> bool:
@@ -396,6 +404,31 @@ def list_publications(
             )  # fmt: skip
             for p, number, account in rows
         ]
+
+
+@dataclass(frozen=True)
+class DraftOutbox:
+    """How a draft goes out: the account the outbox sends it with (``None``: a manual
+    channel, a person posts it and records the URL) and its publications, newest first."""
+
+    account: str | None
+    publications: list[PublicationInfo]
+
+    @property
+    def manual(self) -> bool:
+        return self.account is None and not self.publications
+
+
+def draft_outbox(store: Store, org_ref: str | None, number: int) -> DraftOutbox:
+    """The outbox's view of draft ``number`` of the organisation (for its page)."""
+    with store.session() as session:
+        org = find_organization(session, org_ref)
+        platform = session.scalar(
+            select(Draft.platform).where(Draft.organization_id == org.id, Draft.number == number)
+        )
+        account = _account_for(session, org.id, platform)
+        name = account.name if account is not None else None
+    return DraftOutbox(name, list_publications(store, org_ref, draft=number))
 
 
 #: How long after publishing an own post's reach is read back, and how often.

@@ -211,6 +211,9 @@ def _editor(
         newest=newest,
     )  # fmt: skip
     context.update(_check_context(viewer, newest.findings, newest.text))
+    from klopt.editorial.outbox import draft_outbox
+
+    context["outbox"] = draft_outbox(viewer.store, viewer.org.slug, d.number)
     return render(request, viewer, "drafts/editor.html", status=status, **context)
 
 

@@ -2,7 +2,9 @@
 
 ``GET /inbox`` lists mentions with their verdicts and evidence, filtered and ordered by
 the database (:mod:`klopt.judging.inbox`); ``GET /inbox/{id}`` shows one with its
-corrections; ``POST /inbox/{id}/correct`` records a person's verdict. htmx sends that
+corrections and its thread (the replies, how each went out, their reach);
+``POST /inbox/{id}/correct`` records a person's verdict, ``POST /inbox/{id}/reply``
+writes a reply (:mod:`klopt.editorial.replies`). htmx sends that
 form and swaps the mention's row with the answer; without JavaScript the same form posts
 and the browser comes back to the list. ``static/inbox.js`` adds the keys.
 """
@@ -16,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from klopt.errors import InputError, KloptError
+from klopt.errors import InputError, KloptError, NotFound
 from klopt.judging.inbox import (
     MAX_LIMIT,
     ORDERS,
@@ -131,14 +133,54 @@ def mention_page(
     request: Request, post_id: int, viewer: Annotated[Viewer, Depends(page_viewer)]
 ) -> Response:
     """One mention: its text, verdicts and evidence, and who corrected what, when."""
+    return _mention_page(request, viewer, post_id, done=request.query_params.get("done") == "reply")
+
+
+def _mention_page(
+    request: Request, viewer: Viewer, post_id: int, *, error: str | None = None,
+    status: int = 200, text: str = "", done: bool = False,
+) -> Response:  # fmt: skip
+    from klopt.editorial.replies import reply_policy, thread
+
     mention = find_mention(viewer.store, viewer.org.slug, post_id)
     history = mention_corrections(viewer.store, viewer.org.slug, post_id)
+    replies = thread(viewer.store, viewer.org.slug, post_id) if mention.kind != "own" else []
     # Its forms come back here; the link goes back to the list it was opened from.
     list_url = safe_back(request.query_params.get("back"))
     return render(
-        request, viewer, "inbox/mention.html", mention=mention, history=history,
-        back=f"/inbox/{mention.id}", list_url=list_url, **_choices(viewer),
+        request, viewer, "inbox/mention.html", status=status, mention=mention,
+        history=history, back=f"/inbox/{mention.id}", list_url=list_url, replies=replies,
+        reply_error=error, reply_text=text, replied=done,
+        policy=reply_policy(viewer.store, viewer.org.slug), **_choices(viewer),
     )  # fmt: skip
+
+
+@router.post("/inbox/{post_id}/reply")
+def reply_page(
+    request: Request,
+    post_id: int,
+    viewer: Annotated[Viewer, Depends(page_viewer)],
+    text: Annotated[str, Form(max_length=200_000)] = "",
+) -> Response:
+    """Write a reply to the mention: checked, then approved as the organisation chose."""
+    from klopt.editorial.replies import create_reply
+    from klopt.web.api.check import checker
+    from klopt.web.app import status_of
+
+    body = text.replace("\r\n", "\n")
+    try:
+        create_reply(
+            viewer.store, viewer.org.slug, post_id, body, actor=viewer.user,
+            check=checker(request, viewer),
+        )  # fmt: skip
+    except NotFound:
+        raise
+    except KloptError as exc:
+        return _mention_page(
+            request, viewer, post_id, error=exc.localized(viewer.lang), status=status_of(exc),
+            text=body,
+        )  # fmt: skip
+    return RedirectResponse(f"/inbox/{post_id}?done=reply#thread", status_code=303)
 
 
 @router.post("/inbox/{post_id}/correct")

@@ -17,3 +17,22 @@ document.addEventListener("DOMContentLoaded", () => {
     countCharacters(field, output);
   });
 });
+
+// A manual channel (X, LinkedIn, ...): the approved text, copied with one press. Where the
+// clipboard is not offered (an insecure origin), the text is selected to copy by hand.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    const source = document.getElementById(button.dataset.copy);
+    const status = button.parentElement.querySelector("[data-copy-status]");
+    if (!source) return;
+    button.addEventListener("click", async () => {
+      source.select();
+      try {
+        await navigator.clipboard.writeText(source.value);
+        if (status) status.textContent = button.dataset.copied || "";
+      } catch (error) {
+        document.execCommand("copy");
+      }
+    });
+  });
+});
