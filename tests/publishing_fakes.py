@@ -2,16 +2,20 @@
 
 They answer as the platforms' API documentation says: Mastodon's ``POST
 /api/v1/statuses`` (``Idempotency-Key``: a repeat gets the status made for that key),
-``POST /api/v2/media`` (202 while processing, ``GET /api/v1/media/:id`` when ready),
-``GET /api/v1/statuses/:id``, 401 ``{"error": "The access token is invalid"}``, 422
-``{"error": "Validation failed: ..."}``, 429 with ``X-RateLimit-*``; Bluesky's
-``createSession``, ``createRecord`` (400 ``InvalidRequest`` for a record key in use, 400
+``POST /api/v2/media`` (202 while processing; ``GET /api/v1/media/:id`` answers 206
+until it is ready), ``GET /api/v1/statuses/:id``, ``GET /api/v2/search`` (``resolve``),
+``GET /api/v1/accounts/verify_credentials`` and ``/api/v1/accounts/:id/statuses``, 401
+``{"error": "The access token is invalid"}``, 422 ``{"error": "Validation failed: ..."}``,
+429 with ``X-RateLimit-*``; Bluesky's ``createSession``, ``createRecord`` (500
+``InternalServerError`` for a record key in use, as the reference PDS answers it; 400
 ``ExpiredToken``), ``getRecord`` (400 ``RecordNotFound``), ``uploadBlob``,
 ``resolveHandle``, ``app.bsky.feed.getPosts``, 429 with ``RateLimit-*``.
 
-Faults can be asked for: ``fail_after_accept`` (the next N posts are made but answered
-with a 502, as a proxy that times out would), ``rate_limited`` (the next N calls get a
-429), ``expire_next`` (Bluesky: the next call finds the session expired).
+Mastodon keeps an ``Idempotency-Key`` for an hour: :meth:`FakeMastodon.forget_keys` is
+that hour passing. Faults can be asked for: ``fail_after_accept`` (the next N posts are
+made but answered with a 502, as a proxy that times out would), ``rate_limited`` (the
+next N calls get a 429), ``expire_next`` (Bluesky: the next call finds the session
+expired).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 TOKEN = "mastodon-token"
+ORG_ACCOUNT = "109000000000000001"
 
 
 def _json(payload: Any, status: int = 200, **headers: str) -> Response:
@@ -47,6 +52,8 @@ class FakeMastodon:
     fail_after_accept: int = 0
     rate_limited: int = 0
     processing: int = 0
+    #: How many polls of an image being processed answer 206 before it is ready.
+    still_processing: int = 1
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,7 +71,30 @@ class FakeMastodon:
         self.server.expect_request("/api/v2/search", method="GET").respond_with_handler(
             self._search
         )
+        self.server.expect_request(
+            "/api/v1/accounts/verify_credentials", method="GET"
+        ).respond_with_handler(self._me)
+        self.server.expect_request(
+            f"/api/v1/accounts/{ORG_ACCOUNT}/statuses", method="GET"
+        ).respond_with_handler(self._own_statuses)
         return self
+
+    def forget_keys(self) -> None:
+        """As Mastodon does after an hour: a repeat of a key is a new status again."""
+        with self.lock:
+            self.keys.clear()
+
+    def _me(self, request: Request) -> Response:
+        refused = self._auth(request)
+        return refused or _json({"id": ORG_ACCOUNT, "acct": "org", "username": "org"})
+
+    def _own_statuses(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused is not None:
+            return refused
+        limit = int(request.args.get("limit", "20"))
+        own = [s for s in self.statuses.values() if s.get("account", {}).get("id") == ORG_ACCOUNT]
+        return _json(sorted(own, key=lambda s: int(s["id"]), reverse=True)[:limit])
 
     def customer_status(self, text: str, *, acct: str = "klant", uri: str | None = None) -> str:
         """A customer's status on this server (or, with ``uri``, one of another server's
@@ -121,6 +151,8 @@ class FakeMastodon:
             status_id = str(100 + len(self.statuses))
             self.statuses[status_id] = {
                 "id": status_id,
+                "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "account": {"id": ORG_ACCOUNT, "acct": "org"},
                 "uri": f"{self.url}/users/org/statuses/{status_id}",
                 "url": f"{self.url}/@org/{status_id}",
                 "content": f"<p>{text}</p>",
@@ -159,8 +191,16 @@ class FakeMastodon:
             return _json(self.media[media_id])
 
     def _media_get(self, request: Request) -> Response:
+        refused = self._auth(request)
+        if refused is not None:
+            return refused
         media_id = request.path.rsplit("/", 1)[-1]
+        if media_id not in self.media:
+            return _json({"error": "Record not found"}, 404)
         item = self.media[media_id]
+        if item["url"] is None and self.still_processing:  # the docs: 206 while processing
+            self.still_processing -= 1
+            return _json(item, 206)
         item["url"] = item["url"] or f"{self.url}/media/{media_id}.png"
         return _json(item)
 
@@ -267,8 +307,10 @@ class FakeBluesky:
                     400,
                 )
             rkey = body.get("rkey") or f"3k{len(self.records):011d}"
-            if rkey in self.records:
-                return _json({"error": "InvalidRequest", "message": "Record already exists"}, 400)
+            if rkey in self.records:  # as the reference PDS answers a record key in use
+                return _json(
+                    {"error": "InternalServerError", "message": "Internal Server Error"}, 500
+                )
             uri = f"at://{DID}/app.bsky.feed.post/{rkey}"
             self.records[rkey] = {"uri": uri, "cid": f"bafyrei{rkey}", "value": record,
                                   "likeCount": 0, "repostCount": 0, "replyCount": 0}  # fmt: skip

@@ -3,6 +3,9 @@ servers that answer like the real APIs (``publishing_fakes``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -48,7 +51,7 @@ def test_mastodon_posts_with_media_a_description_visibility_and_a_reply(
         "Vandaag besteld, morgen in huis 🚲 #voorbeeld",
         key="klopt:voorbeeld-bv:D1:v2",
         images=(Image(PNG, "image/png", "Een fietser met een pakket voor een voordeur"),),
-        reply_to=ReplyTo("77"),
+        reply_to=ReplyTo("77", seen_on=mastodon.url),
         visibility="unlisted",
         language="nl",
     )
@@ -164,7 +167,7 @@ def test_bluesky_posts_with_facets_an_image_with_alt_text_and_a_reply(
         "Hoi @klant.bsky.social, we kijken ernaar! Zie https://example.com/status #service",
         key="klopt:org:D9:v1",
         images=(Image(PNG, "image/png", "Schermafbeelding van de storingspagina"),),
-        reply_to=ReplyTo(parent, cid="bafyparent"),
+        reply_to=ReplyTo(parent, cid="bafyparent", root_id=parent, root_cid="bafyparent"),
         language="nl",
     )
     sent = account.send(post)
@@ -229,3 +232,26 @@ def test_bluesky_reach_is_read_back(bluesky: FakeBluesky) -> None:
     account.appview = bluesky.url
     reach = account.reach(sent.id)
     assert (reach.likes, reach.shares, reach.replies) == (4, 1, 2)
+
+
+def test_mastodon_a_try_after_the_key_is_forgotten_finds_the_status_made_before(
+    mastodon: FakeMastodon,
+) -> None:
+    account = _account(mastodon)
+    first_try = datetime.now(UTC) - timedelta(hours=2)
+    post = Outgoing("@klant@elders.example Excuses, het is onderweg.", key="klopt:o:D4:v1",
+                    since=first_try)  # fmt: skip
+    sent = account.send(post)
+    mastodon.forget_keys()  # an hour later Mastodon no longer knows the key
+
+    again = account.send(post)
+
+    assert again.id == sent.id and len(mastodon.statuses) == 1
+    # Without the first try's time the platform's word is all there is: a second status.
+    account.send(replace(post, since=None))
+    assert len(mastodon.statuses) == 2
+    # A status with other text, or made before the first try, is not taken for it.
+    mastodon.forget_keys()
+    later = replace(post, text="Een ander antwoord.", since=datetime.now(UTC) - timedelta(hours=1))
+    assert account.send(later).id not in (sent.id,)
+    assert len(mastodon.statuses) == 3

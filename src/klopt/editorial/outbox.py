@@ -292,8 +292,9 @@ def _publish(
             assert mention is not None
             reply_to = reply_target(mention)
         post = Outgoing(
-            version.text, key=publication.key, language=version.language, reply_to=reply_to
-        )
+            version.text, key=publication.key, language=version.language, reply_to=reply_to,
+            since=publication.created_at,
+        )  # fmt: skip
         platform, settings, key = account.platform, dict(account.settings), publication.key
         publication.attempts += 1
     try:

@@ -4,9 +4,10 @@ The account logs in with an app password (``com.atproto.server.createSession``; 
 handle and the password are named by environment variables). A post is
 ``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post`` under a **record key
 derived from the post's key** (:func:`klopt.publishing.outgoing.record_key`): a second
-try of the same draft version asks for the same record, which the server refuses as
-existing; klopt then reads it (``com.atproto.repo.getRecord``) and returns it, so nothing
-is posted twice. An expired session is renewed once.
+try of the same draft version asks for the same record, which the server refuses (the
+lexicon names no error for it; the reference PDS answers 500 ``InternalServerError``,
+others a 400); klopt then reads it (``com.atproto.repo.getRecord``) and returns it, so
+nothing is posted twice. An expired session is renewed once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from klopt.errors import BadCredentials, PostRefused, SourceError
+from klopt.errors import BadCredentials, PostRefused, SourceError, SourceUnavailable
 from klopt.listening.http import Http, parse_json
 from klopt.listening.social import expect
 from klopt.publishing.facets import facets
@@ -145,7 +146,13 @@ class BlueskyAccount:
             record["reply"] = self._reply_refs(post.reply_to)
         rkey = record_key(post.key)
         body = {"repo": account["did"], "collection": POST, "rkey": rkey, "record": record}
-        status, payload = self._call("com.atproto.repo.createRecord", json=body)
+        try:
+            status, payload = self._call("com.atproto.repo.createRecord", json=body)
+        except SourceUnavailable:  # a record key in use is a 500 on the reference PDS
+            held = self._record(account["did"], rkey)
+            if held is not None:
+                return held
+            raise
         if status in _REFUSALS:
             held = self._record(account["did"], rkey)
             if held is not None:  # made by an earlier try: the same post, not a second one

@@ -6,6 +6,10 @@ try after a time-out or a server error that came after the status was made does 
 twice. Images go first to ``POST /api/v2/media`` with their description; one that is
 still being processed (202) is asked after until it is ready.
 
+Mastodon remembers a key for an hour only. A try that comes later (a worker that was down,
+a token that expired overnight) first looks among the account's newest statuses for one
+with the same text made since the first try, and returns it instead of posting again.
+
 A reply names the status it answers by its id on the account's own server: a mention read
 on another server is first looked up there by its ``uri`` (``GET /api/v2/search`` with
 ``resolve=true``).
@@ -14,18 +18,23 @@ on another server is first looked up there by its ``uri`` (``GET /api/v2/search`
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from klopt.errors import BadCredentials, PostRefused, SourceUnavailable
+from klopt.listening.base import html_text
 from klopt.listening.http import Http, parse_json
-from klopt.listening.social import expect
+from klopt.listening.social import expect, iso_time
 from klopt.publishing.outgoing import Outgoing, Reach, ReplyTo, Sent
 
 __all__ = ["MastodonAccount"]
 
+#: How long Mastodon remembers an ``Idempotency-Key`` ("up to 1 hour"), less a margin.
+KEY_LIFETIME = timedelta(minutes=50)
 #: Client errors that say what is wrong with the post (Mastodon: 422 with ``error``).
 _REFUSALS = (400, 404, 409, 413, 422)
 
@@ -37,7 +46,9 @@ class MastodonAccount:
     Attributes:
         instance: the server's address, e.g. ``https://mastodon.social``.
         token_env: the environment variable holding the account's access token
-            (scope ``write:statuses write:media read:statuses``).
+            (scope ``write:statuses write:media read:statuses read:search read:accounts``;
+            ``read:search`` finds a status of another server to reply to,
+            ``read:accounts`` the account's own statuses).
         http: the HTTP client (rate limits and retries as for sources).
         environ: where the token is looked up.
         media_polls: how often an image still being processed is asked after.
@@ -74,6 +85,10 @@ class MastodonAccount:
             RateLimited: the server asks to wait longer than the client waits.
             SourceUnavailable: no answer, or server errors after the retries.
         """
+        if post.since is not None and datetime.now(UTC) - post.since > KEY_LIFETIME:
+            made = self._made_since(post)
+            if made is not None:
+                return made
         media = [self._media(image.data, image.mime, image.alt) for image in post.images]
         body: dict[str, Any] = {"status": post.text, "visibility": post.visibility}
         if media:
@@ -92,6 +107,30 @@ class MastodonAccount:
         )
         status = self._answer(response, url)
         return Sent(str(status["id"]), status.get("url") or status.get("uri"))
+
+    def _made_since(self, post: Outgoing) -> Sent | None:
+        """The account's status with ``post``'s text made since its first try, if any
+        (the newest 40: more than one account posts in the time a key is remembered)."""
+        me = self._url("/api/v1/accounts/verify_credentials")
+        account = expect(parse_json(self.http.get(me, headers=self._headers()), me), dict, me,
+                         "the account")  # fmt: skip
+        url = self._url(f"/api/v1/accounts/{quote(str(account.get('id') or ''))}/statuses")
+        params = {"limit": "40", "exclude_reblogs": "true"}
+        statuses = expect(
+            parse_json(self.http.get(url, params=params, headers=self._headers()), url),
+            list, url, "statuses",
+        )  # fmt: skip
+        wanted = _plain(post.text)
+        since = post.since - timedelta(minutes=1) if post.since is not None else None
+        for status in statuses:
+            if not isinstance(status, dict) or not status.get("id"):
+                continue
+            made = iso_time(status.get("created_at"))
+            if since is not None and (made is None or made < since):
+                continue
+            if _plain(html_text(str(status.get("content") or ""))) == wanted:
+                return Sent(str(status["id"]), status.get("url") or status.get("uri"))
+        return None
 
     def _status_id(self, reply_to: ReplyTo) -> str:
         """The id on this server of the status a reply answers."""
@@ -161,3 +200,9 @@ class MastodonAccount:
         if payload.get("id") in (None, ""):  # ids are strings, or numbers on old servers
             expect(None, str, url, "an id")
         return dict(payload)
+
+
+def _plain(text: str) -> str:
+    """A status's text as compared: one space between words, mentions without their
+    server (Mastodon shows ``@anna@mastodon.example`` as ``@anna``)."""
+    return " ".join(re.sub(r"(?<![\w@])@(\w+)@[\w.-]+\w", r"@\1", text).split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 __all__ = ["Image", "Outgoing", "Reach", "ReplyTo", "Sent", "record_key"]
 
@@ -52,6 +53,9 @@ class Outgoing:
         reply_to: the post it answers, for a reply.
         visibility: Mastodon's ``public``, ``unlisted``, ``private`` or ``direct``.
         language: ``nl`` or ``en`` where known.
+        since: when the first try was made (an aware time); a platform that remembers
+            keys for a while only (Mastodon: an hour) looks for the post itself first
+            when a try comes later than that.
     """
 
     text: str
@@ -60,6 +64,7 @@ class Outgoing:
     reply_to: ReplyTo | None = None
     visibility: str = "public"
     language: str | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
