@@ -58,6 +58,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from pytest_httpserver import HTTPServer  # noqa: E402
+from werkzeug import Request, Response  # noqa: E402
+
 import klopt.editorial.outbox as outbox  # noqa: E402
 from klopt.accounts.organizations import create_organization  # noqa: E402
 from klopt.accounts.users import add_user, grant  # noqa: E402
@@ -80,8 +83,6 @@ from publishing_fakes import (  # noqa: E402
     FakeMastodon,
     _json,
 )
-from pytest_httpserver import HTTPServer  # noqa: E402
-from werkzeug import Request, Response  # noqa: E402
 
 # --- The platforms' documented rate limits, per account ---------------------------------
 # Being checked against the documentation; correct them here. Mastodon:
@@ -510,6 +511,15 @@ def unthrottled(store: Store, platform: str, drafts: int) -> dict[str, Any]:
     }
 
 
+def client_cost(times: int = 20) -> float:
+    """Seconds to build one ``Http``'s httpx client (what every new channel pays)."""
+    started = time.perf_counter()
+    for _ in range(times):
+        with Http() as http:
+            assert http.client is not None
+    return (time.perf_counter() - started) / times
+
+
 # --- 2. rate-limited, simulated time ----------------------------------------------------------
 
 
@@ -616,9 +626,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows.append(unthrottled(store, platform, args.drafts))
             store.close()
         table(rows)
+        cost = client_cost()
         print(
             f"   'max as worker': with the worker's {TICK:.0f} s between rounds; "
-            "'send s' = building the client + HTTP + the fake server"
+            "'send s' = building the client + HTTP + the fake server; building one new "
+            f"Http client costs {cost * 1000:.1f} ms, and klopt builds one per post "
+            f"({cost * args.drafts:.1f} s of 'send s' for {args.drafts} posts)"
         )
         print()
         print(

@@ -154,6 +154,39 @@ def test_a_crash_between_sending_and_recording_does_not_post_twice(
     assert _draft(team, number).state == "published"
 
 
+def test_a_worker_back_hours_after_a_crash_does_not_post_twice(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    number = _approved(team, "Precies één keer, ook na een nacht.", "mastodon")
+    real = _channels(mastodon)
+
+    class Crash(BaseException):
+        pass
+
+    class SendsThenDies:
+        def __init__(self, inner: Channel) -> None:
+            self.inner = inner
+
+        def send(self, post: Outgoing) -> Sent:
+            self.inner.send(post)
+            raise Crash
+
+    with pytest.raises(Crash):
+        publish_due(team, now=NOW, channels=lambda p, s: SendsThenDies(real(p, s)))
+    # The worker stays down for hours: Mastodon no longer knows the key.
+    with team.session() as session:
+        intent = session.scalars(select(Publication)).one()
+        intent.created_at = utcnow() - timedelta(hours=3)
+    for status in mastodon.statuses.values():
+        status["created_at"] = (utcnow() - timedelta(hours=3)).isoformat()
+    mastodon.forget_keys()
+
+    run = publish_due(team, now=NOW + timedelta(hours=3), channels=real)
+
+    assert len(run.sent) == 1 and len(mastodon.statuses) == 1
+    assert _draft(team, number).state == "published"
+
+
 def test_a_refused_post_stays_refused_and_an_expired_token_is_tried_again_later(
     team: Store, mastodon: FakeMastodon
 ) -> None:
