@@ -52,14 +52,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select, update
+from werkzeug import Request, Response
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE.parent / "tests"))
-
-from pytest_httpserver import HTTPServer  # noqa: E402
-from werkzeug import Request, Response  # noqa: E402
 
 import klopt.editorial.outbox as outbox  # noqa: E402
 from klopt.accounts.organizations import create_organization  # noqa: E402
@@ -404,7 +403,7 @@ def served(kind: type[FakeMastodon] | type[FakeBluesky], **options: Any) -> Iter
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     try:
-        yield kind(server, **options).install()  # type: ignore[arg-type]
+        yield kind(server, **options).install()
     finally:
         server.stop()
 
@@ -421,11 +420,11 @@ def timed_take(totals: dict[str, float]) -> Iterator[None]:
         finally:
             totals["take"] += time.perf_counter() - started
 
-    outbox._take = take  # type: ignore[assignment]
+    outbox._take = take
     try:
         yield
     finally:
-        outbox._take = real  # type: ignore[assignment]
+        outbox._take = real
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -656,8 +655,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 store.close()
         table(rows)
         print(
-            "   lag = when the server made the post (simulated) - planned time; "
-            "'slept in worker' = Http waits for a reset (max_wait 120 s) that block the round"
+            "   lag = when the server made the post (simulated) - planned time; 'failed tries' "
+            "= sends that failed (a 429, or Http refusing before the request because an "
+            "answer on the same client said no calls were left); 'logins' = createSession "
+            "calls that succeeded; 'slept in worker' = Http waits for a reset (up to "
+            "max_wait) that block the round; 'idle skipped' = rounds that could try nothing"
         )
 
 

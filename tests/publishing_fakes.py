@@ -6,7 +6,7 @@ They answer as the platforms' API documentation says: Mastodon's ``POST
 until it is ready), ``GET /api/v1/statuses/:id``, ``GET /api/v2/search`` (``resolve``),
 ``GET /api/v1/accounts/verify_credentials`` and ``/api/v1/accounts/:id/statuses``, 401
 ``{"error": "The access token is invalid"}``, 422 ``{"error": "Validation failed: ..."}``,
-429 with ``X-RateLimit-*``; Bluesky's ``createSession``, ``createRecord`` (500
+429 with ``X-RateLimit-*``; Bluesky's ``createSession``, ``refreshSession``, ``createRecord`` (500
 ``InternalServerError`` for a record key in use, as the reference PDS answers it; 400
 ``ExpiredToken``), ``getRecord`` (400 ``RecordNotFound``), ``uploadBlob``,
 ``resolveHandle``, ``app.bsky.feed.getPosts``, 429 with ``RateLimit-*``.
@@ -238,6 +238,8 @@ class FakeBluesky:
     #: Posts of other accounts (customers' mentions), as the AppView shows them.
     others: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: int = 0
+    #: Logins with the app password (``createSession``; renewals use ``refreshSession``).
+    logins: int = 0
     fail_after_accept: int = 0
     rate_limited: int = 0
     expire_next: int = 0
@@ -246,6 +248,7 @@ class FakeBluesky:
     def install(self) -> FakeBluesky:
         routes = {
             "com.atproto.server.createSession": ("POST", self._session),
+            "com.atproto.server.refreshSession": ("POST", self._refresh),
             "com.atproto.repo.createRecord": ("POST", self._create),
             "com.atproto.repo.getRecord": ("GET", self._get),
             "com.atproto.repo.uploadBlob": ("POST", self._blob),
@@ -267,10 +270,18 @@ class FakeBluesky:
                 {"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
                 401,
             )
+        self.logins += 1
+        return self._new_session()
+
+    def _new_session(self) -> Response:
         self.sessions += 1
-        return _json(
-            {"accessJwt": f"jwt-{self.sessions}", "refreshJwt": "r", "handle": HANDLE, "did": DID}
-        )
+        return _json({"accessJwt": f"jwt-{self.sessions}", "refreshJwt": f"refresh-{self.sessions}",
+                      "handle": HANDLE, "did": DID})  # fmt: skip
+
+    def _refresh(self, request: Request) -> Response:
+        if request.headers.get("Authorization") != f"Bearer refresh-{self.sessions}":
+            return _json({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        return self._new_session()
 
     def _auth(self, request: Request) -> Response | None:
         if request.headers.get("Authorization") != f"Bearer jwt-{self.sessions}":
@@ -359,6 +370,9 @@ class FakeBluesky:
         return view
 
     def _posts(self, request: Request) -> Response:
+        if self.expire_next:
+            self.expire_next -= 1
+            return _json({"error": "ExpiredToken", "message": "Token has expired"}, 400)
         uris = request.args.getlist("uris")
         posts = [
             {"uri": r["uri"], "cid": r["cid"], "record": r["value"], "likeCount": r["likeCount"],

@@ -206,9 +206,19 @@ def test_bluesky_a_repeat_of_the_same_version_finds_its_record(bluesky: FakeBlue
 
 
 def test_bluesky_an_expired_session_is_renewed_once(bluesky: FakeBluesky) -> None:
+    account = _bsky(bluesky)
     bluesky.expire_next = 1
-    sent = _bsky(bluesky).send(Outgoing("Na een nieuwe sessie.", key="k-exp"))
-    assert bluesky.sessions == 2 and sent.id.endswith(record_key("k-exp"))
+    sent = account.send(Outgoing("Na een nieuwe sessie.", key="k-exp"))
+    # Renewed with the refresh token, as the spec says: no second login with the password
+    # (createSession is limited to 300 a day).
+    assert (bluesky.sessions, bluesky.logins) == (2, 1) and sent.id.endswith(record_key("k-exp"))
+    bluesky.expire_next = 1  # reading reach renews as well
+    assert account.reach(sent.id).total == 0 and bluesky.sessions == 3
+    # A refresh token that has expired too: the account logs in again.
+    account._session = {**(account._session or {}), "refreshJwt": "refresh-old"}
+    bluesky.expire_next = 1
+    account.send(Outgoing("Na een nieuwe login.", key="k-exp-2"))
+    assert bluesky.logins == 2 and len(bluesky.records) == 2
 
 
 def test_bluesky_refusals_rate_limits_and_a_wrong_password(bluesky: FakeBluesky) -> None:

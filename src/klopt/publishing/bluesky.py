@@ -61,20 +61,40 @@ class BlueskyAccount:
         return value
 
     def session(self, *, renew: bool = False) -> dict[str, str]:
-        """The logged-in session: ``accessJwt``, ``did``, ``handle``."""
-        if self._session is None or renew:
+        """The logged-in session: ``accessJwt``, ``refreshJwt``, ``did``, ``handle``.
+
+        ``renew`` asks for a new access token with the refresh token
+        (``com.atproto.server.refreshSession``, as the spec renews); only when that is
+        refused too does the account log in again (``createSession`` is limited to 300
+        a day per account).
+        """
+        if self._session is not None and renew:
+            url = self._url("com.atproto.server.refreshSession")
+            headers = {"Authorization": f"Bearer {self._session['refreshJwt']}"}
+            response = self.http.post(url, headers=headers, credentials=(), answers=(400, 401))
+            self._session = (
+                self._read_session(parse_json(response, url), url)
+                if response.status_code == 200
+                else None
+            )
+        if self._session is None:
             url = self._url("com.atproto.server.createSession")
             body = {
                 "identifier": self._secret(self.identifier_env),
                 "password": self._secret(self.password_env),
             }
-            answer = expect(parse_json(self.http.post(url, json=body), url), dict, url, "a session")
-            self._session = {
-                "accessJwt": str(expect(answer.get("accessJwt"), str, url, "an access token")),
-                "did": str(expect(answer.get("did"), str, url, "a DID")),
-                "handle": str(answer.get("handle") or ""),
-            }
+            self._session = self._read_session(parse_json(self.http.post(url, json=body), url), url)
         return self._session
+
+    @staticmethod
+    def _read_session(answer: Any, url: str) -> dict[str, str]:
+        answer = expect(answer, dict, url, "a session")
+        return {
+            "accessJwt": str(expect(answer.get("accessJwt"), str, url, "an access token")),
+            "refreshJwt": str(answer.get("refreshJwt") or ""),
+            "did": str(expect(answer.get("did"), str, url, "a DID")),
+            "handle": str(answer.get("handle") or ""),
+        }
 
     def _call(
         self,
@@ -86,7 +106,7 @@ class BlueskyAccount:
     ) -> tuple[int, Any]:
         """POST an XRPC procedure as the account; an expired session is renewed once."""
         status, payload = self._post(method, json, content, mime, renew=False)
-        if status == 400 and isinstance(payload, dict) and payload.get("error") == "ExpiredToken":
+        if status == 400 and _error(payload) == "ExpiredToken":
             status, payload = self._post(method, json, content, mime, renew=True)
         return status, payload
 
@@ -189,8 +209,18 @@ class BlueskyAccount:
     def _post_view(self, uri: str) -> dict[str, Any] | None:
         """A post as the app view shows it, or ``None`` when it is gone."""
         url = self._url("app.bsky.feed.getPosts", self.appview)
-        headers = {"Authorization": f"Bearer {self.session()['accessJwt']}"}
-        payload = parse_json(self.http.get(url, params={"uris": uri}, headers=headers), url)
+        payload: Any = None
+        for renew in (False, True):  # an expired session is renewed once, as for posts
+            headers = {"Authorization": f"Bearer {self.session(renew=renew)['accessJwt']}"}
+            response = self.http.get(url, params={"uris": uri}, headers=headers, answers=(400,))
+            payload = parse_json(response, url)
+            if response.status_code != 400 or _error(payload) != "ExpiredToken":
+                break
+        if isinstance(payload, dict) and payload.get("error"):
+            raise PostRefused.keyed(
+                "publish.refused", platform="Bluesky", status=400,
+                detail=str(payload.get("message") or payload.get("error"))[:300],
+            )  # fmt: skip
         posts = expect(expect(payload, dict, url, "posts").get("posts"), list, url, "posts")
         return dict(posts[0]) if posts and isinstance(posts[0], dict) else None
 
@@ -234,3 +264,8 @@ class BlueskyAccount:
             int(post.get("repostCount") or 0),
             int(post.get("replyCount") or 0),
         )
+
+
+def _error(payload: Any) -> str | None:
+    """The XRPC error name of an answer (``ExpiredToken``, ``InvalidRequest``, ...)."""
+    return str(payload.get("error")) if isinstance(payload, dict) and payload.get("error") else None
