@@ -388,3 +388,28 @@ def test_a_mention_that_turns_out_to_be_an_own_post_moves_its_tallies(store: Sto
             record_kind(session, post_id, "own")
             session.get(Post, post_id).kind = "own"  # type: ignore[union-attr]
         assert_equal(store, org_id)
+
+
+def test_reach_read_back_for_an_own_post_moves_its_tallies(store: Store) -> None:
+    """The outbox reads an own post's likes, shares and replies back into its reach
+    (editorial.outbox.refresh_reach); the dashboard's tallies count the new reach."""
+    from klopt.judging.tallies import record_reach
+
+    rng = random.Random(8)
+    org_id, keys = _organization(store, "Bereik", rng, 60)
+    _judge(store, org_id, rng, keys, "m1")
+    _correct(store, org_id, rng, keys, 6)
+    with store.session() as session:
+        judged = session.scalars(
+            select(Post.id)
+            .join(Judgement, Judgement.post_id == Post.id)
+            .where(Post.posted_at.is_not(None))
+            .order_by(Post.id)
+        ).all()
+    assert judged
+    for number, post_id in enumerate(judged[:6]):
+        reach = None if number == 3 else number * 17
+        with store.session() as session:
+            record_reach(session, post_id, reach)
+            session.get(Post, post_id).reach = reach  # type: ignore[union-attr]
+        assert_equal(store, org_id)

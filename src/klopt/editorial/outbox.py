@@ -496,6 +496,9 @@ def refresh_reach(
             assert publication is not None
             publication.reach_checked_at = now
             if post is not None:
+                from klopt.judging.tallies import record_reach
+
+                record_reach(session, post.id, reach.total)  # the dashboard counts it too
                 post.reach = reach.total
                 post.raw = {
                     **(post.raw or {}),

@@ -64,6 +64,7 @@ __all__ = [
     "record_judgements",
     "record_correction",
     "record_kind",
+    "record_reach",
     "rebuild_tallies",
     "ensure_tallies",
     "tallies_built",
@@ -273,6 +274,22 @@ def record_kind(session: Session, post_id: int, kind: str) -> None:
     post = _facts(session, [post_id]).get(post_id)
     if post is None or post.kind == kind:
         return
+    _move(session, post_id, post, _Post(post.organization_id, kind, post.platform,
+                                        post.posted_at, post.reach))  # fmt: skip
+
+
+def record_reach(session: Session, post_id: int, reach: int | None) -> None:
+    """Count a post's stances with its new reach (an own post's likes, shares and replies
+    read back from the platform). Call it before the post's ``reach`` is changed."""
+    post = _facts(session, [post_id]).get(post_id)
+    if post is None or post.reach == reach:
+        return
+    _move(session, post_id, post, _Post(post.organization_id, post.kind, post.platform,
+                                        post.posted_at, reach))  # fmt: skip
+
+
+def _move(session: Session, post_id: int, post: _Post, moved: _Post) -> None:
+    """Take the post's counted stances from ``post``'s rows and add them to ``moved``'s."""
     _lock(session, post.organization_id)
     stances = dict(_machine(session, [post_id]).get(post_id, {}))
     corrections = session.execute(
@@ -282,7 +299,6 @@ def record_kind(session: Session, post_id: int, kind: str) -> None:
     )
     for promise_id, stance in corrections:  # the newest correction of a pair wins
         stances[promise_id] = stance
-    moved = _Post(post.organization_id, kind, post.platform, post.posted_at, post.reach)
     deltas = _Deltas()
     for promise_id, stance in sorted(stances.items()):
         deltas.add(post, promise_id, stance, -1)
