@@ -99,6 +99,29 @@ _file = click.option(
     "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PATH"
 )
 _platform = click.option("--platform", type=click.Choice(PLATFORM_CHOICES))
+_image = click.option(
+    "--image", "image_paths", multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="PATH",
+)  # fmt: skip
+_alt = click.option("--alt", "alts", multiple=True, metavar="TEXT")
+_visibility = click.option("--visibility", metavar="public|unlisted|private|direct")
+_account = click.option("--account", metavar="NAME")
+
+
+def _images(paths: Sequence[Path], alts: Sequence[str]) -> list[Any]:
+    """The images of ``--image``, each with the ``--alt`` in the same place."""
+    from klopt.editorial.images import MAX_BYTES, new_image
+
+    if len(paths) != len(alts):
+        raise InputError.keyed("images.alt_count", images=len(paths), alts=len(alts))
+    found = []
+    for path, alt in zip(paths, alts, strict=True):
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        found.append(new_image(data, alt, name=path.name))
+    return found
+
+
 _at = click.option("--at", "planned", metavar="TIME")
 _no_check = click.option("--no-check", is_flag=True)
 
@@ -108,6 +131,10 @@ _no_check = click.option("--no-check", is_flag=True)
 @_file
 @_platform
 @_at
+@_image
+@_alt
+@_visibility
+@_account
 @_no_check
 @_rules
 @pass_ctx
@@ -117,6 +144,10 @@ def drafts_new(
     path: Path | None,
     platform: str | None,
     planned: str | None,
+    image_paths: tuple[Path, ...],
+    alts: tuple[str, ...],
+    visibility: str | None,
+    account: str | None,
     no_check: bool,
     rule_paths: tuple[Path, ...],
 ) -> None:
@@ -125,10 +156,12 @@ def drafts_new(
 
     body = read_post_text(ctx, text, path, required=True) or ""
     when = _time(planned)
+    images = _images(image_paths, alts)
     checks = _checker(ctx, rule_paths, not no_check)
     info = create_draft(
-        ctx.store, ctx.org, body, actor=ctx.actor, platform=platform, planned_at=when, check=checks
-    )
+        ctx.store, ctx.org, body, actor=ctx.actor, platform=platform, planned_at=when,
+        check=checks, images=images, visibility=visibility, account=account,
+    )  # fmt: skip
     console().print(ctx.t("drafts.created", draft=info.key, state=_state(ctx, info.state)))
     _show_check(ctx, checks, f"{info.key}v{info.version}")
 
@@ -139,6 +172,11 @@ def drafts_new(
 @_file
 @_platform
 @_at
+@_image
+@_alt
+@click.option("--no-images", is_flag=True)
+@_visibility
+@_account
 @_no_check
 @_rules
 @pass_ctx
@@ -149,26 +187,26 @@ def drafts_edit(
     path: Path | None,
     platform: str | None,
     planned: str | None,
+    image_paths: tuple[Path, ...],
+    alts: tuple[str, ...],
+    no_images: bool,
+    visibility: str | None,
+    account: str | None,
     no_check: bool,
     rule_paths: tuple[Path, ...],
 ) -> None:
-    """Store a new version of a draft, or change its platform or planned time."""
+    """Store a new version of a draft (text or images), or change its details."""
     from klopt.editorial.drafts import edit_draft
 
     body = read_post_text(ctx, text, path, required=False)
     when = _time(planned)
-    checks = _checker(ctx, rule_paths, not no_check and body is not None)
+    images = [] if no_images else _images(image_paths, alts) if image_paths or alts else None
+    checks = _checker(ctx, rule_paths, not no_check and (body, images) != (None, None))
     info = edit_draft(
-        ctx.store,
-        ctx.org,
-        ref,
-        body,
-        actor=ctx.actor,
-        platform=platform,
-        planned_at=when,
-        check=checks,
-    )
-    if body is None:
+        ctx.store, ctx.org, ref, body, actor=ctx.actor, platform=platform, planned_at=when,
+        check=checks, images=images, visibility=visibility, account=account,
+    )  # fmt: skip
+    if body is None and images is None:
         console().print(ctx.t("drafts.details_changed", draft=info.key))
         return
     console().print(
@@ -370,12 +408,17 @@ def drafts_show(ctx: Context, ref: str) -> None:
         ("col.published", when(d.published_at, offset=True)),
         ("col.url", d.url),
         ("col.reply_to", f"#{d.reply_to}" if d.reply_to is not None else None),
+        ("col.visibility", d.visibility if d.visibility != "public" else None),
+        ("col.account", d.account),
     ]
     for key, value in fields:
         if value not in (None, ""):
             out.print(f"  {ctx.t(key)}: {value}")
     out.print()
     out.print(Text(d.text))
+    for image in detail.versions[-1].images:
+        out.print(ctx.t("drafts.image_line", position=image.position, mime=image.mime,
+                        kb=max(1, image.size // 1000), alt=image.alt))  # fmt: skip
     out.print()
     for version in detail.versions:
         line = ctx.t(

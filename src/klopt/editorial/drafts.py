@@ -44,6 +44,7 @@ from klopt.checking.check import CheckReport, checkable_text, normalize_platform
 from klopt.checking.findings import Draft as DraftText
 from klopt.checking.findings import Severity
 from klopt.editorial.history import diff_versions, diff_words, list_drafts, show_draft
+from klopt.editorial.images import NewImage, same_images, store_images
 from klopt.editorial.views import (
     STATES,
     CommentInfo,
@@ -69,6 +70,7 @@ from klopt.store.models import (
     DraftVersion,
     Organization,
     Post,
+    PublishingAccount,
     User,
     utcnow,
 )
@@ -134,6 +136,9 @@ def create_draft(
     platform: str | None = None,
     planned_at: datetime | None = None,
     check: Checker | None = None,
+    images: Sequence[NewImage] = (),
+    visibility: str | None = None,
+    account: str | None = None,
 ) -> DraftInfo:
     """Write a new draft: version 1, state ``draft``. Needs the role editor or admin.
 
@@ -144,6 +149,10 @@ def create_draft(
         platform: where it will go (``x``, ``linkedin``, ...), for the checks' limits.
         planned_at: when it should go out (an aware time).
         check: checks the text; its findings are stored with the version.
+        images: at most four, each with alt text (:func:`klopt.editorial.images.new_image`).
+        visibility: Mastodon's ``public`` (the default), ``unlisted``, ``private``, ``direct``.
+        account: the publishing account it goes out with (one of its platform); by
+            default the first active one.
     """
     text = _text(text)
     platform = normalize_platform(platform)
@@ -152,7 +161,11 @@ def create_draft(
         authorize(session, org.id, actor, "draft.write")
         user = find_user(session, actor)
         report = check(DraftText(text, platform)) if check is not None else None
-        draft = new_draft(session, org, user, text, platform, planned_at, report)
+        draft = new_draft(
+            session, org, user, text, platform, planned_at, report, images=images,
+            visibility=_visibility(visibility or "public"),
+            account=_account(session, org, platform, account),
+        )  # fmt: skip
         return draft_info(session, draft)
 
 
@@ -166,6 +179,9 @@ def new_draft(
     report: CheckReport | None,
     *,
     reply_to: Post | None = None,
+    images: Sequence[NewImage] = (),
+    visibility: str = "public",
+    account: str | None = None,
 ) -> Draft:
     """Store a new draft with its first version, in the caller's transaction (the
     caller has authorised ``user`` and checked ``text``)."""
@@ -181,12 +197,20 @@ def new_draft(
         author_id=user.id,
         version=1,
         reply_to_post_id=reply_to.id if reply_to is not None else None,
+        visibility=visibility,
+        account=account,
     )
     draft.author = user
     session.add(draft)
     session.flush()
-    _add_version(session, draft, 1, text, user, report)
+    _add_version(session, draft, 1, text, user, report, images)
     details: dict[str, Any] = {"platform": platform, "planned_at": planned_at}
+    if images:
+        details["images"] = [image.alt for image in images]
+    if visibility != "public":
+        details["visibility"] = visibility
+    if account is not None:
+        details["account"] = account
     if reply_to is not None:
         details["reply_to"] = reply_to.id
     record(session, draft, user.name, "draft.create", **details)
@@ -204,13 +228,18 @@ def edit_draft(
     platform: str | None = None,
     planned_at: datetime | None = None,
     check: Checker | None = None,
+    images: Sequence[NewImage] | None = None,
+    visibility: str | None = None,
+    account: str | None = None,
 ) -> DraftInfo:
-    """Store a new version of the text, or change the platform or planned time.
+    """Store a new version of the text or the images, or change the platform, planned
+    time, visibility or account.
 
-    A new text is a new version. Editing an approved draft sends it back to review: the
+    A new text or other images (``images``: the new ones, ``()`` for none; ``None`` keeps
+    them) is a new version. Editing an approved draft sends it back to review: the
     approval was of the version before. Published and withdrawn drafts are not edited
     (write a new draft). A text equal to the newest version is refused, and so is an
-    edit that changes nothing.
+    edit that changes nothing. ``account=""`` goes back to the platform's first account.
     """
     platform = normalize_platform(platform)
     with store.session() as session:
@@ -220,27 +249,45 @@ def edit_draft(
         _require_state(draft, "edit", "draft", "in_review", "changes_requested", "approved")
         changes: dict[str, Any] = {}
         new_text = None
+        current = find_version(session, draft, draft.version).text
+        new_images = images is not None and not same_images(session, draft, images)
         if text is not None:
             new_text = _text(text)
-            if new_text == find_version(session, draft, draft.version).text:
+            if new_text == current and not new_images:
                 raise InputError.keyed(
                     "drafts.unchanged", draft=draft_key(draft), version=draft.version
                 )
+        if new_images:
+            new_text = new_text or current
+            changes["images"] = [image.alt for image in images or ()]
         if platform is not None and platform != draft.platform:
             changes["platform"] = [draft.platform, platform]
         if planned_at is not None and planned_at != draft.planned_at:
             changes["planned_at"] = [draft.planned_at, planned_at]
+        if visibility is not None and _visibility(visibility) != draft.visibility:
+            changes["visibility"] = [draft.visibility, _visibility(visibility)]
+        if account is not None:
+            chosen = _account(session, org, platform or draft.platform, account or None)
+            if chosen != draft.account:
+                changes["account"] = [draft.account, chosen]
         if new_text is None and not changes:
             raise InputError.keyed("drafts.nothing_to_change", draft=draft_key(draft))
         if platform is not None:
             draft.platform = platform
         if planned_at is not None:
             draft.planned_at = planned_at
+        if "visibility" in changes:
+            draft.visibility = changes["visibility"][1]
+        if "account" in changes:
+            draft.account = changes["account"][1]
         if new_text is not None:
             user = find_user(session, actor)
             report = check(DraftText(new_text, draft.platform)) if check is not None else None
             draft.version += 1
-            _add_version(session, draft, draft.version, new_text, user, report)
+            _add_version(
+                session, draft, draft.version, new_text, user, report,
+                images if new_images else None,
+            )  # fmt: skip
             if draft.state == "approved":  # the approval was of the version before
                 draft.state = "in_review"
                 changes["state"] = ["approved", "in_review"]
@@ -266,6 +313,9 @@ def submit_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: st
         "in_review",
     )
 
+
+#: Mastodon's visibilities (Bluesky posts are public).
+VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 #: Whether replies to mentions need a person's approval (``Organization.reply_approval``):
 #: always; only when their check finds errors; never.
@@ -603,6 +653,33 @@ def _move(
         return draft_info(session, draft)
 
 
+def _visibility(value: str) -> str:
+    value = value.strip().lower()
+    if value not in VISIBILITIES:
+        raise InputError.keyed(
+            "drafts.bad_visibility", value=value, choices=", ".join(VISIBILITIES)
+        )
+    return value
+
+
+def _account(
+    session: Session, org: Organization, platform: str | None, name: str | None
+) -> str | None:
+    """The publishing account ``name`` of the organisation on ``platform``, checked."""
+    if name is None:
+        return None
+    found = session.scalar(
+        select(PublishingAccount).where(
+            PublishingAccount.organization_id == org.id, PublishingAccount.name == name.strip()
+        )
+    )
+    if found is None or found.platform != platform:
+        raise InputError.keyed(
+            "drafts.unknown_account", account=name.strip(), platform=platform or "–"
+        )
+    return found.name
+
+
 def _add_version(
     session: Session,
     draft: Draft,
@@ -610,6 +687,7 @@ def _add_version(
     text: str,
     user: User,
     report: CheckReport | None,
+    images: Sequence[NewImage] | None = None,
 ) -> None:
     session.add(
         DraftVersion(
@@ -622,6 +700,7 @@ def _add_version(
             findings=_findings(report, text),
         )
     )
+    store_images(session, draft, number, images)
 
 
 def add_review(

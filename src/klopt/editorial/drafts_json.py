@@ -48,6 +48,8 @@ def draft_json(d: DraftInfo) -> dict[str, Any]:
         "published_at": _time(d.published_at),
         "url": d.url,
         "reply_to": d.reply_to,
+        "visibility": d.visibility,
+        "account": d.account,
     }
 
 
@@ -61,6 +63,9 @@ def version_json(v: VersionInfo) -> dict[str, Any]:
         "language": v.language,
         "score": v.score,
         "check": v.findings,
+        "images": [
+            {"position": i.position, "mime": i.mime, "alt": i.alt, "size": i.size} for i in v.images
+        ],
     }
 
 

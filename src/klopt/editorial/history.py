@@ -17,6 +17,7 @@ from klopt.editorial.views import (
     DiffPart,
     DraftDetail,
     DraftInfo,
+    ImageInfo,
     VersionInfo,
     draft_info,
     find_draft,
@@ -25,7 +26,7 @@ from klopt.editorial.views import (
 )
 from klopt.errors import InputError
 from klopt.store import Store
-from klopt.store.models import Draft, DraftComment, DraftReview, DraftVersion
+from klopt.store.models import Draft, DraftComment, DraftImage, DraftReview, DraftVersion
 
 __all__ = ["list_drafts", "show_draft", "diff_versions", "diff_words"]
 
@@ -70,12 +71,27 @@ def show_draft(store: Store, org_ref: str | None, ref: str | int, *, actor: str)
         reviews = session.scalars(
             select(DraftReview).where(DraftReview.draft_id == draft.id).order_by(DraftReview.id)
         )
+        pictures: dict[int, tuple[ImageInfo, ...]] = {}
+        for image in session.scalars(
+            select(DraftImage)
+            .where(DraftImage.draft_id == draft.id)
+            .order_by(DraftImage.version, DraftImage.position)
+        ):
+            info = ImageInfo(image.position, image.mime, image.alt, image.size)
+            pictures[image.version] = (*pictures.get(image.version, ()), info)
         return DraftDetail(
             draft=draft_info(session, draft),
             versions=tuple(
                 VersionInfo(
-                    v.number, v.text, v.author.name, v.created_at, v.language, v.score, v.findings
-                )
+                    v.number,
+                    v.text,
+                    v.author.name,
+                    v.created_at,
+                    v.language,
+                    v.score,
+                    v.findings,
+                    pictures.get(v.number, ()),
+                )  # fmt: skip
                 for v in versions
             ),
             comments=tuple(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import InputError, KloptError, PostRefused, RateLimited
-from klopt.publishing import Outgoing, Reach, Sent
+from klopt.publishing import Image, Outgoing, Reach, Sent
 from klopt.store import Store, insert_new
 from klopt.store.models import (
     Draft,
@@ -205,7 +205,7 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
         for draft, org in due:
             if not _approved_as_is(session, draft):
                 continue
-            account = _account_for(session, org.id, draft.platform)
+            account = _account_for(session, org.id, draft.platform, draft.account)
             if account is None:
                 continue  # a manual channel: a person copies it and records the URL
             key = publication_key(org, draft, draft.version, account)
@@ -236,19 +236,19 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
         return list(session.scalars(tries.order_by(Publication.id).limit(limit)))
 
 
-def _account_for(session: Session, org_id: int, platform: str | None) -> PublishingAccount | None:
-    """The account the outbox sends the organisation's drafts for ``platform`` with (the
-    first active one); ``None``: a manual channel."""
-    return session.scalar(
-        select(PublishingAccount)
-        .where(
-            PublishingAccount.organization_id == org_id,
-            PublishingAccount.platform == platform,
-            PublishingAccount.active.is_(True),
-        )
-        .order_by(PublishingAccount.id)
-        .limit(1)
+def _account_for(
+    session: Session, org_id: int, platform: str | None, name: str | None = None
+) -> PublishingAccount | None:
+    """The account the outbox sends a draft for ``platform`` with: the one it names, else
+    the first active one of the platform; ``None``: a manual channel."""
+    query = select(PublishingAccount).where(
+        PublishingAccount.organization_id == org_id,
+        PublishingAccount.platform == platform,
+        PublishingAccount.active.is_(True),
     )
+    if name is not None:
+        query = query.where(PublishingAccount.name == name)
+    return session.scalar(query.order_by(PublishingAccount.id).limit(1))
 
 
 def _approved_as_is(session: Session, draft: Draft) -> bool:
@@ -291,9 +291,14 @@ def _publish(
             mention = session.get(Post, draft.reply_to_post_id)
             assert mention is not None
             reply_to = reply_target(mention)
+        from klopt.editorial.images import images_of
+
+        images = tuple(
+            Image(i.data, i.mime, i.alt) for i in images_of(session, draft.id, publication.version)
+        )
         post = Outgoing(
             version.text, key=publication.key, language=version.language, reply_to=reply_to,
-            since=publication.created_at,
+            since=publication.created_at, images=images, visibility=draft.visibility,
         )  # fmt: skip
         platform, settings, key = account.platform, dict(account.settings), publication.key
         publication.attempts += 1
@@ -424,10 +429,12 @@ def draft_outbox(store: Store, org_ref: str | None, number: int) -> DraftOutbox:
     """The outbox's view of draft ``number`` of the organisation (for its page)."""
     with store.session() as session:
         org = find_organization(session, org_ref)
-        platform = session.scalar(
-            select(Draft.platform).where(Draft.organization_id == org.id, Draft.number == number)
-        )
-        account = _account_for(session, org.id, platform)
+        platform, chosen = session.execute(
+            select(Draft.platform, Draft.account).where(
+                Draft.organization_id == org.id, Draft.number == number
+            )
+        ).one()
+        account = _account_for(session, org.id, platform, chosen)
         name = account.name if account is not None else None
     return DraftOutbox(name, list_publications(store, org_ref, draft=number))
 

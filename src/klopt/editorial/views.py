@@ -20,6 +20,7 @@ from klopt.store.models import Draft, DraftReview, DraftVersion, Organization
 __all__ = [
     "STATES",
     "DraftInfo",
+    "ImageInfo",
     "VersionInfo",
     "CommentInfo",
     "ReviewInfo",
@@ -39,6 +40,16 @@ STATES = ("draft", "in_review", "changes_requested", "approved", "published", "w
 
 
 @dataclass(frozen=True)
+class ImageInfo:
+    """An image of a version, as people see it (without its bytes)."""
+
+    position: int
+    mime: str
+    alt: str
+    size: int
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     """One version of a draft.
 
@@ -54,6 +65,7 @@ class VersionInfo:
     language: str | None
     score: int | None
     findings: dict[str, Any] | None
+    images: tuple[ImageInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,10 @@ class DraftInfo:
     url: str | None
     #: The mention a reply answers (its post id), ``None`` for other drafts.
     reply_to: int | None = None
+    #: Mastodon's visibility of the post.
+    visibility: str = "public"
+    #: The publishing account it goes out with; ``None``: the first of its platform.
+    account: str | None = None
 
     @property
     def key(self) -> str:
@@ -182,6 +198,8 @@ def draft_info(session: Session, draft: Draft) -> DraftInfo:
         published_at=as_utc(draft.published_at),
         url=draft.url,
         reply_to=draft.reply_to_post_id,
+        visibility=draft.visibility,
+        account=draft.account,
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "Draft",
     "DraftVersion",
     "DraftComment",
+    "DraftImage",
     "DraftReview",
     "ListeningSource",
     "Alert",
@@ -493,6 +494,11 @@ class Draft(Base):
     reply_to_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("post.id"), nullable=True, index=True
     )
+    visibility: Mapped[str] = mapped_column(Bounded(10), default="public")
+    """Mastodon's ``public``, ``unlisted``, ``private`` or ``direct``."""
+    account: Mapped[str | None] = mapped_column(Bounded(80), nullable=True)
+    """The publishing account it goes out with (by name); ``None``: the first active one
+    of its platform."""
     author: Mapped[User] = relationship(foreign_keys=[author_id])
 
 
@@ -512,6 +518,23 @@ class DraftVersion(Base):
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     findings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     author: Mapped[User] = relationship()
+
+
+class DraftImage(Base):
+    """An image of one version of a draft, with its alt text; a new version keeps the
+    images of the one before unless it replaces them."""
+
+    __tablename__ = "draft_image"
+    __table_args__ = (UniqueConstraint("draft_id", "version", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(Bounded(40))
+    alt: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DraftComment(Base):

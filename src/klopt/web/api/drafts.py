@@ -48,20 +48,65 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Visibility = Literal["public", "unlisted", "private", "direct"]
+AccountName = Annotated[str, Field(max_length=80), AfterValidator(plain_text)]
+
+
+class ImageIn(_Body):
+    """An image with its alt text (PNG, JPEG, GIF or WebP, at most 2,000,000 bytes)."""
+
+    data: Annotated[
+        str, Field(max_length=2_700_000, pattern=r"^[A-Za-z0-9+/=\s]*$",
+                   description="The image's bytes in base64.")
+    ]  # fmt: skip
+    alt: Annotated[str, Field(min_length=1, max_length=1500), AfterValidator(plain_text)]
+
+
 class NewDraft(_Body):
     """A new draft (version 1)."""
 
     text: DraftBody
     platform: Platform | None = None
     planned_at: Time | None = Field(None, description="When it should go out (with offset).")
+    images: list[ImageIn] = Field(default_factory=list, max_length=4)
+    visibility: Visibility = "public"
+    account: AccountName | None = Field(
+        None, description="The publishing account it goes out with (default: the platform's first)."
+    )
 
 
 class DraftEdit(_Body):
-    """A new version of the text, or another platform or planned time."""
+    """A new version of the text or the images, or another platform, planned time,
+    visibility or account."""
 
     text: DraftBody | None = None
     platform: Platform | None = None
     planned_at: Time | None = None
+    images: list[ImageIn] | None = Field(
+        None, max_length=4, description="The new images ([] for none); left out: kept."
+    )
+    visibility: Visibility | None = None
+    account: AccountName | None = Field(None, description='"" for the platform\'s first.')
+
+
+def _images(images: list[ImageIn] | None) -> list[Any] | None:
+    """The API's images, checked as the CLI's and the web app's are."""
+    if images is None:
+        return None
+    import base64
+    import binascii
+
+    from klopt.editorial.images import new_image
+    from klopt.errors import InputError
+
+    found = []
+    for number, image in enumerate(images, start=1):
+        try:
+            data = base64.b64decode(image.data, validate=False)
+        except (binascii.Error, ValueError):
+            raise InputError.keyed("images.not_an_image", name=f"image {number}") from None
+        found.append(new_image(data, image.alt, name=f"image {number}"))
+    return found
 
 
 class Approval(_Body):
@@ -114,6 +159,17 @@ class DraftOut(BaseModel):
     published_at: str | None
     url: str | None
     reply_to: int | None = Field(None, description="The mention a reply answers (its post id).")
+    visibility: Visibility = "public"
+    account: str | None = None
+
+
+class ImageOut(BaseModel):
+    """An image of a version (its bytes: ``GET /drafts/{ref}/images/{n}`` in the app)."""
+
+    position: int
+    mime: str
+    alt: str
+    size: int
 
 
 class VersionOut(BaseModel):
@@ -126,6 +182,7 @@ class VersionOut(BaseModel):
     language: str | None
     score: int | None
     check: dict[str, Any] | None
+    images: list[ImageOut] = []
 
 
 class CommentOut(BaseModel):
@@ -231,6 +288,7 @@ def create_draft(request: Request, body: NewDraft, viewer: ApiViewer) -> JSONRes
     info = create(
         viewer.store, _org(viewer), body.text, actor=viewer.user, platform=body.platform,
         planned_at=body.planned_at, check=checker(request, viewer),
+        images=_images(body.images) or (), visibility=body.visibility, account=body.account,
     )  # fmt: skip
     return _checked(viewer, info, 201)
 
@@ -253,6 +311,7 @@ def edit_draft(request: Request, ref: Ref, body: DraftEdit, viewer: ApiViewer) -
     info = edit(
         viewer.store, _org(viewer), ref, body.text, actor=viewer.user, platform=body.platform,
         planned_at=body.planned_at, check=checker(request, viewer),
+        images=_images(body.images), visibility=body.visibility, account=body.account,
     )  # fmt: skip
     return _checked(viewer, info, 200)
 

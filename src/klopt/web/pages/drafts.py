@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as FastPath
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
 
@@ -35,6 +38,7 @@ Short = Annotated[str, Form(max_length=5000)]
 _EDITABLE = ("draft", "in_review", "changes_requested", "approved")
 _DONE_KEYS: tuple[str, ...] = (
     "created", "saved", "submit", "approve", "request_changes", "publish", "withdraw", "comment",
+    "images",
 )  # fmt: skip
 _PLATFORMS = ("x", "linkedin", "instagram", "facebook", "mastodon", "bluesky")
 _EVIDENCE: tuple[str, ...] = (
@@ -415,6 +419,71 @@ def drafts_publish(
         )  # fmt: skip
 
     return _act(request, viewer, ref, "publish", publish)
+
+
+@router.get("/drafts/{ref}/images/{version}/{position}")
+def drafts_image(
+    viewer: PageViewer,
+    ref: str,
+    version: Annotated[int, FastPath(ge=1, le=10**9)],
+    position: Annotated[int, FastPath(ge=1, le=4)],
+) -> Response:
+    """One image of a version, as stored (checked to be an image when it was added)."""
+    from klopt.editorial.images import draft_image
+
+    mime, data = draft_image(
+        viewer.store, viewer.org.slug, ref, version, position, actor=viewer.user
+    )
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'"}  # fmt: skip
+    return Response(data, media_type=mime, headers=headers)
+
+
+@router.post("/drafts/{ref}/images")
+async def drafts_add_image(
+    request: Request,
+    viewer: PageViewer,
+    ref: str,
+    image: Annotated[UploadFile, File()],
+    alt: Short = "",
+) -> Response:
+    """A new version with one more image (and its alt text)."""
+    from klopt.editorial.images import MAX_BYTES, change_images, new_image
+    from klopt.web.api.check import checker
+
+    data = await image.read(MAX_BYTES + 1)
+    name = _safe_file_name(image.filename)
+
+    def add() -> None:
+        picture = new_image(data, alt, name=name)
+        change_images(viewer.store, viewer.org.slug, ref, actor=viewer.user, add=picture,
+                      check=checker(request, viewer))  # fmt: skip
+
+    return await run_in_threadpool(partial(_act, request, viewer, ref, "images", add))
+
+
+@router.post("/drafts/{ref}/images/{position}/remove")
+def drafts_remove_image(
+    request: Request,
+    viewer: PageViewer,
+    ref: str,
+    position: Annotated[int, FastPath(ge=1, le=4)],
+) -> Response:
+    """A new version without one of the images."""
+    from klopt.editorial.images import change_images
+    from klopt.web.api.check import checker
+
+    def remove() -> None:
+        change_images(viewer.store, viewer.org.slug, ref, actor=viewer.user, remove=position,
+                      check=checker(request, viewer))  # fmt: skip
+
+    return _act(request, viewer, ref, "images", remove)
+
+
+def _safe_file_name(name: str | None) -> str:
+    """An uploaded file's name as it may be shown: its last part, printable, short."""
+    last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in last if c.isprintable())[:80] or "image"
 
 
 @router.post("/drafts/{ref}/withdraw")
