@@ -319,3 +319,41 @@ def test_account_mistakes_say_what_to_do_in_both_languages(team: Store) -> None:
     assert "--password-env" in str(missing.value)
     assert "--password-env" in t("error.publish.missing_setting", "nl", platform="bluesky",
                                  options="--password-env")  # fmt: skip
+
+
+def test_sync_watch_publishes_what_is_due_too(
+    tmp_path: object, mastodon: FakeMastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`klopt sync --watch` is one of the three ways the schedule runs (issue 16)."""
+    from pathlib import Path
+
+    from helpers import Klopt
+    from klopt.accounts.organizations import create_organization
+    from klopt.store import open_store
+
+    klopt = Klopt(Path(str(tmp_path)))
+    store = open_store(klopt.db)
+    create_organization(store, "Voorbeeld BV", language="nl", actor="tester")
+    _team(store)
+    monkeypatch.setenv("KLOPT_TEST_MASTODON_TOKEN", TOKEN)
+    settings = {"instance": mastodon.url, "token_env": "KLOPT_TEST_MASTODON_TOKEN"}
+    add_account(store, None, "org", "mastodon", actor="anna", settings=settings)
+    _approved(store, "Ook tijdens het luisteren gaat het weg.", "mastodon", at=NOW)
+
+    import klopt.listening.sync as sync
+
+    real_sync, ticks = sync.sync_sources, []
+
+    def one_tick(*args: Any, **kwargs: Any) -> Any:
+        if ticks:
+            raise KeyboardInterrupt  # Ctrl-C in the second tick
+        ticks.append(1)
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "sync_sources", one_tick)
+    monkeypatch.setenv("KLOPT_USER", "bob")
+    out = klopt("sync", "--watch").output
+
+    assert len(mastodon.statuses) == 1 and _draft(store, 1).state == "published"
+    assert "publish: ok" in out and "1 sent" in out
+    store.close()

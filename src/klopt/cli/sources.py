@@ -192,8 +192,17 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
     if not watch:
         _sync(ctx, None, since, no_judge)
         return
+    from klopt.cli.worker import print_run
+    from klopt.jobs import Worker
+    from klopt.jobs.schedule import JOB_KINDS
     from klopt.listening.sync import watch as watch_sources
 
+    # What is approved goes out while watching too (as `klopt worker` does it: leased, so
+    # a worker running beside it never sends the same draft twice).
+    outbox = Worker(
+        ctx.store, actor=ctx.actor, only=ctx.org, on_run=lambda j, r: print_run(ctx, j, r),
+        kinds=[kind for kind in JOB_KINDS if kind.name in ("publish", "reach")],
+    )  # fmt: skip
     console().print(ctx.t("sync.watching"))
     try:
         watch_sources(
@@ -202,6 +211,7 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
             actor=ctx.actor,
             stop=lambda: False,
             on_results=lambda results: _after_sync(ctx, results, no_judge),
+            each_tick=outbox.run_once,
         )
     except KeyboardInterrupt:
         console().print(ctx.t("sync.stopped"))

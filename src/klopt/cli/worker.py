@@ -20,7 +20,9 @@ def worker(ctx: Context, once: bool) -> None:
     """Run the schedule (sync sources, judge new posts, check alerts) until stopped."""
     from klopt.jobs import Worker
 
-    runner = Worker(ctx.store, actor=ctx.actor, only=ctx.org, on_run=lambda j, r: _print(ctx, j, r))
+    runner = Worker(
+        ctx.store, actor=ctx.actor, only=ctx.org, on_run=lambda j, r: print_run(ctx, j, r)
+    )
     out = console()
     out.print(ctx.t("worker.started", name=runner.name, actor=runner.actor, db=ctx.store.url))
     try:
@@ -41,7 +43,8 @@ def worker(ctx: Context, once: bool) -> None:
         click.get_current_context().exit(1)
 
 
-def _print(ctx: Context, job: Job, info: RunInfo) -> None:
+def print_run(ctx: Context, job: Job, info: RunInfo) -> None:
+    """One line per job run: which, for whom, how it went, what it did."""
     seconds = info.duration.total_seconds() if info.duration else 0.0
     line = ctx.t(
         "worker.run",

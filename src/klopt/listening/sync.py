@@ -307,9 +307,13 @@ def watch(
     sleep: Callable[[float], None] = time.sleep,
     http: HttpFactory = Http,
     tick: float = 5.0,
+    each_tick: Callable[[], object] | None = None,
 ) -> None:
-    """Run each source on its schedule until ``stop()`` says so (``klopt sync --watch``)."""
+    """Run each source on its schedule until ``stop()`` says so (``klopt sync --watch``);
+    ``each_tick`` runs first in every tick (the CLI publishes what is due there)."""
     while not stop():
+        if each_tick is not None:
+            each_tick()
         results = sync_sources(store, org_ref, actor=actor, due_only=True, http=http)
         if results and on_results:
             on_results(results)
