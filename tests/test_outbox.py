@@ -357,3 +357,72 @@ def test_sync_watch_publishes_what_is_due_too(
     assert len(mastodon.statuses) == 1 and _draft(store, 1).state == "published"
     assert "publish: ok" in out and "1 sent" in out
     store.close()
+
+
+def test_drafts_for_manual_channels_or_already_taken_never_crowd_out_the_others(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    """A round takes at most ``limit`` drafts; LinkedIn drafts (posted by hand) and drafts
+    whose post was refused stay approved, and must not fill that limit round after round."""
+    from klopt.editorial.outbox import publishing_due
+
+    for number in range(6):
+        _approved(team, f"Op LinkedIn, met de hand {number}.", "linkedin")
+    refused = _approved(team, "x" * 501, "mastodon")
+    assert not publish_due(team, now=NOW, channels=_channels(mastodon), limit=5).sent
+    assert _draft(team, refused).state == "approved"  # refused: the draft waits for a person
+    with team.session() as session:
+        org_id = session.scalars(select(Draft.organization_id)).first()
+    assert org_id is not None and not publishing_due(team, org_id, NOW)
+
+    later = _approved(team, "Deze gaat gewoon weg.", "mastodon")
+    assert publishing_due(team, org_id, NOW)
+    run = publish_due(team, now=NOW, channels=_channels(mastodon), limit=5)
+
+    assert len(run.sent) == 1 and _draft(team, later).state == "published"
+
+
+def test_one_bluesky_login_serves_a_whole_run_and_a_workers_rounds(
+    team: Store, httpserver: HTTPServer
+) -> None:
+    """Bluesky allows 300 logins a day: a login per post would stop the outbox after 300."""
+    from klopt.editorial.outbox import Channels
+
+    bluesky = FakeBluesky(httpserver).install()
+    settings = {"identifier_env": "BSKY_HANDLE", "password_env": "BSKY_PASSWORD"}
+    add_account(team, None, "bsky", "bluesky", actor="anna", settings=settings)
+    for number in range(3):
+        _approved(team, f"Bericht {number}.", "bluesky")
+    assert len(publish_due(team, now=NOW, channels=_channels(bluesky=bluesky)).sent) == 3
+    assert bluesky.logins == 1
+
+    kept = Channels(_channels(bluesky=bluesky))  # as a worker keeps them between rounds
+    for number in range(2):
+        _approved(team, f"Later bericht {number}.", "bluesky", at=NOW + timedelta(hours=1))
+        publish_due(team, now=NOW + timedelta(hours=2), channels=kept)
+    assert bluesky.logins == 2 and len(bluesky.records) == 5
+
+
+def test_one_worker_run_publishes_batch_after_batch(
+    team: Store, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many drafts due at once go out in one run of the publish job, not one batch per
+    round (30 s apart)."""
+    import klopt.jobs.schedule as schedule
+    from klopt.jobs.worker import Worker
+    from klopt.store.models import PublishingAccount
+
+    fake = FakeMastodon(httpserver).install()
+    with team.session() as session:
+        account = session.scalars(select(PublishingAccount)).one()
+        account.settings = {"instance": fake.url, "token_env": "KLOPT_TEST_TOKEN"}
+    monkeypatch.setenv("KLOPT_TEST_TOKEN", TOKEN)
+    monkeypatch.setattr(schedule, "PUBLISH_BATCH", 2)
+    for number in range(5):
+        _approved(team, f"Tegelijk {number}.", "mastodon", at=NOW)
+    kinds = [k for k in schedule.JOB_KINDS if k.name == "publish"]
+    worker = Worker(team, actor="anna", kinds=kinds, now=lambda: NOW + timedelta(minutes=1))
+
+    [(job, info)] = worker.run_once()
+
+    assert info.counts == {"sent": 5, "failed": 0} and len(fake.statuses) == 5

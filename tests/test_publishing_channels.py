@@ -265,3 +265,20 @@ def test_mastodon_a_try_after_the_key_is_forgotten_finds_the_status_made_before(
     later = replace(post, text="Een ander antwoord.", since=datetime.now(UTC) - timedelta(hours=1))
     assert account.send(later).id not in (sent.id,)
     assert len(mastodon.statuses) == 3
+
+
+def test_no_calls_left_on_one_endpoint_does_not_stop_another(httpserver: HTTPServer) -> None:
+    """Bluesky counts logins, posts and reads apart; so does Mastodon for posts. After a
+    login that says none are left, the post on the same client is still sent."""
+    reset = str(int(datetime.now(UTC).timestamp()) + 600)
+    httpserver.expect_request("/xrpc/login", method="POST").respond_with_json(
+        {"ok": True}, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": reset}
+    )
+    httpserver.expect_request("/xrpc/post", method="POST").respond_with_json({"ok": True})
+    http = _http(max_wait=0.0)
+    http.post(httpserver.url_for("/xrpc/login"), json={})
+
+    assert http.post(httpserver.url_for("/xrpc/post"), json={}).status_code == 200
+    with pytest.raises(RateLimited):  # the login itself waits for its reset
+        http.post(httpserver.url_for("/xrpc/login"), json={})
+    assert len(httpserver.log) == 2  # the refused login never left the client

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,7 @@ from klopt.store.models import (
 __all__ = [
     "AccountInfo",
     "Channel",
+    "Channels",
     "DraftOutbox",
     "draft_outbox",
     "PublishRun",
@@ -157,6 +158,26 @@ def channel_for(platform: str, settings: Mapping[str, Any]) -> Channel:
     )
 
 
+class Channels:
+    """The accounts' clients, each made once and then reused: one HTTP connection and, on
+    Bluesky, one session per account (a login per post would spend Bluesky's 300 logins a
+    day; see ``benchmarks/publishing_lag.py``). For one run, or for a worker's life."""
+
+    def __init__(self, make: Callable[[str, Mapping[str, Any]], Channel] = channel_for) -> None:
+        self.make = make
+        self._made: dict[tuple[str, tuple[tuple[str, str], ...]], Channel] = {}
+
+    def __call__(self, platform: str, settings: Mapping[str, Any]) -> Channel:
+        key = (platform, tuple(sorted((k, str(v)) for k, v in settings.items())))
+        if key not in self._made:
+            self._made[key] = self.make(platform, settings)
+        return self._made[key]
+
+
+def _reused(channels: Callable[[str, Mapping[str, Any]], Channel]) -> Channels:
+    return channels if isinstance(channels, Channels) else Channels(channels)
+
+
 def publication_key(
     org: Organization, draft: Draft, version: int, account: PublishingAccount
 ) -> str:
@@ -184,33 +205,69 @@ def publish_due(
     organisation, or of all."""
     now = now or utcnow()
     run = PublishRun()
+    channels = _reused(channels)
     for publication_id in _take(store, now, limit, organization_id):
         _publish(store, publication_id, now, channels, run)
     return run
 
 
+def _untaken(now: datetime, organization_id: int | None) -> Any:
+    """Approved drafts whose time has come, whose newest version has no publication yet,
+    on a platform the organisation has an account for (the draft's own, if it names one):
+    what the outbox may take now. Drafts for manual channels and those it took already
+    are left out before a round's limit applies, so they never crowd out the others."""
+    taken = exists().where(Publication.draft_id == Draft.id, Publication.version == Draft.version)
+    usable = exists().where(
+        PublishingAccount.organization_id == Draft.organization_id,
+        PublishingAccount.platform == Draft.platform,
+        PublishingAccount.active.is_(True),
+        Draft.account.is_(None) | (PublishingAccount.name == Draft.account),
+    )
+    query = select(Draft).where(
+        Draft.state == "approved",
+        Draft.planned_at.is_not(None),
+        Draft.planned_at <= now,
+        ~taken,
+        usable,
+    )
+    if organization_id is not None:
+        query = query.where(Draft.organization_id == organization_id)
+    return query
+
+
+def _retries(now: datetime, organization_id: int | None) -> Any:
+    """Publications to try (again) now: intents, and failures whose wait is over."""
+    query = (
+        select(Publication.id)
+        .join(Draft, Draft.id == Publication.draft_id)
+        .where(
+            Publication.state.in_(("intent", "failed")),
+            Draft.state == "approved",
+            (Publication.next_attempt_at.is_(None)) | (Publication.next_attempt_at <= now),
+        )
+    )
+    if organization_id is not None:
+        query = query.where(Publication.organization_id == organization_id)
+    return query
+
+
 def _take(store: Store, now: datetime, limit: int, organization_id: int | None) -> list[int]:
     """Store the intent of every due draft version (once), and the publications to try."""
     with store.session() as session:
-        query = (
-            select(Draft, Organization)
-            .join(Organization, Organization.id == Draft.organization_id)
-            .where(
-                Draft.state == "approved", Draft.planned_at.is_not(None), Draft.planned_at <= now
-            )
-        )
-        if organization_id is not None:
-            query = query.where(Draft.organization_id == organization_id)
-        due = session.execute(query.order_by(Draft.planned_at, Draft.id).limit(limit)).all()
-        for draft, org in due:
+        due = session.scalars(
+            _untaken(now, organization_id).order_by(Draft.planned_at, Draft.id).limit(limit)
+        ).all()
+        orgs = {org.id: org for org in session.scalars(
+            select(Organization).where(Organization.id.in_({d.organization_id for d in due}))
+        )}  # fmt: skip
+        for draft in due:
             if not _approved_as_is(session, draft):
                 continue
-            account = _account_for(session, org.id, draft.platform, draft.account)
-            if account is None:
-                continue  # a manual channel: a person copies it and records the URL
-            key = publication_key(org, draft, draft.version, account)
+            account = _account_for(session, draft.organization_id, draft.platform, draft.account)
+            assert account is not None  # the query asked for one
+            key = publication_key(orgs[draft.organization_id], draft, draft.version, account)
             row = {
-                "organization_id": org.id,
+                "organization_id": draft.organization_id,
                 "draft_id": draft.id,
                 "version": draft.version,
                 "account_id": account.id,
@@ -222,18 +279,8 @@ def _take(store: Store, now: datetime, limit: int, organization_id: int | None) 
             # Stored once: a key already there (this worker's earlier round, or another
             # worker's) is left as it is.
             session.execute(insert_new(session, Publication), [row])
-        tries = (
-            select(Publication.id)
-            .join(Draft, Draft.id == Publication.draft_id)
-            .where(
-                Publication.state.in_(("intent", "failed")),
-                Draft.state == "approved",
-                (Publication.next_attempt_at.is_(None)) | (Publication.next_attempt_at <= now),
-            )
-        )
-        if organization_id is not None:
-            tries = tries.where(Publication.organization_id == organization_id)
-        return list(session.scalars(tries.order_by(Publication.id).limit(limit)))
+        tries = _retries(now, organization_id).order_by(Publication.id).limit(limit)
+        return list(session.scalars(tries))
 
 
 def _account_for(
@@ -341,29 +388,14 @@ def _failed(store: Store, publication_id: int, exc: KloptError, now: datetime) -
 
 
 def publishing_due(store: Store, organization_id: int, now: datetime) -> bool:
-    """Whether the organisation has something to publish now (for the worker's schedule)."""
+    """Whether the organisation has something to publish now (for the worker's schedule):
+    a draft the outbox may take, or a publication to try again."""
     with store.session() as session:
-        has_account = session.scalar(
-            select(PublishingAccount.id)
-            .where(
-                PublishingAccount.organization_id == organization_id,
-                PublishingAccount.active.is_(True),
-            )
-            .limit(1)
+        return (
+            session.scalar(_untaken(now, organization_id).with_only_columns(Draft.id).limit(1))
+            is not None
+            or session.scalar(_retries(now, organization_id).limit(1)) is not None
         )
-        if has_account is None:
-            return False
-        due = session.scalar(
-            select(Draft.id)
-            .where(
-                Draft.organization_id == organization_id,
-                Draft.state == "approved",
-                Draft.planned_at.is_not(None),
-                Draft.planned_at <= now,
-            )
-            .limit(1)
-        )
-        return due is not None
 
 
 @dataclass(frozen=True)
@@ -491,6 +523,7 @@ def refresh_reach(
             ).all()
         ]
     read = failed = 0
+    channels = _reused(channels)
     for publication_id, platform_id, platform, settings, post_id in due:
         try:
             reach = channels(platform, settings).reach(str(platform_id))

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, select
 
@@ -105,6 +106,9 @@ class Round:
     judged: set[int] = field(default_factory=set)
     #: Called with each run as it ends.
     on_run: Callable[[Job, RunInfo], None] | None = None
+    #: The publishing accounts' clients (``klopt.editorial.outbox.Channels``), kept by the
+    #: worker from round to round; ``None``: made anew for each run.
+    channels: Any = None
     runs: list[tuple[Job, RunInfo]] = field(default_factory=list)
 
 
@@ -241,6 +245,11 @@ def _alerts(r: Round, job: Job) -> Outcome:
 # --- publish: approved drafts whose time has come (issue 16) --------------------------------
 
 
+#: Drafts the publish job takes per batch, and batches per run.
+PUBLISH_BATCH = 100
+PUBLISH_BATCHES = 20
+
+
 def _publish_due(r: Round, job: Job) -> bool:
     from klopt.editorial.outbox import publishing_due
 
@@ -248,9 +257,18 @@ def _publish_due(r: Round, job: Job) -> bool:
 
 
 def _publish(r: Round, job: Job) -> Outcome:
-    from klopt.editorial.outbox import publish_due
+    from klopt.editorial.outbox import PublishRun, publish_due
 
-    result = publish_due(r.store, now=r.now(), organization_id=job.organization_id)
+    # Batch after batch while they come full (1,000 drafts due in one minute go out in
+    # one run, not one batch per round), up to PUBLISH_BATCHES.
+    result = PublishRun()
+    for _ in range(PUBLISH_BATCHES):
+        batch = publish_due(r.store, now=r.now(), organization_id=job.organization_id,
+                            limit=PUBLISH_BATCH, **_channels(r))  # fmt: skip
+        result.sent += batch.sent
+        result.failed += batch.failed
+        if len(batch.sent) + len(batch.failed) < PUBLISH_BATCH or r.stop():
+            break
     counts = {"sent": len(result.sent), "failed": len(result.failed)}
     if result.failed:
         return Outcome(
@@ -268,8 +286,14 @@ def _reach_due(r: Round, job: Job) -> bool:
 def _reach(r: Round, job: Job) -> Outcome:
     from klopt.editorial.outbox import refresh_reach
 
-    read, failed = refresh_reach(r.store, now=r.now(), organization_id=job.organization_id)
+    read, failed = refresh_reach(
+        r.store, now=r.now(), organization_id=job.organization_id, **_channels(r)
+    )
     return Outcome("ok", {"read": read, "failed": failed})
+
+
+def _channels(r: Round) -> dict[str, Any]:
+    return {"channels": r.channels} if r.channels is not None else {}
 
 
 #: The built-in job kinds, in the order a round runs them.

@@ -68,6 +68,10 @@ class Worker:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pruned: datetime | None = None
+        from klopt.editorial.outbox import Channels
+
+        #: The publishing accounts' clients, kept from round to round (one session each).
+        self.channels = Channels()
 
     def run_once(self) -> list[tuple[Job, RunInfo]]:
         """One round: every job that is due and that no other worker runs now."""
@@ -75,6 +79,7 @@ class Worker:
         r = Round(
             self.store, self.actor, self.name, timing=self.timing, http=self.http,
             now=self.now, stop=self._stopping.is_set, on_run=self.on_run,
+            channels=self.channels,
         )  # fmt: skip
         return run_round(r, kinds=self.kinds, only=self.only)
 

@@ -3,9 +3,9 @@
 - **Rate limits.** A 429 (or a 503 with ``Retry-After``) waits as long as the server asks
   (``Retry-After`` in seconds or as a date, or the platform's reset header) and tries
   again. When the platform says no calls are left (``X-RateLimit-Remaining: 0`` and
-  its relatives), the next call waits for the reset first. A wait longer than
-  ``max_wait`` is not slept through: :class:`RateLimited` says until when, and the sync
-  stops there with what it has.
+  its relatives), the next call to that endpoint (method and path) waits for the reset
+  first. A wait longer than ``max_wait`` is not slept through: :class:`RateLimited`
+  says until when, and the sync stops there with what it has.
 - **Faults.** A 5xx, a timeout or a dropped connection is tried again after an
   exponential back-off with full jitter, ``retries`` times; then :class:`SourceUnavailable`.
 - **Credentials.** A 401 or 403 is :class:`BadCredentials` at once. Tokens go in headers
@@ -69,7 +69,8 @@ class Http:
     requests: int = 0
     waited: float = 0.0
     _client: httpx.Client | None = field(default=None, repr=False)
-    _not_before: float = 0.0
+    #: Per endpoint (method and path): when the platform said no calls are left until.
+    _not_before: dict[str, float] = field(default_factory=dict)
 
     @property
     def client(self) -> httpx.Client:
@@ -160,7 +161,7 @@ class Http:
     ) -> httpx.Response:
         attempt = 0
         while True:
-            self._wait_for_window(url)
+            self._wait_for_window(method, url)
             try:
                 response = self.client.request(
                     method,
@@ -232,12 +233,13 @@ class Http:
             self.waited += seconds
             self.sleep(seconds)
 
-    def _wait_for_window(self, url: str) -> None:
-        wait = self._not_before - self.clock()
+    def _wait_for_window(self, method: str, url: str) -> None:
+        not_before = self._not_before.get(_endpoint(method, url), 0.0)
+        wait = not_before - self.clock()
         if wait <= 0:
             return
         if wait > self.max_wait:
-            until = datetime.fromtimestamp(self._not_before, UTC)
+            until = datetime.fromtimestamp(not_before, UTC)
             raise RateLimited.keyed(
                 "source.rate_limited", url=_safe(url), until=until.isoformat()
             ).until_time(until)
@@ -256,7 +258,15 @@ class Http:
             return
         reset = _reset_time(_header(response, _RESET), now=self.clock())
         if reset is not None:
-            self._not_before = max(self._not_before, reset)
+            # The endpoint that said so: another one may count against another limit (a
+            # login, a post and a read each have their own on Bluesky and Mastodon).
+            endpoint = _endpoint(response.request.method, str(response.request.url))
+            self._not_before[endpoint] = max(self._not_before.get(endpoint, 0.0), reset)
+
+
+def _endpoint(method: str, url: str) -> str:
+    """``POST https://host/path``: a URL without its query, with the method."""
+    return f"{method.upper()} {url.split('?', 1)[0]}"
 
 
 def parse_json(response: httpx.Response, url: str) -> Any:
