@@ -176,7 +176,8 @@ def test_a_worker_back_hours_after_a_crash_does_not_post_twice(
     # The worker stays down for hours: Mastodon no longer knows the key.
     with team.session() as session:
         intent = session.scalars(select(Publication)).one()
-        intent.created_at = utcnow() - timedelta(hours=3)
+        assert intent.first_tried_at is not None  # stored before the post was sent
+        intent.first_tried_at = utcnow() - timedelta(hours=3)
     for status in mastodon.statuses.values():
         status["created_at"] = (utcnow() - timedelta(hours=3)).isoformat()
     mastodon.forget_keys()
@@ -426,3 +427,28 @@ def test_one_worker_run_publishes_batch_after_batch(
     [(job, info)] = worker.run_once()
 
     assert info.counts == {"sent": 5, "failed": 0} and len(fake.statuses) == 5
+
+
+def test_a_used_up_rate_limit_holds_back_the_rest_of_the_accounts_round(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    """After the platform says "no more until X", the account's other posts wait for X
+    without a request each (they would only spend the limit's next window)."""
+    for number in range(4):
+        _approved(team, f"Bericht {number}.", "mastodon")
+    mastodon.rate_limited = 1
+    http = Http(sleep=lambda _: None, random=lambda: 0.5, max_wait=0.0)
+
+    def make(platform: str, settings: Mapping[str, Any]) -> Channel:
+        return MastodonAccount(mastodon.url, "T", http=http, environ={"T": TOKEN})
+
+    run = publish_due(team, now=NOW, channels=make)
+
+    assert run.sent == [] and len(run.failed) == 4 and mastodon.requests == 1
+    with team.session() as session:
+        waiting = session.scalars(select(Publication).order_by(Publication.id)).all()
+        assert {p.state for p in waiting} == {"failed"}
+        assert len({p.next_attempt_at for p in waiting}) == 1  # all until the same reset
+        assert [p.attempts for p in waiting] == [1, 0, 0, 0]
+        # The platform said the post was not made: no later try looks for it.
+        assert all(p.first_tried_at is None for p in waiting)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
-from klopt.errors import InputError, KloptError, PostRefused, RateLimited
+from klopt.errors import BadCredentials, InputError, KloptError, PostRefused, RateLimited
 from klopt.publishing import Image, Outgoing, Reach, Sent
 from klopt.store import Store, insert_new
 from klopt.store.models import (
@@ -191,6 +191,8 @@ class PublishRun:
 
     sent: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Accounts whose rate limit was used up in this run, with the platform's answer.
+    limited: dict[int, RateLimited] = field(default_factory=dict)
 
 
 def publish_due(
@@ -209,6 +211,10 @@ def publish_due(
     for publication_id in _take(store, now, limit, organization_id):
         _publish(store, publication_id, now, channels, run)
     return run
+
+
+#: Failures that say the platform did not make the post (nothing to look for later).
+_NOT_MADE = (PostRefused, RateLimited, BadCredentials)
 
 
 def _untaken(now: datetime, organization_id: int | None) -> Any:
@@ -320,6 +326,12 @@ def _publish(
         publication = session.get(Publication, publication_id)
         if publication is None or publication.state in ("sent", "refused"):
             return
+        limited = run.limited.get(publication.account_id)
+        if limited is not None:  # the account's limit is used up: the rest waits for it
+            key = publication.key
+            _failed(store, publication_id, limited, now, tried=False)
+            run.failed.append((key, str(limited)))
+            return
         draft = session.get(Draft, publication.draft_id)
         account = session.get(PublishingAccount, publication.account_id)
         assert draft is not None and account is not None
@@ -345,14 +357,22 @@ def _publish(
         )
         post = Outgoing(
             version.text, key=publication.key, language=version.language, reply_to=reply_to,
-            since=publication.created_at, images=images, visibility=draft.visibility,
+            since=publication.first_tried_at, images=images, visibility=draft.visibility,
         )  # fmt: skip
         platform, settings, key = account.platform, dict(account.settings), publication.key
+        account_id, first_try = account.id, publication.first_tried_at
         publication.attempts += 1
+        publication.first_tried_at = first_try or utcnow()  # stored before it is sent
     try:
         sent = channels(platform, settings).send(post)
     except KloptError as exc:
-        _failed(store, publication_id, exc, now)
+        if isinstance(exc, RateLimited) and exc.until is not None:
+            exc = RateLimited.keyed(
+                "publish.rate_limited", platform=platform.capitalize(),
+                until=exc.until.isoformat(timespec="minutes"),
+            ).until_time(exc.until)  # fmt: skip
+            run.limited[account_id] = exc
+        _failed(store, publication_id, exc, now, first_try=first_try)
         run.failed.append((key, str(exc)))
         return
     from klopt.editorial.drafts import mark_published
@@ -369,10 +389,23 @@ def _publish(
     run.sent.append(key)
 
 
-def _failed(store: Store, publication_id: int, exc: KloptError, now: datetime) -> None:
+def _failed(
+    store: Store,
+    publication_id: int,
+    exc: KloptError,
+    now: datetime,
+    *,
+    tried: bool = True,
+    first_try: datetime | None = None,
+) -> None:
+    """Record a failure (``tried=False``: not sent at all, the account's limit was used
+    up in this run). A failure that says the post was not made keeps the first try that
+    may have reached the platform as it was."""
     with store.session() as session:
         publication = session.get(Publication, publication_id)
         assert publication is not None
+        if tried and isinstance(exc, _NOT_MADE):
+            publication.first_tried_at = first_try
         publication.error = str(exc)
         publication.hint = exc.hint
         if isinstance(exc, PostRefused):  # the post itself: sending it again will not help

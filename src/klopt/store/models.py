@@ -623,6 +623,9 @@ class Publication(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     reach_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    first_tried_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """The first try that may have reached the platform (``None``: none did; a refusal, a
+    rate limit or a refused token says the post was not made)."""
 
 
 class ListeningSource(Base):
