@@ -178,5 +178,5 @@ def test_the_migration_matches_the_model(store: Store) -> None:
 
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    new = ("draft_image", "'visibility'", "'account'", "first_tried_at")
+    new = ("draft_image", "'visibility'", "'account'", "first_tried_at", "'problem'")
     assert [d for d in diff if any(name in repr(d) for name in new)] == []

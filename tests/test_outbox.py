@@ -452,3 +452,16 @@ def test_a_used_up_rate_limit_holds_back_the_rest_of_the_accounts_round(
         assert [p.attempts for p in waiting] == [1, 0, 0, 0]
         # The platform said the post was not made: no later try looks for it.
         assert all(p.first_tried_at is None for p in waiting)
+
+
+def test_what_went_wrong_is_shown_in_the_readers_language(
+    team: Store, mastodon: FakeMastodon
+) -> None:
+    from klopt.editorial.outbox import list_publications
+
+    _approved(team, "x" * 501, "mastodon")
+    publish_due(team, now=NOW, channels=_channels(mastodon))
+    (publication,) = list_publications(team, None)
+    assert publication.problem is not None
+    assert "Mastodon refused the post (422)" in publication.problem.localized("en")
+    assert "Mastodon weigerde het bericht (422)" in publication.problem.localized("nl")

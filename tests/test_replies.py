@@ -216,8 +216,10 @@ def test_a_mention_that_is_gone_leaves_the_reply_refused_with_what_to_do(
 
     assert run.sent == [] and len(run.failed) == 1
     (entry,) = thread(team, None, mention)
-    assert entry.publication == "refused" and "cannot find" in (entry.error or "")
-    assert entry.hint and "withdraw" in entry.hint
+    assert entry.publication == "refused" and entry.problem is not None
+    assert "cannot find" in entry.problem.localized("en")
+    assert "withdraw" in entry.problem.localized("en")
+    assert "trek het antwoord dan in" in entry.problem.localized("nl")
     assert not [s for s in mastodon.statuses.values() if s.get("in_reply_to_id")]
 
 

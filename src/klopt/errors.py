@@ -16,6 +16,7 @@ other text (``error.<key>`` and, where there is one, ``error.<key>.hint``)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
 from klopt.i18n import Localized, messages, t
@@ -314,3 +315,21 @@ class PostRefused(SourceError):
 
 
 __all__ += ["PostRefused"]
+
+
+def error_json(error: KloptError) -> dict[str, Any]:
+    """An error as the store keeps it: its key and values (shown later in any language)."""
+    return {
+        "key": error.key,
+        "values": {k: str(v) for k, v in error.values.items()},
+        "message": str(error),
+    }
+
+
+def error_from_json(data: Mapping[str, Any] | None) -> KloptError | None:
+    """The error :func:`error_json` kept; a key no longer known is shown as its message."""
+    if not data:
+        return None
+    if data.get("key"):
+        return KloptError.stored(str(data["key"]), dict(data.get("values") or {}))
+    return KloptError(str(data.get("message", "")))

@@ -448,9 +448,8 @@ def drafts_show(ctx: Context, ref: str) -> None:
     for p in list_publications(ctx.store, ctx.org, draft=d.number):
         out.print(ctx.t("drafts.publication_line", version=p.version, account=p.account,
                         state=ctx.t(f"publish.state.{p.state}"), url=p.url or ""))  # fmt: skip
-        for remark in (p.error, p.hint):
-            if remark:
-                out.print(f"    {remark}")
+        if p.problem is not None:
+            out.print(f"    {p.problem.localized(ctx.lang)}")
     for comment in detail.comments:
         out.print(
             ctx.t(

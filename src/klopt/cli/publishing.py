@@ -106,7 +106,7 @@ def publish(ctx: Context, /, status: bool) -> None:
                     ctx.t(f"publish.state.{p.state}"),
                     when(p.next_attempt_at),
                     p.url or "",
-                    " ".join(x for x in (p.error, p.hint) if x),
+                    p.problem.localized(ctx.lang) if p.problem else "",
                 ]
                 for p in rows
             ],  # fmt: skip

@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
-from klopt.errors import BadCredentials, InputError, KloptError, PostRefused, RateLimited
+from klopt.errors import (
+    BadCredentials,
+    InputError,
+    KloptError,
+    PostRefused,
+    RateLimited,
+    error_from_json,
+    error_json,
+)
 from klopt.publishing import Image, Outgoing, Reach, Sent
 from klopt.store import Store, insert_new
 from klopt.store.models import (
@@ -47,6 +55,7 @@ from klopt.store.models import (
 
 __all__ = [
     "AccountInfo",
+    "PublicationInfo",
     "Channel",
     "Channels",
     "DraftOutbox",
@@ -56,6 +65,7 @@ __all__ = [
     "channel_for",
     "list_accounts",
     "list_publications",
+    "publication_problem",
     "publication_key",
     "publish_due",
     "publishing_due",
@@ -384,7 +394,7 @@ def _publish(
         publication.platform_id = sent.id
         publication.url = sent.url
         publication.sent_at = utcnow()
-        publication.error = publication.hint = None
+        publication.error = publication.hint = publication.problem = None
         mark_published(session, publication.draft_id, url=sent.url, platform=platform)
     run.sent.append(key)
 
@@ -408,6 +418,7 @@ def _failed(
             publication.first_tried_at = first_try
         publication.error = str(exc)
         publication.hint = exc.hint
+        publication.problem = error_json(exc)
         if isinstance(exc, PostRefused):  # the post itself: sending it again will not help
             publication.state = "refused"
             publication.next_attempt_at = None
@@ -433,7 +444,8 @@ def publishing_due(store: Store, organization_id: int, now: datetime) -> bool:
 
 @dataclass(frozen=True)
 class PublicationInfo:
-    """A publication as people see it: which draft version, where, how it stands."""
+    """A publication as people see it: which draft version, where, how it stands, and
+    what went wrong with what to do (``problem.localized(lang)``)."""
 
     draft: int
     version: int
@@ -442,8 +454,7 @@ class PublicationInfo:
     attempts: int
     next_attempt_at: datetime | None
     url: str | None
-    error: str | None
-    hint: str | None
+    problem: KloptError | None
 
 
 def list_publications(
@@ -470,11 +481,19 @@ def list_publications(
                 p.attempts,
                 p.next_attempt_at,
                 p.url,
-                p.error,
-                p.hint,
+                publication_problem(p),
             )  # fmt: skip
             for p, number, account in rows
         ]
+
+
+def publication_problem(publication: Publication) -> KloptError | None:
+    """What went wrong, by key where it was kept so (else the English text kept)."""
+    if publication.problem:
+        return error_from_json(publication.problem)
+    if publication.error:
+        return KloptError(publication.error)
+    return None
 
 
 @dataclass(frozen=True)

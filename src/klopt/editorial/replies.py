@@ -42,8 +42,9 @@ from klopt.editorial.drafts import (
     new_draft,
     record,
 )
+from klopt.editorial.outbox import publication_problem
 from klopt.editorial.views import DraftInfo, as_utc, draft_info
-from klopt.errors import InputError, NotFound
+from klopt.errors import InputError, KloptError, NotFound
 from klopt.publishing import ReplyTo
 from klopt.store import Store
 from klopt.store.models import Draft, Post, Publication, utcnow
@@ -182,14 +183,14 @@ class ReplyEntry:
         publication: the outbox's state (``intent``, ``sent``, ``failed``, ``refused``),
             ``None`` when the outbox has not taken it (waiting for approval, or a manual
             channel).
+        problem: what went wrong last, with what to do (``problem.localized(lang)``).
         reach: likes + shares + replies of the reply's own post, as last read back.
         reach_parts: those three apart, where the platform was read.
     """
 
     draft: DraftInfo
     publication: str | None
-    error: str | None
-    hint: str | None
+    problem: KloptError | None
     reach: int | None
     reach_parts: dict[str, int] | None
     sent_at: datetime | None
@@ -217,8 +218,7 @@ def thread(store: Store, org_ref: str | None, mention_id: int | str) -> list[Rep
                 ReplyEntry(
                     draft_info(session, draft),
                     publication.state if publication is not None else None,
-                    publication.error if publication is not None else None,
-                    publication.hint if publication is not None else None,
+                    publication_problem(publication) if publication is not None else None,
                     own.reach if own is not None else None,
                     dict(parts) if isinstance(parts, dict) else None,
                     as_utc(publication.sent_at) if publication is not None else None,

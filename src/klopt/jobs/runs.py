@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select, update
 
 from klopt.accounts.organizations import find_organization
-from klopt.errors import KloptError
+from klopt.errors import KloptError, error_from_json, error_json
 from klopt.i18n import messages
 from klopt.store import Store
 from klopt.store.models import JobRun, utcnow
@@ -72,24 +71,6 @@ class _Counts(dict[str, int]):
 
     def __missing__(self, key: str) -> int:
         return 0
-
-
-def error_json(error: KloptError) -> dict[str, Any]:
-    """An error as the store keeps it: its key and values (shown later in any language)."""
-    return {
-        "key": error.key,
-        "values": {k: str(v) for k, v in error.values.items()},
-        "message": str(error),
-    }
-
-
-def error_from_json(data: Mapping[str, Any] | None) -> KloptError | None:
-    """The error :func:`error_json` kept; a key no longer known is shown as its message."""
-    if not data:
-        return None
-    if data.get("key"):
-        return KloptError.stored(str(data["key"]), dict(data.get("values") or {}))
-    return KloptError(str(data.get("message", "")))
 
 
 def start_run(store: Store, organization_id: int, job: str, subject: str, worker: str) -> int:

@@ -626,6 +626,9 @@ class Publication(Base):
     first_tried_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     """The first try that may have reached the platform (``None``: none did; a refusal, a
     rate limit or a refused token says the post was not made)."""
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """What went wrong last, by error key and values (:func:`klopt.errors.error_json`),
+    shown in each reader's language; ``error`` and ``hint`` keep it in English."""
 
 
 class ListeningSource(Base):
