@@ -2,7 +2,7 @@
 
 Random histories (judging, corrections of every kind, re-judging with a new model, posts
 without a time or a reach, two organisations) run through the real writers
-(``_judge_chunk`` with a small fake engine, and ``correct``); after each step the tallies
+(``judge_chunk`` with a small fake engine, and ``correct``); after each step the tallies
 must equal a count of :func:`klopt.judging.verdicts.current_stances`, the rule the
 scorecard counts by. On SQLite and PostgreSQL.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from helpers import STORE_BACKENDS, database_url
 from klopt.accounts.organizations import create_organization
@@ -28,7 +28,7 @@ from klopt.judging.tallies import (
     rebuild_tallies,
     tallies_built,
 )
-from klopt.judging.verdicts import _judge_chunk, correct, current_stances
+from klopt.judging.verdicts import correct, current_stances, judge_chunk
 from klopt.store import Store, open_store
 from klopt.store.models import Judgement, Organization, Post, Promise, StanceDay, Verdict
 
@@ -131,7 +131,7 @@ def _judge(store: Store, org_id: int, rng: random.Random, keys: list[str], versi
         )
     todo = [p for p in posts if p[0] not in done and rng.random() < 0.6]
     for start in range(0, len(todo), 17):
-        _judge_chunk(store, RandomJudge(rng, keys), todo[start : start + 17], ids, version, None)
+        judge_chunk(store, RandomJudge(rng, keys), todo[start : start + 17], ids, version, org_id)
 
 
 def _correct(store: Store, org_id: int, rng: random.Random, keys: list[str], times: int) -> None:
@@ -413,3 +413,31 @@ def test_reach_read_back_for_an_own_post_moves_its_tallies(store: Store) -> None
             record_reach(session, post_id, reach)
             session.get(Post, post_id).reach = reach  # type: ignore[union-attr]
         assert_equal(store, org_id)
+
+
+def test_a_chunk_judged_twice_stores_and_counts_nothing_twice(store: Store) -> None:
+    """A shard that runs twice (a cluster worker killed after writing, its shard retried;
+    two judges at once) leaves the same judgements, verdicts and tallies as one run."""
+    rng = random.Random(11)
+    org_id, keys = _organization(store, "Tweemaal", rng, 40)
+    with store.session() as session:
+        query = select(Post.id, Post.text, Post.language).where(Post.organization_id == org_id)
+        posts = list(session.execute(query.order_by(Post.id)).tuples())
+        keys_query = select(Promise.key, Promise.id).where(Promise.organization_id == org_id)
+        ids = dict(session.execute(keys_query).tuples().all())
+
+    def counts() -> tuple[int, int]:
+        with store.session() as session:
+            judged = session.scalar(select(func.count()).select_from(Judgement))
+            verdicts = session.scalar(select(func.count()).select_from(Verdict))
+            return int(judged or 0), int(verdicts or 0)
+
+    made = judge_chunk(store, RandomJudge(random.Random(1), keys), posts[:25], ids, "m1", org_id)
+    once = counts()
+    again = judge_chunk(store, RandomJudge(random.Random(2), keys), posts[:30], ids, "m1", org_id)
+
+    assert made > 0 and once[0] == 25
+    judged, verdicts = counts()
+    assert judged == 30  # only the five new posts were added
+    assert verdicts == once[1] + again
+    assert_equal(store, org_id)

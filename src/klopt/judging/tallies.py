@@ -63,6 +63,7 @@ __all__ = [
     "pair_weight",
     "record_judgements",
     "record_correction",
+    "lock_tallies",
     "record_kind",
     "record_reach",
     "rebuild_tallies",
@@ -312,6 +313,12 @@ def _move(session: Session, post_id: int, post: _Post, moved: _Post) -> None:
 def _lock_key(org_id: int) -> int:
     digest = hashlib.sha256(f"klopt-tallies-{org_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def lock_tallies(session: Session, org_id: int) -> None:
+    """Take the organisation's tally lock for the rest of the transaction (the writers of
+    judgements take it first, so that what they check before writing stays true)."""
+    _lock(session, org_id)
 
 
 def _lock(session: Session, org_id: int) -> bool:

@@ -10,7 +10,7 @@ or new corrections lead to a fresh judgement of every post.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from klopt.accounts import audit
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
 from klopt.errors import Busy, InputError, NotFound
-from klopt.judging.tallies import record_correction, record_judgements
+from klopt.judging.tallies import lock_tallies, record_correction, record_judgements
 from klopt.judging.vectors import StoredVectors
 from klopt.register.promises import approved_specs, find_promise
 from klopt.store import Store
@@ -117,7 +117,9 @@ def _judge_all(
         on_start(len(todo))
     verdicts = 0
     for start in range(0, len(todo), CHUNK):
-        verdicts += _judge_chunk(store, judge, todo[start : start + CHUNK], ids, version, progress)
+        verdicts += judge_chunk(
+            store, judge, todo[start : start + CHUNK], ids, version, org.id, progress
+        )
     with store.session() as session:
         audit.record(
             session,
@@ -163,18 +165,22 @@ def _pending(
     return todo, int(total or 0) - len(todo)
 
 
-def _judge_chunk(
+def judge_chunk(
     store: Store,
     judge: Any,
-    chunk: list[tuple[int, str, str | None]],
-    ids: dict[str, int],
+    chunk: Sequence[tuple[int, str, str | None]],
+    ids: Mapping[str, int],
     version: str,
-    progress: Callable[[int], None] | None,
+    org_id: int,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Judge one chunk of posts and store the judgements with their verdicts.
+    """Judge one chunk of the organisation's posts and store the judgements with their
+    verdicts; returns the verdicts stored.
 
     Known languages are not detected again; the rows go in as bulk inserts, one
-    transaction per chunk.
+    transaction per chunk. **Idempotent**: a post this model version judged already (a
+    chunk that runs twice, on a cluster or beside another judge) is left as it is, under
+    the organisation's tally lock, so nothing is stored or counted twice.
     """
     judgements = judge.judge(
         [text for _, text, _ in chunk],
@@ -183,6 +189,18 @@ def _judge_chunk(
     )
     results = {post_id: result for (post_id, _, _), result in zip(chunk, judgements, strict=True)}
     with store.session() as session:
+        lock_tallies(session, org_id)
+        already = set(
+            session.scalars(
+                select(Judgement.post_id).where(
+                    Judgement.post_id.in_(list(results)), Judgement.model_version == version
+                )
+            )
+        )
+        results = {post_id: r for post_id, r in results.items() if post_id not in already}
+        if not results:
+            return 0
+        chunk = [row for row in chunk if row[0] in results]
         record_judgements(
             session,
             {
