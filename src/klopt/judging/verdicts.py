@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,12 @@ from klopt.store.models import Correction, Judgement, Post, Promise, Verdict, ut
 
 __all__ = [
     "JudgeResult",
+    "JudgingJob",
+    "finish_judging",
+    "judge_chunk",
     "judge_posts",
+    "pending_posts",
+    "prepare_judging",
     "correct",
     "STANCES",
     "current_stances",
@@ -94,45 +99,88 @@ def _judge_all(
     on_start: Callable[[int], None] | None,
     progress: Callable[[int], None] | None,
 ) -> JudgeResult:
-    from klopt.judging.judge import Judge, JudgeConfig
+    job, judge = prepare_judging(store, org_ref, embedder=embedder, profile=profile)
+    todo, done = pending_posts(store, job.org_id, job.version)
+    if on_start:
+        on_start(len(todo))
+    verdicts = 0
+    for start in range(0, len(todo), CHUNK):
+        verdicts += judge_chunk(
+            store, judge, todo[start : start + CHUNK], job.ids, job.version, job.org_id, progress
+        )
+    return finish_judging(store, job, actor, len(todo), verdicts, done)
 
+
+@dataclass(frozen=True)
+class JudgingJob:
+    """What every process that judges for one run needs: the organisation, its approved
+    promises and corrections (they travel with the job to a cluster's workers), the
+    model version they make, and the register's ids of the promises."""
+
+    org_id: int
+    specs: tuple[Any, ...]
+    examples: tuple[Any, ...]
+    embedder: str
+    profile: str
+    version: str
+    ids: Mapping[str, int]
+
+    def judge(self, store: Store | None = None) -> Any:
+        """The engine, with the corrections learned (models load on first use)."""
+        from klopt.judging.judge import Judge, JudgeConfig
+
+        judge = Judge(
+            list(self.specs),
+            embedder=self.embedder,
+            config=JudgeConfig.profile(self.profile),
+            vectors=StoredVectors(store) if store is not None else None,
+        )
+        if self.examples:
+            judge.learn(list(self.examples))
+        return judge
+
+
+def prepare_judging(
+    store: Store, org_ref: str | None, *, embedder: str, profile: str
+) -> tuple[JudgingJob, Any]:
+    """The organisation's judging job as it stands now, and its engine (the corrections
+    learned from the store's kept vectors).
+
+    Raises:
+        NotFound: the organisation has no approved promise.
+    """
     with store.session() as session:
         org = find_organization(session, org_ref)
         specs = approved_specs(session, org.id)
         if not specs:
             raise NotFound.keyed("judge.no_approved_promise")
         examples = _corrections_as_examples(session, org.id)
-    judge = Judge(
-        [spec for _, spec in specs],
-        embedder=embedder,
-        config=JudgeConfig.profile(profile),
-        vectors=StoredVectors(store),
-    )
-    if examples:
-        judge.learn(examples)
-    version = _model_version(judge.model_version, specs, len(examples))
-    ids = {spec.id: db_id for db_id, spec in specs}
-    todo, done = _pending(store, org.id, version)
-    if on_start:
-        on_start(len(todo))
-    verdicts = 0
-    for start in range(0, len(todo), CHUNK):
-        verdicts += judge_chunk(
-            store, judge, todo[start : start + CHUNK], ids, version, org.id, progress
-        )
+    job = JudgingJob(
+        org.id, tuple(spec for _, spec in specs), tuple(examples), embedder, profile, "",
+        {spec.id: db_id for db_id, spec in specs},
+    )  # fmt: skip
+    engine = job.judge(store)
+    version = _model_version(engine.model_version, specs, len(examples))
+    return replace(job, version=version), engine
+
+
+def finish_judging(
+    store: Store, job: JudgingJob, actor: str, judged: int, verdicts: int, done: int
+) -> JudgeResult:
+    """Record the run in the audit trail; what it did."""
     with store.session() as session:
         audit.record(
             session,
-            organization_id=org.id,
+            organization_id=job.org_id,
             actor=actor,
             action="judge.run",
             subject_type="organization",
-            subject_id=org.id,
-            model_version=version,
-            judged=len(todo),
+            subject_id=job.org_id,
+            model_version=job.version,
+            judged=judged,
             verdicts=verdicts,
         )
-    return JudgeResult(version, len(todo), verdicts, done, len(specs))
+    return JudgeResult(job.version, judged, verdicts, done, len(job.specs))
 
 
 def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], corrections: int) -> str:
@@ -145,7 +193,7 @@ def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], correc
     return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
 
 
-def _pending(
+def pending_posts(
     store: Store, org_id: int, version: str
 ) -> tuple[list[tuple[int, str, str | None]], int]:
     with store.session() as session:
