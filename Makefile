@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The tests also run judging on a real local Ray cluster: the `cluster` extra (Ray).
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,cluster]'
+	touch $(TEST_STAMP)
+
 demo: $(STAMP)
 	@rm -rf .demo && mkdir -p .demo
 	KLOPT_DB=sqlite:///$(DEMO_DB) KLOPT_LANG=nl DEMO_OUT=.demo bash $(DEMO)/run.sh $(BIN)/klopt
@@ -27,7 +33,7 @@ serve: $(STAMP)
 	@test -f $(DEMO_DB) || $(MAKE) --no-print-directory demo
 	@KLOPT_DB=sqlite:///$(DEMO_DB) DEMO_OUT=.demo bash $(DEMO)/serve.sh $(BIN)/klopt
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
@@ -47,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/alerts.py --airline $(DATA)/airline_tweets_en/tweets.csv
+	$(BIN)/python benchmarks/publishing_lag.py
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
