@@ -118,6 +118,10 @@ def test_images_visibility_and_the_chosen_account_go_out(
     with pytest.raises(InputError) as hidden:
         create_draft(team, None, "Geheim.", actor="bob", visibility="secret")
     assert hidden.value.key == "drafts.bad_visibility"
+    # Another platform: the account (of the old one) no longer applies.
+    moved = create_draft(team, None, "Verhuisd.", actor="bob", platform="mastodon",
+                         account="main").number  # fmt: skip
+    assert edit_draft(team, None, moved, actor="bob", platform="bluesky").account is None
 
 
 def test_bluesky_gets_the_images_as_blobs_with_alt_text(

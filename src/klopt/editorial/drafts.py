@@ -270,6 +270,8 @@ def edit_draft(
             chosen = _account(session, org, platform or draft.platform, account or None)
             if chosen != draft.account:
                 changes["account"] = [draft.account, chosen]
+        elif "platform" in changes and draft.account is not None:
+            changes["account"] = [draft.account, None]  # an account is of one platform
         if new_text is None and not changes:
             raise InputError.keyed("drafts.nothing_to_change", draft=draft_key(draft))
         if platform is not None:
