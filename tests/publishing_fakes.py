@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,8 @@ class FakeMastodon:
     processing: int = 0
     #: How many polls of an image being processed answer 206 before it is ready.
     still_processing: int = 1
+    #: Seconds the server takes to make a status (a real one takes about a tenth).
+    delay: float = 0.0
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -129,6 +132,8 @@ class FakeMastodon:
         return None
 
     def _post(self, request: Request) -> Response:
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             self.requests += 1
             refused = self._auth(request)
