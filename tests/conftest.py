@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from helpers import REGISTER_YAML, STORE_BACKENDS, Klopt, database_url
 from klopt.store import Store, open_store
+from publishing_fakes import FakeBluesky, FakeMastodon
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -55,3 +57,15 @@ def register_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def klopt(tmp_path: Path) -> Klopt:
     return Klopt(tmp_path)
+
+
+@pytest.fixture
+def mastodon(httpserver: HTTPServer) -> FakeMastodon:
+    """A local server that answers like Mastodon (``tests/publishing_fakes.py``)."""
+    return FakeMastodon(httpserver).install()
+
+
+@pytest.fixture
+def bluesky(httpserver: HTTPServer) -> FakeBluesky:
+    """A local server that answers like a Bluesky PDS (``tests/publishing_fakes.py``)."""
+    return FakeBluesky(httpserver).install()

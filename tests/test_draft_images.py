@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from helpers import Klopt
@@ -85,9 +84,8 @@ def test_images_belong_to_a_version_and_an_approved_draft_goes_back_when_they_ch
 
 
 def test_images_visibility_and_the_chosen_account_go_out(
-    team: Store, httpserver: HTTPServer
+    team: Store, mastodon: FakeMastodon
 ) -> None:
-    mastodon = FakeMastodon(httpserver).install()
     for name in ("main", "care"):
         add_account(team, None, name, "mastodon", actor="anna",
                     settings={"instance": mastodon.url, "token_env": "MASTODON_TOKEN"})  # fmt: skip
@@ -124,10 +122,7 @@ def test_images_visibility_and_the_chosen_account_go_out(
     assert edit_draft(team, None, moved, actor="bob", platform="bluesky").account is None
 
 
-def test_bluesky_gets_the_images_as_blobs_with_alt_text(
-    team: Store, httpserver: HTTPServer
-) -> None:
-    bluesky = FakeBluesky(httpserver).install()
+def test_bluesky_gets_the_images_as_blobs_with_alt_text(team: Store, bluesky: FakeBluesky) -> None:
     settings = {"identifier_env": "BSKY_HANDLE", "password_env": "BSKY_PASSWORD"}
     add_account(team, None, "bsky", "bluesky", actor="anna", settings=settings)
     number = create_draft(

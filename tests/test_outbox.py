@@ -80,11 +80,6 @@ def _channels(
 
 
 @pytest.fixture
-def mastodon(httpserver: HTTPServer) -> FakeMastodon:
-    return FakeMastodon(httpserver).install()
-
-
-@pytest.fixture
 def team(store: Store) -> Store:
     _team(store)
     settings = {"instance": "https://social.example", "token_env": "ORG_TOKEN"}
@@ -129,23 +124,29 @@ def test_a_draft_edited_after_approval_does_not_go_out(team: Store, mastodon: Fa
     assert run.sent == [] and mastodon.statuses == {}
 
 
+class Crash(BaseException):
+    """The worker killed (not an error it could handle)."""
+
+
+class SendsThenDies:
+    """A channel that sends, and then the worker is killed before it records the result."""
+
+    def __init__(self, inner: Channel) -> None:
+        self.inner = inner
+
+    def send(self, post: Outgoing) -> Sent:
+        self.inner.send(post)
+        raise Crash
+
+    def reach(self, post_id: str) -> Any:
+        return self.inner.reach(post_id)
+
+
 def test_a_crash_between_sending_and_recording_does_not_post_twice(
     team: Store, mastodon: FakeMastodon
 ) -> None:
     number = _approved(team, "Precies één keer.", "mastodon")
     real = _channels(mastodon)
-
-    class Crash(BaseException):
-        pass
-
-    class SendsThenDies:
-        def __init__(self, inner: Channel) -> None:
-            self.inner = inner
-
-        def send(self, post: Outgoing) -> Sent:
-            self.inner.send(post)
-            raise Crash  # the worker is killed before it records the result
-
     with pytest.raises(Crash):
         publish_due(team, now=NOW, channels=lambda p, s: SendsThenDies(real(p, s)))
     assert len(mastodon.statuses) == 1 and _draft(team, number).state == "approved"
@@ -159,18 +160,6 @@ def test_a_worker_back_hours_after_a_crash_does_not_post_twice(
 ) -> None:
     number = _approved(team, "Precies één keer, ook na een nacht.", "mastodon")
     real = _channels(mastodon)
-
-    class Crash(BaseException):
-        pass
-
-    class SendsThenDies:
-        def __init__(self, inner: Channel) -> None:
-            self.inner = inner
-
-        def send(self, post: Outgoing) -> Sent:
-            self.inner.send(post)
-            raise Crash
-
     with pytest.raises(Crash):
         publish_due(team, now=NOW, channels=lambda p, s: SendsThenDies(real(p, s)))
     # The worker stays down for hours: Mastodon no longer knows the key.
@@ -213,8 +202,7 @@ def test_a_refused_post_stays_refused_and_an_expired_token_is_tried_again_later(
     assert len(mastodon.statuses) == 1 and _draft(team, fine).state == "published"
 
 
-def test_bluesky_drafts_go_out_once_too(store: Store, httpserver: HTTPServer) -> None:
-    bluesky = FakeBluesky(httpserver).install()
+def test_bluesky_drafts_go_out_once_too(store: Store, bluesky: FakeBluesky) -> None:
     _team(store)
     settings = {"identifier_env": "BSKY_HANDLE", "password_env": "BSKY_PASSWORD"}
     add_account(store, None, "org-bsky", "bluesky", actor="anna", settings=settings)
@@ -384,12 +372,11 @@ def test_drafts_for_manual_channels_or_already_taken_never_crowd_out_the_others(
 
 
 def test_one_bluesky_login_serves_a_whole_run_and_a_workers_rounds(
-    team: Store, httpserver: HTTPServer
+    team: Store, bluesky: FakeBluesky
 ) -> None:
     """Bluesky allows 300 logins a day: a login per post would stop the outbox after 300."""
     from klopt.editorial.outbox import Channels
 
-    bluesky = FakeBluesky(httpserver).install()
     settings = {"identifier_env": "BSKY_HANDLE", "password_env": "BSKY_PASSWORD"}
     add_account(team, None, "bsky", "bluesky", actor="anna", settings=settings)
     for number in range(3):

@@ -29,11 +29,6 @@ def _http(max_wait: float = 120.0) -> Http:
 # --- Mastodon ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mastodon(httpserver: HTTPServer) -> FakeMastodon:
-    return FakeMastodon(httpserver).install()
-
-
 def _account(fake: FakeMastodon, token: str = TOKEN, http: Http | None = None) -> MastodonAccount:
     return MastodonAccount(
         fake.url,
@@ -126,11 +121,6 @@ def test_mastodon_reach_is_read_back(mastodon: FakeMastodon) -> None:
 
 
 # --- Bluesky -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bluesky(httpserver: HTTPServer) -> FakeBluesky:
-    return FakeBluesky(httpserver).install()
 
 
 def _bsky(fake: FakeBluesky, password: str = PASSWORD, http: Http | None = None) -> BlueskyAccount:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from helpers import Klopt
@@ -57,11 +56,6 @@ def _mention(store: Store, platform: str, external_id: str, **raw: object) -> in
         session.add(post)
         session.flush()
         return post.id
-
-
-@pytest.fixture
-def mastodon(httpserver: HTTPServer) -> FakeMastodon:
-    return FakeMastodon(httpserver).install()
 
 
 @pytest.fixture
@@ -223,8 +217,7 @@ def test_a_mention_that_is_gone_leaves_the_reply_refused_with_what_to_do(
     assert not [s for s in mastodon.statuses.values() if s.get("in_reply_to_id")]
 
 
-def test_bluesky_replies_keep_the_threads_root(team: Store, httpserver: HTTPServer) -> None:
-    bluesky = FakeBluesky(httpserver).install()
+def test_bluesky_replies_keep_the_threads_root(team: Store, bluesky: FakeBluesky) -> None:
     set_reply_policy(team, None, "never", actor="anna")
     add_account(
         team, None, "bsky", "bluesky", actor="anna",

@@ -366,6 +366,16 @@ def test_the_migration_matches_the_model(store: Store) -> None:
     assert [d for d in diff if any(name in repr(d) for name in mine)] == []
 
 
+def _judged(store: Store, kind: str | None = None) -> list[int]:
+    """The judged posts with a time (of ``kind``), in id order."""
+    query = select(Post.id).join(Judgement, Judgement.post_id == Post.id)
+    query = query.where(Post.posted_at.is_not(None))
+    if kind is not None:
+        query = query.where(Post.kind == kind)
+    with store.session() as session:
+        return list(dict.fromkeys(session.scalars(query.order_by(Post.id))))
+
+
 def test_a_mention_that_turns_out_to_be_an_own_post_moves_its_tallies(store: Store) -> None:
     """Publishing a draft with the URL of an imported mention makes that post an own post
     (editorial.drafts); its counted stances, corrected ones included, move with it."""
@@ -375,13 +385,7 @@ def test_a_mention_that_turns_out_to_be_an_own_post_moves_its_tallies(store: Sto
     org_id, keys = _organization(store, "Soort", rng, 60)
     _judge(store, org_id, rng, keys, "m1")
     _correct(store, org_id, rng, keys, 6)
-    with store.session() as session:
-        judged = session.scalars(
-            select(Post.id)
-            .join(Judgement, Judgement.post_id == Post.id)
-            .where(Post.kind == "mention", Post.posted_at.is_not(None))
-            .order_by(Post.id)
-        ).all()
+    judged = _judged(store, kind="mention")
     assert judged
     for post_id in judged[:5]:
         with store.session() as session:
@@ -399,13 +403,7 @@ def test_reach_read_back_for_an_own_post_moves_its_tallies(store: Store) -> None
     org_id, keys = _organization(store, "Bereik", rng, 60)
     _judge(store, org_id, rng, keys, "m1")
     _correct(store, org_id, rng, keys, 6)
-    with store.session() as session:
-        judged = session.scalars(
-            select(Post.id)
-            .join(Judgement, Judgement.post_id == Post.id)
-            .where(Post.posted_at.is_not(None))
-            .order_by(Post.id)
-        ).all()
+    judged = _judged(store)
     assert judged
     for number, post_id in enumerate(judged[:6]):
         reach = None if number == 3 else number * 17

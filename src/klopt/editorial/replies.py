@@ -44,7 +44,8 @@ from klopt.editorial.drafts import (
 )
 from klopt.editorial.outbox import publication_problem
 from klopt.editorial.views import DraftInfo, as_utc, draft_info
-from klopt.errors import InputError, KloptError, NotFound
+from klopt.errors import InputError, KloptError
+from klopt.judging.verdicts import find_post
 from klopt.publishing import ReplyTo
 from klopt.store import Store
 from klopt.store.models import Draft, Post, Publication, utcnow
@@ -99,8 +100,8 @@ def create_reply(
     actor: str,
     check: Checker | None = None,
 ) -> DraftInfo:
-    """Write a reply to ``mention``: its post id as the inbox shows it (``12`` or
-    ``#12``), or its id on the platform.
+    """Write a reply to ``mention``: its post id (the number, or ``#12`` as the inbox
+    shows it), or its id on the platform.
 
     The reply is a draft on the mention's platform, planned for now, checked, and
     submitted: the organisation's reply approval decides whether it waits for a person
@@ -130,15 +131,8 @@ def create_reply(
 
 
 def _mention(session: Session, org_id: int, ref: int | str) -> Post:
-    """A mention by its post id (``12``, ``#12``) or its id on the platform."""
-    query = select(Post).where(Post.organization_id == org_id)
-    number = str(ref).strip().removeprefix("#")
-    if number.isdigit() and len(number) < 12:
-        post = session.scalar(query.where(Post.id == int(number)))
-    else:
-        post = session.scalar(query.where(Post.external_id == str(ref).strip()))
-    if post is None:
-        raise NotFound.keyed("inbox.unknown_mention", id=str(ref).strip().removeprefix("#"))
+    """A customer's post: ``#12`` (or the number 12) is klopt's id, text the platform's."""
+    post = find_post(session, org_id, f"#{ref}" if isinstance(ref, int) else ref.strip())
     if post.kind == "own":
         raise InputError.keyed("replies.own_post", id=post.id)
     return post

@@ -37,6 +37,7 @@ __all__ = [
     "pending_posts",
     "prepare_judging",
     "correct",
+    "find_post",
     "STANCES",
     "current_stances",
     "in_period",
@@ -357,7 +358,7 @@ def correct(
     with store.session() as session:
         org = find_organization(session, org_ref)
         authorize(session, org.id, actor, "verdict.correct")
-        post = _find_post(session, org.id, post_ref)
+        post = find_post(session, org.id, post_ref)
         promise = find_promise(session, org.id, promise_key)
         record_correction(session, post.id, promise.id, stance)
         session.add(
@@ -377,8 +378,13 @@ def correct(
         )
 
 
-def _find_post(session: Session, org_id: int, ref: str) -> Post:
-    """A post by its external id, or by ``#<number>`` for klopt's own id."""
+def find_post(session: Session, org_id: int, ref: str) -> Post:
+    """A post of the organisation by its external id, or by ``#<number>`` for klopt's own
+    id (as the inbox shows it).
+
+    Raises:
+        NotFound: no such post in the organisation.
+    """
     query = select(Post).where(Post.organization_id == org_id)
     if ref.startswith("#") and ref[1:].isdigit():
         post = session.scalar(query.where(Post.id == int(ref[1:])))
