@@ -173,3 +173,16 @@ def test_stored_vectors_round_trip_and_keep_the_first(store: Store) -> None:
     assert np.allclose(found["a"], one, atol=1e-3) and np.allclose(found["b"], -one, atol=1e-3)
     assert vectors.load("m-2", ["a"]) == {}
     assert text_key("a") == "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
+
+
+def test_a_driver_that_does_not_learn_names_the_same_version(store: Store, tmp_path: Path) -> None:
+    """A cluster's driver names the model version without learning the corrections (its
+    workers do): it must be the version one process gets, or each would judge again."""
+    from klopt.judging.verdicts import prepare_judging
+
+    _fill(store, tmp_path, TEXTS)
+    correct(store, None, post_ref="m4", promise_key="P1", stance="none", actor="t")
+    learned, _ = prepare_judging(store, None, embedder="counting", profile="fast")
+    named, engine = prepare_judging(store, None, embedder="counting", profile="fast", learn=False)
+    assert named.version == learned.version and "+1 corrections" in named.version
+    assert engine.model_version != named.version.split(" register:")[0]  # nothing learned

@@ -75,7 +75,8 @@ def judge_on_cluster(
         org_id = find_organization(session, org_ref).id
         authorize(session, org_id, actor, "judge.run")
     with hold(store, f"judge-org-{org_id}", wait=wait, busy=Busy.keyed("judge.busy")):
-        job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile)
+        # The driver only names the version: the workers learn the corrections themselves.
+        job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile, learn=False)
         todo, done = pending_posts(store, org_id, job.version)
         if on_start:
             on_start(len(todo))

@@ -115,10 +115,15 @@ class Judge:
     @property
     def model_version(self) -> str:
         """Engine and model versions, plus the number of corrections learned."""
+        return self.version_after(self._corrections)
+
+    def version_after(self, corrections: int) -> str:
+        """The model version this judge will have once it learned ``corrections`` (without
+        learning them: a cluster's driver names the version its workers judge with)."""
         names = dict.fromkeys([self._embedder_name, *self._label_backends()])
         parts = [ENGINE_VERSION] + [f"{n}-{get_embedder(n).version}" for n in names]
-        if self._corrections:
-            parts.append(f"+{self._corrections} corrections")
+        if corrections:
+            parts.append(f"+{corrections} corrections")
         return " ".join(parts)
 
     def _backend(self, name: str) -> Embedder:

@@ -126,7 +126,7 @@ class JudgingJob:
     version: str
     ids: Mapping[str, int]
 
-    def judge(self, store: Store | None = None) -> Any:
+    def judge(self, store: Store | None = None, *, learn: bool = True) -> Any:
         """The engine, with the corrections learned (models load on first use)."""
         from klopt.judging.judge import Judge, JudgeConfig
 
@@ -136,16 +136,17 @@ class JudgingJob:
             config=JudgeConfig.profile(self.profile),
             vectors=StoredVectors(store) if store is not None else None,
         )
-        if self.examples:
+        if self.examples and learn:
             judge.learn(list(self.examples))
         return judge
 
 
 def prepare_judging(
-    store: Store, org_ref: str | None, *, embedder: str, profile: str
+    store: Store, org_ref: str | None, *, embedder: str, profile: str, learn: bool = True
 ) -> tuple[JudgingJob, Any]:
     """The organisation's judging job as it stands now, and its engine (the corrections
-    learned from the store's kept vectors).
+    learned from the store's kept vectors; ``learn=False``: not learned, for a driver that
+    hands the judging to others and only needs the version).
 
     Raises:
         NotFound: the organisation has no approved promise.
@@ -160,8 +161,8 @@ def prepare_judging(
         org.id, tuple(spec for _, spec in specs), tuple(examples), embedder, profile, "",
         {spec.id: db_id for db_id, spec in specs},
     )  # fmt: skip
-    engine = job.judge(store)
-    version = _model_version(engine.model_version, specs, len(examples))
+    engine = job.judge(store, learn=learn)
+    version = _model_version(engine.version_after(len(examples)), specs, len(examples))
     return replace(job, version=version), engine
 
 
