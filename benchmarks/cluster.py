@@ -38,6 +38,10 @@ from klopt.store import open_store  # noqa: E402
 TEXT_COLUMNS = ("text_fixed", "text", "body", "tweet", "sentence")
 
 
+#: Where a run's time went (see ``judge_on_cluster``); judge/lock/write summed over actors.
+TIMINGS = ("prepare", "load", "judge", "lock", "write")
+
+
 def real_texts(paths: list[Path]) -> list[str]:
     """The distinct non-empty texts of the CSV/TSV files (their first text column)."""
     seen: dict[str, None] = {}
@@ -92,11 +96,12 @@ def run_mode(
                     actor="bench")  # fmt: skip
     imported = time.perf_counter() - started
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     if workers is None:
         from klopt.judging.verdicts import judge_posts
 
         result = judge_posts(store, None, actor="bench", embedder=args.embedder,
-                             profile=args.profile)  # fmt: skip
+                             profile=args.profile, timings=timings)  # fmt: skip
     else:
         import ray
 
@@ -106,13 +111,13 @@ def run_mode(
         try:
             result = judge_on_cluster(
                 store, None, address="local", actor="bench", embedder=args.embedder,
-                profile=args.profile, workers=workers,
+                profile=args.profile, workers=workers, timings=timings,
             )  # fmt: skip
         finally:
             ray.shutdown()
     judged = time.perf_counter() - started
     store.close()
-    return {"imported": imported, "judged": judged, "posts": result.judged}
+    return {"imported": imported, "judged": judged, "posts": result.judged, **timings}
 
 
 def main() -> None:
@@ -137,7 +142,9 @@ def main() -> None:
         for name, workers in (("one process", None), ("Ray, 1 worker", 1), ("Ray, 2 workers", 2)):
             numbers = run_mode(args.db, mentions, args.promises, workers, args)
             rows.append((name, numbers))
-            print(f"  {name}: judged {numbers['posts']} in {numbers['judged']:.0f} s", flush=True)
+            spent = ", ".join(f"{key} {numbers.get(key, 0):.1f}" for key in TIMINGS)
+            print(f"  {name}: judged {numbers['posts']:.0f} in {numbers['judged']:.0f} s "
+                  f"(seconds: {spent})", flush=True)  # fmt: skip
     base = rows[0][1]["judged"]
     print()
     print(f"{'mode':<16} {'import s':>9} {'judge s':>8} {'posts/s':>8} {'vs one process':>15}")

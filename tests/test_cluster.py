@@ -104,3 +104,16 @@ def _kill_a_worker_once_it_wrote(store: Store, ray: Any, name: str) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def test_a_model_uses_the_threads_its_worker_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from klopt.models.embeddings import MAX_THREADS, cpu_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as Ray sets it for a one-CPU actor
+    assert cpu_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert cpu_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "many")
+    assert cpu_threads() == min(MAX_THREADS, len(os.sched_getaffinity(0)))
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert 1 <= cpu_threads() <= MAX_THREADS

@@ -491,8 +491,10 @@ def test_klopt_worker_stops_cleanly_on_ctrl_c(
         time.sleep(0.1)
     assert any("sync nieuws: ok" in line for line in lines), lines
     worker.send_signal(signal.SIGINT)
-    assert worker.wait(timeout=30) == 0
+    code = worker.wait(timeout=30)
     reader.join(5)
+    assert worker.stderr is not None
+    assert code == 0, "".join(lines) + worker.stderr.read()
     assert "Stopped." in "".join(lines)
     assert list_leases(store, ORG) == []
 

@@ -19,6 +19,7 @@ with ``pip install 'klopt[cluster]'``; without it the command says so.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,10 +58,16 @@ def judge_on_cluster(
     on_start: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     wait: float = 0.0,
+    timings: dict[str, float] | None = None,
 ) -> JudgeResult:
     """Judge every post of the organisation not yet judged by the current model, on the
     Ray cluster at ``address`` (``auto``, ``ray://host:10001``, or ``local`` for a Ray
     started here), with ``workers`` actors (default: one per CPU of the cluster).
+
+    ``timings`` (when given) receives where the time went, in seconds: ``prepare`` (the
+    driver reads the register, the corrections and the pending posts), ``load`` (the
+    slowest actor's start: Ray worker, store, models), and, summed over the actors,
+    ``judge``, ``lock`` and ``write`` (see :func:`klopt.judging.verdicts.judge_chunk`).
 
     Raises:
         InputError: a SQLite store, or Ray is not installed.
@@ -74,10 +81,13 @@ def judge_on_cluster(
     with store.session() as session:
         org_id = find_organization(session, org_ref).id
         authorize(session, org_id, actor, "judge.run")
+    timings = {} if timings is None else timings
     with hold(store, f"judge-org-{org_id}", wait=wait, busy=Busy.keyed("judge.busy")):
+        clock = time.perf_counter()
         # The driver only names the version: the workers learn the corrections themselves.
         job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile, learn=False)
         todo, done = pending_posts(store, org_id, job.version)
+        timings["prepare"] = time.perf_counter() - clock
         if on_start:
             on_start(len(todo))
         if not ray.is_initialized():
@@ -86,7 +96,7 @@ def judge_on_cluster(
         # The workers open the store themselves (the URL travels with the job, password
         # included: the cluster is the organisation's own).
         url = store.engine.url.render_as_string(hide_password=False)
-        verdicts = _run(ray, url, job, todo, count, shard, progress)
+        verdicts = _run(ray, url, job, todo, count, shard, progress, timings)
         return finish_judging(store, job, actor, len(todo), verdicts, done)
 
 
@@ -98,6 +108,7 @@ def _run(
     count: int,
     shard: int,
     progress: Callable[[int], None] | None,
+    timings: dict[str, float],
 ) -> int:
     """Hand the shards out to ``count`` actors, a few at a time each; the verdicts made."""
     shards = [list(todo[i : i + shard]) for i in range(0, len(todo), shard)]
@@ -121,11 +132,14 @@ def _run(
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         number = pending.pop(ready[0])
-        made, judged = ray.get(ready[0])
+        made, judged, spent = ray.get(ready[0])
         verdicts += made
+        for key, seconds in spent.items():
+            timings[key] = timings.get(key, 0.0) + seconds
         if progress:
             progress(judged)
         give(number)
+    timings["load"] = max(ray.get([a.loaded.remote() for a in actors]))
     for actor_handle in actors:
         ray.kill(actor_handle)
     return verdicts
@@ -142,19 +156,31 @@ class ShardJudge:
     def __init__(self, url: str, job: JudgingJob) -> None:
         from klopt.store import open_store
 
+        clock = time.perf_counter()
+        # One core's worth of threads (Ray gives each actor one CPU and sets
+        # OMP_NUM_THREADS): the language detector's pool too, before it starts.
+        os.environ.setdefault("RAYON_NUM_THREADS", os.environ.get("OMP_NUM_THREADS") or "1")
         self.store = open_store(url, migrate=False)
         self.job = job
         self.engine = job.judge(self.store)
+        self.started = time.perf_counter() - clock
 
-    def judge(self, rows: Sequence[tuple[int, str, str | None]]) -> tuple[int, int]:
-        """Judge and store one shard, chunk by chunk; (verdicts stored, posts judged)."""
-        made = 0
+    def judge(
+        self, rows: Sequence[tuple[int, str, str | None]]
+    ) -> tuple[int, int, dict[str, float]]:
+        """Judge and store one shard, chunk by chunk: the verdicts stored, the posts
+        judged, and the seconds spent judging, waiting for the lock and writing."""
+        made, spent = 0, dict[str, float]()
         for start in range(0, len(rows), CHUNK):
             made += judge_chunk(
                 self.store, self.engine, rows[start : start + CHUNK], self.job.ids,
-                self.job.version, self.job.org_id,
+                self.job.version, self.job.org_id, timings=spent,
             )  # fmt: skip
-        return made, len(rows)
+        return made, len(rows), spent
+
+    def loaded(self) -> float:
+        """The seconds this actor took to start: the store opened, the models loaded."""
+        return self.started
 
     def pid(self) -> int:
         """The worker process's id (the tests kill it)."""

@@ -10,6 +10,7 @@ or new corrections lead to a fresh judgement of every post.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -70,12 +71,15 @@ def judge_posts(
     on_start: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     wait: float = 0.0,
+    timings: dict[str, float] | None = None,
 ) -> JudgeResult:
     """Judge every post of the organisation not yet judged by the current model.
 
     One judge at a time per organisation (a lock that ends with its process): a second
     one waits up to ``wait`` seconds for the first to finish, then raises
-    :class:`klopt.errors.Busy` (``judge.busy``).
+    :class:`klopt.errors.Busy` (``judge.busy``). ``timings`` (when given) receives the
+    seconds spent preparing (``prepare``) and, as :func:`judge_chunk` counts them,
+    judging (models loading on first use included), waiting for the lock and writing.
     """
     from klopt.store.locks import hold
 
@@ -86,7 +90,7 @@ def judge_posts(
     with hold(store, f"judge-org-{org_id}", wait=wait, busy=busy):
         return _judge_all(
             store, org_ref, embedder=embedder, profile=profile, actor=actor,
-            on_start=on_start, progress=progress,
+            on_start=on_start, progress=progress, timings={} if timings is None else timings,
         )  # fmt: skip
 
 
@@ -99,16 +103,20 @@ def _judge_all(
     actor: str,
     on_start: Callable[[int], None] | None,
     progress: Callable[[int], None] | None,
+    timings: dict[str, float],
 ) -> JudgeResult:
+    clock = time.perf_counter()
     job, judge = prepare_judging(store, org_ref, embedder=embedder, profile=profile)
     todo, done = pending_posts(store, job.org_id, job.version)
+    timings["prepare"] = time.perf_counter() - clock
     if on_start:
         on_start(len(todo))
     verdicts = 0
     for start in range(0, len(todo), CHUNK):
         verdicts += judge_chunk(
-            store, judge, todo[start : start + CHUNK], job.ids, job.version, job.org_id, progress
-        )
+            store, judge, todo[start : start + CHUNK], job.ids, job.version, job.org_id,
+            progress, timings,
+        )  # fmt: skip
     return finish_judging(store, job, actor, len(todo), verdicts, done)
 
 
@@ -223,6 +231,7 @@ def judge_chunk(
     version: str,
     org_id: int,
     progress: Callable[[int], None] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> int:
     """Judge one chunk of the organisation's posts and store the judgements with their
     verdicts; returns the verdicts stored.
@@ -231,15 +240,40 @@ def judge_chunk(
     transaction per chunk. **Idempotent**: a post this model version judged already (a
     chunk that runs twice, on a cluster or beside another judge) is left as it is, under
     the organisation's tally lock, so nothing is stored or counted twice.
+
+    ``timings`` (when given) adds the seconds spent judging (``judge``), waiting for the
+    tally lock (``lock``) and writing, the wait included (``write``).
     """
+    clock = time.perf_counter()
     judgements = judge.judge(
         [text for _, text, _ in chunk],
         languages=[language for _, _, language in chunk],
         progress=progress,
     )
     results = {post_id: result for (post_id, _, _), result in zip(chunk, judgements, strict=True)}
+    judged = time.perf_counter()
+    try:
+        return _store_chunk(store, chunk, results, ids, version, org_id, timings)
+    finally:
+        if timings is not None:
+            timings["judge"] = timings.get("judge", 0.0) + judged - clock
+            timings["write"] = timings.get("write", 0.0) + time.perf_counter() - judged
+
+
+def _store_chunk(
+    store: Store,
+    chunk: Sequence[tuple[int, str, str | None]],
+    results: dict[int, Any],
+    ids: Mapping[str, int],
+    version: str,
+    org_id: int,
+    timings: dict[str, float] | None,
+) -> int:
     with store.session() as session:
+        clock = time.perf_counter()
         lock_tallies(session, org_id)
+        if timings is not None:
+            timings["lock"] = timings.get("lock", 0.0) + time.perf_counter() - clock
         already = set(
             session.scalars(
                 select(Judgement.post_id).where(
