@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -69,3 +70,14 @@ def mastodon(httpserver: HTTPServer) -> FakeMastodon:
 def bluesky(httpserver: HTTPServer) -> FakeBluesky:
     """A local server that answers like a Bluesky PDS (``tests/publishing_fakes.py``)."""
     return FakeBluesky(httpserver).install()
+
+
+@pytest.fixture
+def local_ray() -> Iterator[Any]:
+    """A Ray started here for the test (two CPUs, as this machine has), shut down after."""
+    from helpers import ray
+
+    assert ray is not None
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -38,6 +38,13 @@ class Klopt:
 
 PG_URL = os.environ.get("KLOPT_TEST_DATABASE_URL", "")
 
+try:
+    import ray
+except ImportError:  # pip install 'klopt[cluster]'
+    ray = None
+#: A test that needs Ray (the ``local_ray`` fixture starts one here).
+needs_ray = pytest.mark.skipif(ray is None, reason="Ray is not installed (klopt[cluster])")
+
 STORE_BACKENDS = [
     "sqlite",
     pytest.param(

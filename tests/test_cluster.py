@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from helpers import PG_URL, Klopt, database_url
+from helpers import PG_URL, Klopt, database_url, needs_ray
 from klopt.errors import InputError
 from klopt.judging.verdicts import judge_posts
 from klopt.store import Store, open_store
@@ -21,12 +21,6 @@ from klopt.store.models import Judgement, Organization, Verdict
 from test_rejudge import TEXTS, _fill, _verdicts
 from test_tallies import assert_equal
 
-try:
-    import ray
-except ImportError:  # pip install 'klopt[cluster]'
-    ray = None
-
-needs_ray = pytest.mark.skipif(ray is None, reason="Ray is not installed (klopt[cluster])")
 #: Distinct texts: the eight test texts with a number each (as many posts as a shard x 16).
 MANY = [f"{text} ({number})" for number in range(50) for text in TEXTS]
 
@@ -43,14 +37,6 @@ def test_a_sqlite_store_is_refused_with_what_to_do(tmp_path: Path) -> None:
     klopt("init", "Voorbeeld BV")
     out = klopt("--lang", "nl", "judge", "--cluster", "auto", code=1).output
     assert "SQLite" in out and "PostgreSQL" in out and "Traceback" not in out
-
-
-@pytest.fixture
-def local_ray() -> Any:
-    assert ray is not None
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 @needs_ray

@@ -317,6 +317,17 @@ class PostRefused(SourceError):
 __all__ += ["PostRefused"]
 
 
+# --- the cluster (issue 17) --------------------------------------------------------------
+
+
+class ClusterError(KloptError):
+    """Work on the Ray cluster failed: a worker died more often than Ray starts it again,
+    or the cluster went away. What was stored before stays."""
+
+
+__all__ += ["ClusterError"]
+
+
 def error_json(error: KloptError) -> dict[str, Any]:
     """An error as the store keeps it: its key and values (shown later in any language)."""
     return {

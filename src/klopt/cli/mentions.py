@@ -17,7 +17,7 @@ def mentions() -> None:
 
 
 @mentions.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--preset", metavar="NAME")
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--time-column")
@@ -41,6 +41,8 @@ def mentions() -> None:
 @click.option("--timezone", "zone", metavar="ZONE")
 @click.option("--strict", is_flag=True)
 @click.option("--own", is_flag=True)
+@click.option("--cluster", "address", metavar="ADDRESS", envvar="KLOPT_RAY_ADDRESS")
+@click.option("--workers", type=click.IntRange(min=1, max=10_000))
 @pass_ctx
 def mentions_import(
     ctx: Context,
@@ -60,13 +62,20 @@ def mentions_import(
     zone: str | None,
     strict: bool,
     own: bool,
+    address: str | None,
+    workers: int | None,
 ) -> None:
     """Import mentions from CSV, JSON or NDJSON; re-running it imports nothing twice."""
+    from klopt.errors import InputError
     from klopt.listening import ColumnMapping
     from klopt.listening.base import time_zone
     from klopt.listening.mentions import import_mentions
     from klopt.listening.presets import plan_import
 
+    if path.is_dir() and not address:
+        raise InputError.keyed("mentions.folder", path=path)
+    if strict and address:
+        raise InputError.keyed("cluster.strict")
     timezone = time_zone(zone or "UTC")
     columns = {
         "text": text_column,
@@ -80,16 +89,19 @@ def mentions_import(
     }
     reader, kind = None, "own" if own else "mention"
     if preset:
-        plan = plan_import(
-            preset,
-            path,
-            encoding=encoding,
-            columns={role: col for role, col in columns.items() if col and _given(role)},
-            platform=platform if _given("platform", option="platform") else None,
-            format=format_,
-            own=own,
-            timezone=timezone,
-        )
+        given = {role: col for role, col in columns.items() if col and _given(role)}
+        platform_given = platform if _given("platform", option="platform") else None
+
+        def planned(file: Path) -> Any:
+            return plan_import(
+                preset, file, encoding=encoding, columns=given, platform=platform_given,
+                format=format_, own=own, timezone=timezone,
+            )  # fmt: skip
+
+        if address:
+            return _import_on_cluster(ctx, path, None, format_, encoding, own, address,
+                                      workers, zone, planned)  # fmt: skip
+        plan = planned(path)
         mapping, format_, reader, kind = plan.mapping, plan.format, plan.reader, plan.kind
     else:
         mapping = ColumnMapping(
@@ -104,6 +116,9 @@ def mentions_import(
             default_platform=platform,
             timezone=timezone,
         )
+        if address:
+            return _import_on_cluster(ctx, path, mapping, format_, encoding, own, address,
+                                      workers, zone, None)  # fmt: skip
     with progress_bar(ctx.t("mentions.importing")) as (_, advance):
         result = import_mentions(
             ctx.store,
@@ -119,6 +134,46 @@ def mentions_import(
             reader=reader,
         )
     _print_import(ctx, result, zone)
+
+
+def _import_on_cluster(
+    ctx: Context,
+    path: Path,
+    mapping: Any,
+    format_: str | None,
+    encoding: str,
+    own: bool,
+    address: str,
+    workers: int | None,
+    zone: str | None,
+    planned: Any,
+) -> None:
+    """``klopt mentions import --cluster``: a file or a folder, read on the Ray cluster."""
+    from klopt.listening.backfill import import_on_cluster
+
+    kind = "own" if own else "mention"
+    plan = None
+    if planned is not None:
+        kind = planned(_first_file(path)).kind
+
+        def plan(file: Path) -> Any:
+            chosen = planned(file)
+            return chosen.format, chosen.reader, chosen.mapping
+
+    with progress_bar(ctx.t("mentions.importing")) as (_, advance):
+        result = import_on_cluster(
+            ctx.store, ctx.org, path, mapping, address=address, actor=ctx.actor,
+            format=format_, encoding=encoding, kind=kind, workers=workers, plan=plan,
+            progress=advance,
+        )  # fmt: skip
+    _print_import(ctx, result, zone)
+
+
+def _first_file(path: Path) -> Path:
+    if not path.is_dir():
+        return path
+    return min((p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")),
+               default=path)  # fmt: skip
 
 
 def _given(role: str, option: str | None = None) -> bool:
@@ -143,10 +198,13 @@ def _print_import(ctx: Context, result: Any, zone: str | None) -> None:
             skipped=result.skipped,
         )
     )
-    where = "line" if result.format in LINE_FORMATS else "record"
     for problem in result.problems[:20]:
         reason = problem.text(ctx.lang)
-        out.print(ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason))
+        where = "line" if (problem.file_format or result.format) in LINE_FORMATS else "record"
+        line = ctx.t(f"mentions.problem.{where}", line=problem.line, reason=reason)
+        if problem.file:  # one file of a folder
+            line = ctx.t("mentions.problem.in_file", name=problem.file, problem=line.strip())
+        out.print(line)
     if result.skipped > 20:
         out.print(ctx.t("mentions.more_problems", count=result.skipped - 20))
     for note in result.notes[:20]:  # lines read with a remark, always file lines

@@ -25,7 +25,7 @@ from typing import Any
 
 from klopt.accounts.organizations import find_organization
 from klopt.accounts.permissions import authorize
-from klopt.errors import Busy, InputError
+from klopt.errors import Busy
 from klopt.judging.verdicts import (
     CHUNK,
     JudgeResult,
@@ -36,13 +36,12 @@ from klopt.judging.verdicts import (
     prepare_judging,
 )
 from klopt.store import Store
+from klopt.store.cluster import actor_class, cluster_ray, connect, shared_url, spread
 
 __all__ = ["SHARD", "ShardJudge", "actor_name", "judge_on_cluster"]
 
 #: Posts per shard: what one actor judges and writes before it takes the next.
 SHARD = 2000
-#: How often Ray starts a dead actor again, and tries its shard again.
-RESTARTS = 4
 
 
 def judge_on_cluster(
@@ -73,9 +72,7 @@ def judge_on_cluster(
         InputError: a SQLite store, or Ray is not installed.
         Busy: another judge of the organisation runs.
     """
-    if store.engine.dialect.name == "sqlite":
-        raise InputError.keyed("cluster.sqlite")
-    ray = _ray()
+    ray = cluster_ray(store)
     from klopt.store.locks import hold
 
     with store.session() as session:
@@ -90,13 +87,8 @@ def judge_on_cluster(
         timings["prepare"] = time.perf_counter() - clock
         if on_start:
             on_start(len(todo))
-        if not ray.is_initialized():
-            ray.init(address=None if address == "local" else address, log_to_driver=False)
-        count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        # The workers open the store themselves (the URL travels with the job, password
-        # included: the cluster is the organisation's own).
-        url = store.engine.url.render_as_string(hide_password=False)
-        verdicts = _run(ray, url, job, todo, count, shard, progress, timings)
+        count = connect(ray, address, workers)
+        verdicts = _run(ray, shared_url(store), job, todo, count, shard, progress, timings)
         return finish_judging(store, job, actor, len(todo), verdicts, done)
 
 
@@ -114,31 +106,18 @@ def _run(
     shards = [list(todo[i : i + shard]) for i in range(0, len(todo), shard)]
     if not shards:
         return 0
-    remote = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=RESTARTS)(ShardJudge)
+    remote = actor_class(ray, ShardJudge)
     actors = [
         remote.options(name=actor_name(job.org_id, number)).remote(url, job)
         for number in range(min(count, len(shards)))
     ]
-    pending: dict[Any, int] = {}  # a shard in flight -> the actor judging it
-
-    def give(number: int) -> None:
-        if shards:
-            pending[actors[number].judge.remote(shards.pop(0))] = number
-
-    for number in range(len(actors)):  # two shards each in flight: no actor waits
-        give(number)
-        give(number)
     verdicts = 0
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        number = pending.pop(ready[0])
-        made, judged, spent = ray.get(ready[0])
+    for _, (made, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(s), shards):
         verdicts += made
         for key, seconds in spent.items():
             timings[key] = timings.get(key, 0.0) + seconds
         if progress:
             progress(judged)
-        give(number)
     timings["load"] = max(ray.get([a.loaded.remote() for a in actors]))
     for actor_handle in actors:
         ray.kill(actor_handle)
@@ -185,11 +164,3 @@ class ShardJudge:
     def pid(self) -> int:
         """The worker process's id (the tests kill it)."""
         return os.getpid()
-
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise InputError.keyed("cluster.no_ray") from None
-    return ray

@@ -51,12 +51,16 @@ class RowProblem:
         reason: why, in English.
         key: the reason's message key under ``row.`` in the locale files, when it has one.
         values: the fields of that message.
+        file: the file's name, where an import read several (a folder of exports).
+        file_format: that file's format (its rows are counted in lines or in records).
     """
 
     line: int
     reason: str
     key: str | None = None
     values: tuple[tuple[str, Any], ...] = ()
+    file: str | None = None
+    file_format: str | None = None
 
     def text(self, lang: str = "en") -> str:
         """Why, in ``lang`` (as recorded where the reason has no message key)."""
@@ -95,6 +99,10 @@ class RowError(ValueError):
         self.key = key
         self.values = values
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rows travel pickled to a cluster's workers; the values are keywords.
+        return (_row_error, (type(self), (self.key,), self.values))
+
 
 class BadRow(RowError):
     """A row that could not be parsed at all; the reader goes on after it."""
@@ -102,6 +110,13 @@ class BadRow(RowError):
     def __init__(self, line: int, key: str, /, **values: Any) -> None:
         super().__init__(key, **values)
         self.line = line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_row_error, (type(self), (self.line, self.key), self.values))
+
+
+def _row_error(cls: type[RowError], args: tuple[Any, ...], values: dict[str, Any]) -> RowError:
+    return cls(*args, **values)
 
 
 Reader = Callable[[Path, str], Iterator[RawRow | BadRow]]

@@ -44,6 +44,10 @@ __all__ = [
     "check_columns",
     "batch_lock",
     "mark_interrupted",
+    "map_rows",
+    "store_chunked",
+    "finish_import",
+    "start_import",
     "SAME_TEXT_MIN",
 ]
 
@@ -98,29 +102,47 @@ def import_mentions(
     name, reader = (format or "csv", reader) if reader else reader_for(path, format)
     rows = reader(path, encoding)
     with ExitStack() as running:
-        with store.session() as session:
-            org_id = find_organization(session, org_ref).id
-            authorize(session, org_id, actor, "mentions.import")
-            interrupted = mark_interrupted(session, store, org_id)
-            batch = ImportBatch(organization_id=org_id, source=str(path), format=name)
-            session.add(batch)
-            session.flush()
-            # Locked before the batch is committed: no run ever sees it running unlocked.
-            running.enter_context(hold(store, batch_lock(batch.id)))
-            result = ImportResult(batch.id, str(path), name, interrupted=interrupted)
-        records = _records(rows, mapping, result, strict, name)
+        org_id, result = start_import(store, org_ref, path, name, actor, running)
+        records = map_rows(rows, mapping, result, strict, name)
         try:
-            _run(store, org_id, records, result, kind=kind, strict=strict, progress=progress)
+            store_chunked(
+                store, org_id, records, result, kind=kind, strict=strict, progress=progress
+            )
         except KloptError:
             with store.session() as session:
                 update_batch(session, result, "failed")
             raise
-        if path.is_file():
-            read = decoding(path, encoding)
-            result.encoding, result.notes, result.noted = read.encoding, read.notes, read.noted
-        with store.session() as session:
-            _finish(session, result, actor, org_id)
+        finish_import(store, result, actor, org_id, path, encoding)
     return result
+
+
+def start_import(
+    store: Store, org_ref: str | None, path: Path, format: str, actor: str, running: ExitStack
+) -> tuple[int, ImportResult]:
+    """Check that ``actor`` may import, mark the organisation's dead runs ``interrupted``,
+    and open the import batch, locked in ``running`` while the import runs; returns the
+    organisation's id and the (empty) result."""
+    with store.session() as session:
+        org_id = find_organization(session, org_ref).id
+        authorize(session, org_id, actor, "mentions.import")
+        interrupted = mark_interrupted(session, store, org_id)
+        batch = ImportBatch(organization_id=org_id, source=str(path), format=format)
+        session.add(batch)
+        session.flush()
+        # Locked before the batch is committed: no run ever sees it running unlocked.
+        running.enter_context(hold(store, batch_lock(batch.id)))
+        return org_id, ImportResult(batch.id, str(path), format, interrupted=interrupted)
+
+
+def finish_import(
+    store: Store, result: ImportResult, actor: str, org_id: int, path: Path, encoding: str
+) -> None:
+    """Close the batch as done, with the file's encoding remarks, and audit the import."""
+    if path.is_file():
+        read = decoding(path, encoding)
+        result.encoding, result.notes, result.noted = read.encoding, read.notes, read.noted
+    with store.session() as session:
+        _finish(session, result, actor, org_id)
 
 
 def batch_lock(batch_id: int) -> str:
@@ -146,16 +168,18 @@ def mark_interrupted(session: Session, store: Store, org_id: int) -> list[int]:
     return marked
 
 
-def _run(
+def store_chunked(
     store: Store,
     org_id: int,
     records: Iterable[MentionRecord],
     result: ImportResult,
     *,
     kind: str,
-    strict: bool,
-    progress: Callable[[int], None] | None,
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
+    """Store ``records`` in chunks of :data:`CHUNK`, each one transaction that also writes
+    the batch's counters (with ``strict``: all in one transaction)."""
     if strict:
         with store.session() as session:
             for chunk in _chunks(records, CHUNK):
@@ -171,14 +195,19 @@ def _run(
             progress(len(chunk))
 
 
-def _records(
+def map_rows(
     rows: Iterable[RawRow | BadRow],
     mapping: ColumnMapping,
     result: ImportResult,
     strict: bool,
     format: str,
+    checked: bool = False,
 ) -> Iterator[MentionRecord]:
-    checked = False
+    """The records of ``rows``, counting what was read and skipped in ``result``.
+
+    The header (or else the first record) is checked for the mapping's columns, unless
+    ``checked`` says it was already (rows that continue a file).
+    """
     for row in rows:
         if isinstance(row, RawRow) and "__header__" in row.fields:
             check_columns(list(row.fields["__header__"]), mapping)
@@ -379,6 +408,7 @@ def update_batch(session: Session, result: ImportResult, status: str) -> None:
     batch.rows_skipped = result.skipped
     batch.problems = [
         {"line": p.line, "reason": p.reason, "key": p.key, "values": dict(p.values)}
+        | ({"file": p.file} if p.file else {})
         for p in result.problems
     ]
 
