@@ -142,6 +142,7 @@ class ShardJudge:
         self.store = open_store(url, migrate=False)
         self.job = job
         self.engine = job.judge(self.store)
+        self.engine.judge(["klopt"], languages=[None])  # every model loaded, once, now
         self.started = time.perf_counter() - clock
 
     def judge(
