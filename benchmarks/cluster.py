@@ -35,7 +35,7 @@ from klopt.register.file import import_register  # noqa: E402
 from klopt.store import open_store  # noqa: E402
 
 #: Columns that hold a post's text in the shared data, in the order they are preferred.
-TEXT_COLUMNS = ("text_fixed", "text", "body", "tweet", "sentence")
+TEXT_COLUMNS = ("text_fixed", "text", "body", "tweet", "sentence", "content")
 
 
 #: Where a run's time went (see ``judge_on_cluster``); judge/lock/write summed over actors.
