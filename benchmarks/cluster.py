@@ -39,7 +39,7 @@ TEXT_COLUMNS = ("text_fixed", "text", "body", "tweet", "sentence", "content")
 
 
 #: Where a run's time went (see ``judge_on_cluster``); judge/lock/write summed over actors.
-TIMINGS = ("prepare", "load", "judge", "lock", "write")
+TIMINGS = ("prepare", "load", "read", "judge", "lock", "write")
 
 
 def real_texts(paths: list[Path]) -> list[str]:
@@ -193,7 +193,9 @@ def main() -> None:
     for name, numbers in rows[1:]:
         count = 1 if "1 worker" in name else 2
         per_actor = numbers["judge"] / count
-        print(f"  {name}: the driver read the pending posts in {numbers['prepare']:.1f} s; "
+        print(f"  {name}: the driver prepared (register, corrections, pending count) in "
+              f"{numbers['prepare']:.1f} s, the actors read their shards in "
+              f"{numbers.get('read', 0):.1f} s; "
               f"an actor starts (store, models) in {numbers['load']:.1f} s; judging per actor "
               f"{per_actor:.0f} s ({numbers['posts'] / numbers['judge']:.0f} posts/s per core); "
               f"writes {numbers['write']:.1f} s, of which waiting for the tally lock "

@@ -3,11 +3,13 @@ machine.
 
 The driver (``klopt judge --cluster ADDRESS``) prepares the run as one process would
 (:func:`klopt.judging.verdicts.prepare_judging`: the approved promises, the corrections,
-the model version), reads the posts this version has not judged, and hands them out in
-**shards** to Ray actors. Each actor loads the models once (the promises and corrections
-travel with the job), judges its shards chunk by chunk and writes each chunk to the
-store itself (:func:`klopt.judging.verdicts.judge_chunk`), **idempotently**: a post
-already judged by this version is left as it is, under the organisation's tally lock.
+the model version), pages through the ids of the posts this version has not judged, and
+hands them out as **shards** (ranges of ids) to Ray actors, so that it holds one page,
+not millions of texts. Each actor loads the models once (the promises and corrections
+travel with the job), reads its shard's pending posts, judges them chunk by chunk and
+writes each chunk to the store itself (:func:`klopt.judging.verdicts.judge_chunk`),
+**idempotently**: a post already judged by this version is left as it is, under the
+organisation's tally lock.
 So a shard that runs twice writes nothing twice, and an actor that dies mid-shard
 loses nothing: Ray starts it again and its shard is tried again
 (``max_restarts``/``max_task_retries``). Progress is counted as shards come back.
@@ -18,9 +20,10 @@ with ``pip install 'klopt[cluster]'``; without it the command says so.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from klopt.accounts.organizations import find_organization
@@ -30,9 +33,11 @@ from klopt.judging.verdicts import (
     CHUNK,
     JudgeResult,
     JudgingJob,
+    count_pending,
     finish_judging,
     judge_chunk,
-    pending_posts,
+    pending_between,
+    pending_ranges,
     prepare_judging,
 )
 from klopt.store import Store
@@ -64,9 +69,10 @@ def judge_on_cluster(
     started here), with ``workers`` actors (default: one per CPU of the cluster).
 
     ``timings`` (when given) receives where the time went, in seconds: ``prepare`` (the
-    driver reads the register, the corrections and the pending posts), ``load`` (the
-    slowest actor's start: Ray worker, store, models), and, summed over the actors,
-    ``judge``, ``lock`` and ``write`` (see :func:`klopt.judging.verdicts.judge_chunk`).
+    driver reads the register and the corrections and counts the pending posts),
+    ``load`` (the slowest actor's start: store, models), and, summed over the actors,
+    ``read`` (their shards' posts), ``judge``, ``lock`` and ``write`` (see
+    :func:`klopt.judging.verdicts.judge_chunk`).
 
     Raises:
         InputError: a SQLite store, or Ray is not installed.
@@ -83,36 +89,39 @@ def judge_on_cluster(
         clock = time.perf_counter()
         # The driver only names the version: the workers learn the corrections themselves.
         job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile, learn=False)
-        todo, done = pending_posts(store, org_id, job.version)
+        pending, done = count_pending(store, org_id, job.version)
         timings["prepare"] = time.perf_counter() - clock
         if on_start:
-            on_start(len(todo))
+            on_start(pending)
         count = connect(ray, address, workers)
-        verdicts = _run(ray, shared_url(store), job, todo, count, shard, progress, timings)
-        return finish_judging(store, job, actor, len(todo), verdicts, done)
+        shards = pending_ranges(store, org_id, job.version, shard)
+        verdicts = _run(ray, shared_url(store), job, shards, count, progress, timings)
+        # Posts a killed worker had stored before its shard was tried again count too.
+        left, _ = count_pending(store, org_id, job.version)
+        return finish_judging(store, job, actor, pending - left, verdicts, done)
 
 
 def _run(
     ray: Any,
     url: str,
     job: JudgingJob,
-    todo: Sequence[tuple[int, str, str | None]],
+    shards: Iterator[tuple[int, int]],
     count: int,
-    shard: int,
     progress: Callable[[int], None] | None,
     timings: dict[str, float],
 ) -> int:
     """Hand the shards out to ``count`` actors, a few at a time each; the verdicts made."""
-    shards = [list(todo[i : i + shard]) for i in range(0, len(todo), shard)]
-    if not shards:
+    first = next(shards, None)
+    if first is None:
         return 0
     remote = actor_class(ray, ShardJudge)
     actors = [
         remote.options(name=actor_name(job.org_id, number)).remote(url, job)
-        for number in range(min(count, len(shards)))
+        for number in range(count)
     ]
+    work = itertools.chain([first], shards)
     verdicts = 0
-    for _, (made, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(s), shards):
+    for _, (made, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
         verdicts += made
         for key, seconds in spent.items():
             timings[key] = timings.get(key, 0.0) + seconds
@@ -145,12 +154,14 @@ class ShardJudge:
         self.engine.judge(["klopt"], languages=[None])  # every model loaded, once, now
         self.started = time.perf_counter() - clock
 
-    def judge(
-        self, rows: Sequence[tuple[int, str, str | None]]
-    ) -> tuple[int, int, dict[str, float]]:
-        """Judge and store one shard, chunk by chunk: the verdicts stored, the posts
-        judged, and the seconds spent judging, waiting for the lock and writing."""
-        made, spent = 0, dict[str, float]()
+    def judge(self, first: int, last: int) -> tuple[int, int, dict[str, float]]:
+        """Judge and store the posts from id ``first`` to ``last`` that this version has
+        not judged, chunk by chunk: the verdicts stored, the posts judged, and the seconds
+        spent reading, judging, waiting for the lock and writing."""
+        clock = time.perf_counter()
+        job = self.job
+        rows = pending_between(self.store, job.org_id, job.version, first, last)
+        made, spent = 0, {"read": time.perf_counter() - clock}
         for start in range(0, len(rows), CHUNK):
             made += judge_chunk(
                 self.store, self.engine, rows[start : start + CHUNK], self.job.ids,

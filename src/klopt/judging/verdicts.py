@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,9 @@ __all__ = [
     "judge_chunk",
     "judge_posts",
     "pending_posts",
+    "count_pending",
+    "pending_ranges",
+    "pending_between",
     "prepare_judging",
     "correct",
     "find_post",
@@ -207,13 +210,10 @@ def pending_posts(
     store: Store, org_id: int, version: str
 ) -> tuple[list[tuple[int, str, str | None]], int]:
     with store.session() as session:
-        judged = (
-            select(Judgement.post_id).where(Judgement.model_version == version).scalar_subquery()
-        )
         todo = list(
             session.execute(
                 select(Post.id, Post.text, Post.language)
-                .where(Post.organization_id == org_id, Post.id.not_in(judged))
+                .where(*_pending(org_id, version))
                 .order_by(Post.id)
             ).tuples()
         )
@@ -221,6 +221,59 @@ def pending_posts(
             select(func.count()).select_from(Post).where(Post.organization_id == org_id)
         )
     return todo, int(total or 0) - len(todo)
+
+
+def count_pending(store: Store, org_id: int, version: str) -> tuple[int, int]:
+    """How many of the organisation's posts this version has not judged, and has."""
+    with store.session() as session:
+        pending = session.scalar(
+            select(func.count()).select_from(Post).where(*_pending(org_id, version))
+        )
+        total = session.scalar(
+            select(func.count()).select_from(Post).where(Post.organization_id == org_id)
+        )
+    return int(pending or 0), int(total or 0) - int(pending or 0)
+
+
+def pending_ranges(store: Store, org_id: int, version: str, size: int) -> Iterator[tuple[int, int]]:
+    """The posts this version has not judged, as ranges of post ids (first, last) that
+    hold at most ``size`` of them, read a page at a time (a driver of millions of posts
+    holds one page, not every text)."""
+    after = 0
+    while True:
+        with store.session() as session:
+            ids = session.scalars(
+                select(Post.id)
+                .where(*_pending(org_id, version), Post.id > after)
+                .order_by(Post.id)
+                .limit(size)
+            ).all()
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        after = ids[-1]
+
+
+def pending_between(
+    store: Store, org_id: int, version: str, first: int, last: int
+) -> list[tuple[int, str, str | None]]:
+    """The posts with ids from ``first`` to ``last`` this version has not judged yet:
+    (id, text, language), in id order."""
+    with store.session() as session:
+        return list(
+            session.execute(
+                select(Post.id, Post.text, Post.language)
+                .where(*_pending(org_id, version), Post.id.between(first, last))
+                .order_by(Post.id)
+            ).tuples()
+        )
+
+
+def _pending(org_id: int, version: str) -> tuple[Any, ...]:
+    judged = select(Judgement.id).where(
+        Judgement.post_id == Post.id, Judgement.model_version == version
+    )
+    return Post.organization_id == org_id, ~judged.exists()
 
 
 def judge_chunk(
