@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from klopt.listening.base import (
     MentionRecord,
     RawRow,
     Reader,
-    RowProblem,
     reader_for,
 )
 from klopt.listening.mentions import (
@@ -71,17 +70,6 @@ class _Part:
     checked: bool = False
     #: Whether the export is a folder: its problems name their file.
     named: bool = False
-
-
-@dataclass
-class _Mapped:
-    """What a worker made of a part."""
-
-    records: list[MentionRecord]
-    read: int = 0
-    skipped: int = 0
-    naive_times: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
 
 
 def import_on_cluster(
@@ -145,15 +133,16 @@ def actor_name(org_id: int, number: int) -> str:
 class ExportReader:
     """One worker of a back-fill: reads and maps the parts it is given."""
 
-    def read(self, part: _Part) -> _Mapped:
-        """The records of ``part``, with its rows read, skipped and their problems."""
+    def read(self, part: _Part) -> tuple[list[MentionRecord], ImportResult]:
+        """The records of ``part``, and its rows read and skipped with their problems."""
         counted = ImportResult(0, str(part.path), part.format)
         source = part.rows if part.rows is not None else part.reader(part.path, part.encoding)
         records = list(map_rows(source, part.mapping, counted, False, part.format, part.checked))
-        problems = counted.problems
         if part.named:
-            problems = [replace(p, file=part.path.name, file_format=part.format) for p in problems]
-        return _Mapped(records, counted.read, counted.skipped, counted.naive_times, problems)
+            counted.problems = [
+                replace(p, file=part.path.name, file_format=part.format) for p in counted.problems
+            ]
+        return records, counted
 
     def pid(self) -> int:
         """The worker process's id (the tests kill it)."""
@@ -209,16 +198,16 @@ def _in_order(
 ) -> Iterator[MentionRecord]:
     """The parts' records in the parts' order, each part's counts added to ``result`` as
     its records are about to be stored."""
-    held: dict[int, _Mapped] = {}
+    held: dict[int, tuple[list[MentionRecord], ImportResult]] = {}
     following = 0
     for index, mapped in spread(ray, readers, lambda r, p: r.read.remote(p), parts, window=window):
         held[index] = mapped
         while following in held:
-            part = held.pop(following)
+            records, part = held.pop(following)
             following += 1
             result.read += part.read
             result.skipped += part.skipped
             result.naive_times += part.naive_times
             room = MAX_PROBLEMS_KEPT - len(result.problems)
             result.problems.extend(part.problems[: max(0, room)])
-            yield from part.records
+            yield from records
