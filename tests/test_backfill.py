@@ -232,3 +232,31 @@ def test_a_bad_row_travels_to_a_worker_and_back_as_itself() -> None:
         assert type(again) is type(error) and str(again) == str(error)
         assert (again.key, again.values) == (error.key, error.values)
     assert pickle.loads(pickle.dumps(BadRow(7, "field_count", found=6, expected=5))).line == 7
+
+
+@on_a_cluster
+def test_a_folder_of_a_listening_tools_exports_imports_with_its_preset(
+    tmp_path: Path, local_ray: Any
+) -> None:
+    from test_presets import BRANDWATCH, _import
+
+    folder = tmp_path / "brandwatch"
+    folder.mkdir()
+    files = [folder / "2026-07.csv", folder / "2026-08.csv"]
+    files[0].write_text(BRANDWATCH, encoding="utf-8")
+    files[1].write_text(BRANDWATCH.replace('"1811"', '"1912"'), encoding="utf-8")
+    alone = open_store(f"sqlite:///{tmp_path / 'alone.db'}")
+    create_organization(alone, "Voorbeeld BV", language="nl", actor="t")
+    expected = [_import(alone, file, "brandwatch") for file in files]
+    posts = _stored(alone)
+    alone.close()
+    store = _pg_store(tmp_path)
+    args = ["--db", PG_URL, "mentions", "import", str(folder), "--preset", "brandwatch",
+            "--cluster", "local", "--workers", "2"]  # fmt: skip
+    out = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    read, imported = sum(r.read for r in expected), sum(r.imported for r in expected)
+    assert f"Read {read} rows: {imported} imported" in out.output
+    assert "2026-07.csv, line 10: the text column 'Full Text' is empty" in out.output
+    assert _stored(store) == posts  # the second month's copy of the news post is one post
+    store.close()

@@ -149,12 +149,12 @@ def _import_on_cluster(
     planned: Any,
 ) -> None:
     """``klopt mentions import --cluster``: a file or a folder, read on the Ray cluster."""
-    from klopt.listening.backfill import import_on_cluster
+    from klopt.listening.backfill import export_files, import_on_cluster
 
     kind = "own" if own else "mention"
     plan = None
-    if planned is not None:
-        kind = planned(_first_file(path)).kind
+    if planned is not None:  # a preset: it says whether the export holds own posts
+        kind = planned(export_files(path)[0]).kind
 
         def plan(file: Path) -> Any:
             chosen = planned(file)
@@ -167,13 +167,6 @@ def _import_on_cluster(
             progress=advance,
         )  # fmt: skip
     _print_import(ctx, result, zone)
-
-
-def _first_file(path: Path) -> Path:
-    if not path.is_dir():
-        return path
-    return min((p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")),
-               default=path)  # fmt: skip
 
 
 def _given(role: str, option: str | None = None) -> bool:

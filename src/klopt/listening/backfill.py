@@ -45,7 +45,15 @@ from klopt.listening.mentions import (
 from klopt.store import Store
 from klopt.store.cluster import actor_class, cluster_ray, connect, spread
 
-__all__ = ["ROWS", "WHOLE_FILE", "ExportReader", "Plan", "actor_name", "import_on_cluster"]
+__all__ = [
+    "ROWS",
+    "WHOLE_FILE",
+    "ExportReader",
+    "Plan",
+    "actor_name",
+    "export_files",
+    "import_on_cluster",
+]
 
 #: Rows of a large file per part.
 ROWS = 20_000
@@ -101,7 +109,7 @@ def import_on_cluster(
     """
     ray = cluster_ray(store)
     path = Path(path)
-    files = _files(path)
+    files = export_files(path)
     planned = [_plan(file, plan, mapping, format) for file in files]  # unknown formats first
     with ExitStack() as running:
         name = planned[0][0] if len(planned) == 1 else "folder"
@@ -149,7 +157,13 @@ class ExportReader:
         return os.getpid()
 
 
-def _files(path: Path) -> list[Path]:
+def export_files(path: Path) -> list[Path]:
+    """The files an import of ``path`` reads: the file, or the folder's files in name
+    order, hidden ones (``.DS_Store``) left out.
+
+    Raises:
+        InputError: a folder without files (``cluster.empty_folder``).
+    """
     if not path.is_dir():
         return [path]
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
