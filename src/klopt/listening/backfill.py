@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from klopt.errors import InputError, KloptError
+from klopt.errors import InputError
 from klopt.listening.base import (
     BadRow,
     ColumnMapping,
@@ -36,11 +36,11 @@ from klopt.listening.base import (
 from klopt.listening.mentions import (
     MAX_PROBLEMS_KEPT,
     ImportResult,
+    failing,
     finish_import,
     map_rows,
     start_import,
     store_chunked,
-    update_batch,
 )
 from klopt.store import Store
 from klopt.store.cluster import actor_class, cluster_ray, connect, spread
@@ -114,7 +114,7 @@ def import_on_cluster(
     with ExitStack() as running:
         name = planned[0][0] if len(planned) == 1 else "folder"
         org_id, result = start_import(store, org_ref, path, name, actor, running)
-        try:
+        with failing(store, result):
             count = connect(ray, address, workers)
             remote = actor_class(ray, ExportReader)
             readers = [
@@ -125,10 +125,6 @@ def import_on_cluster(
             store_chunked(store, org_id, records, result, kind=kind, progress=progress)
             for reader in readers:
                 ray.kill(reader)
-        except KloptError:
-            with store.session() as session:
-                update_batch(session, result, "failed")
-            raise
         finish_import(store, result, actor, org_id, path, encoding)
     return result
 

@@ -10,7 +10,7 @@ first bad row stops it with nothing stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,7 @@ __all__ = [
     "mark_interrupted",
     "map_rows",
     "store_chunked",
+    "failing",
     "finish_import",
     "start_import",
     "SAME_TEXT_MIN",
@@ -104,16 +105,24 @@ def import_mentions(
     with ExitStack() as running:
         org_id, result = start_import(store, org_ref, path, name, actor, running)
         records = map_rows(rows, mapping, result, strict, name)
-        try:
+        with failing(store, result):
             store_chunked(
                 store, org_id, records, result, kind=kind, strict=strict, progress=progress
             )
-        except KloptError:
-            with store.session() as session:
-                update_batch(session, result, "failed")
-            raise
         finish_import(store, result, actor, org_id, path, encoding)
     return result
+
+
+@contextmanager
+def failing(store: Store, result: ImportResult) -> Iterator[None]:
+    """Mark the batch ``failed`` when the block raises a :class:`KloptError` (what it
+    committed stays), and raise it on."""
+    try:
+        yield
+    except KloptError:
+        with store.session() as session:
+            update_batch(session, result, "failed")
+        raise
 
 
 def start_import(
