@@ -34,6 +34,7 @@ from klopt.judging.verdicts import (
     JudgeResult,
     JudgingJob,
     count_pending,
+    count_verdicts,
     finish_judging,
     judge_chunk,
     pending_between,
@@ -90,14 +91,17 @@ def judge_on_cluster(
         # The driver only names the version: the workers learn the corrections themselves.
         job, _ = prepare_judging(store, org_ref, embedder=embedder, profile=profile, learn=False)
         pending, done = count_pending(store, org_id, job.version)
+        before = count_verdicts(store, org_id, job.version)
         timings["prepare"] = time.perf_counter() - clock
         if on_start:
             on_start(pending)
         count = connect(ray, address, workers)
         shards = pending_ranges(store, org_id, job.version, shard)
-        verdicts = _run(ray, shared_url(store), job, shards, count, progress, timings)
-        # Posts a killed worker had stored before its shard was tried again count too.
+        _run(ray, shared_url(store), job, shards, count, progress, timings)
+        # Counted in the store: what a killed worker stored before its shard was tried
+        # again counts too (the shard's second try finds those posts judged).
         left, _ = count_pending(store, org_id, job.version)
+        verdicts = count_verdicts(store, org_id, job.version) - before
         return finish_judging(store, job, actor, pending - left, verdicts, done)
 
 
@@ -109,20 +113,18 @@ def _run(
     count: int,
     progress: Callable[[int], None] | None,
     timings: dict[str, float],
-) -> int:
-    """Hand the shards out to ``count`` actors, a few at a time each; the verdicts made."""
+) -> None:
+    """Hand the shards out to ``count`` actors, a few at a time each."""
     first = next(shards, None)
     if first is None:
-        return 0
+        return
     remote = actor_class(ray, ShardJudge)
     actors = [
         remote.options(name=actor_name(job.org_id, number)).remote(url, job)
         for number in range(count)
     ]
     work = itertools.chain([first], shards)
-    verdicts = 0
-    for _, (made, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
-        verdicts += made
+    for _, (_, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
         for key, seconds in spent.items():
             timings[key] = timings.get(key, 0.0) + seconds
         if progress:
@@ -130,7 +132,6 @@ def _run(
     timings["load"] = max(ray.get([a.loaded.remote() for a in actors]))
     for actor_handle in actors:
         ray.kill(actor_handle)
-    return verdicts
 
 
 def actor_name(org_id: int, number: int) -> str:

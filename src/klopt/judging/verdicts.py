@@ -37,6 +37,7 @@ __all__ = [
     "judge_posts",
     "pending_posts",
     "count_pending",
+    "count_verdicts",
     "pending_ranges",
     "pending_between",
     "prepare_judging",
@@ -233,6 +234,19 @@ def count_pending(store: Store, org_id: int, version: str) -> tuple[int, int]:
             select(func.count()).select_from(Post).where(Post.organization_id == org_id)
         )
     return int(pending or 0), int(total or 0) - int(pending or 0)
+
+
+def count_verdicts(store: Store, org_id: int, version: str) -> int:
+    """How many verdicts this version made for the organisation's posts."""
+    with store.session() as session:
+        made = session.scalar(
+            select(func.count())
+            .select_from(Verdict)
+            .join(Judgement, Judgement.id == Verdict.judgement_id)
+            .join(Post, Post.id == Verdict.post_id)
+            .where(Post.organization_id == org_id, Judgement.model_version == version)
+        )
+    return int(made or 0)
 
 
 def pending_ranges(store: Store, org_id: int, version: str, size: int) -> Iterator[tuple[int, int]]:
