@@ -124,7 +124,7 @@ def _run(
         for number in range(count)
     ]
     work = itertools.chain([first], shards)
-    for _, (_, judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
+    for _, (judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
         for key, seconds in spent.items():
             timings[key] = timings.get(key, 0.0) + seconds
         if progress:
@@ -155,20 +155,21 @@ class ShardJudge:
         self.engine.judge(["klopt"], languages=[None])  # every model loaded, once, now
         self.started = time.perf_counter() - clock
 
-    def judge(self, first: int, last: int) -> tuple[int, int, dict[str, float]]:
+    def judge(self, first: int, last: int) -> tuple[int, dict[str, float]]:
         """Judge and store the posts from id ``first`` to ``last`` that this version has
-        not judged, chunk by chunk: the verdicts stored, the posts judged, and the seconds
-        spent reading, judging, waiting for the lock and writing."""
+        not judged, chunk by chunk: the posts judged, and the seconds spent reading,
+        judging, waiting for the lock and writing. (The driver counts the verdicts in the
+        store: a shard tried again finds what its first try stored judged already.)"""
         clock = time.perf_counter()
         job = self.job
         rows = pending_between(self.store, job.org_id, job.version, first, last)
-        made, spent = 0, {"read": time.perf_counter() - clock}
+        spent = {"read": time.perf_counter() - clock}
         for start in range(0, len(rows), CHUNK):
-            made += judge_chunk(
-                self.store, self.engine, rows[start : start + CHUNK], self.job.ids,
-                self.job.version, self.job.org_id, timings=spent,
+            judge_chunk(
+                self.store, self.engine, rows[start : start + CHUNK], job.ids, job.version,
+                job.org_id, timings=spent,
             )  # fmt: skip
-        return made, len(rows), spent
+        return len(rows), spent
 
     def loaded(self) -> float:
         """The seconds this actor took to start: the store opened, the models loaded."""

@@ -35,7 +35,6 @@ __all__ = [
     "finish_judging",
     "judge_chunk",
     "judge_posts",
-    "pending_posts",
     "count_pending",
     "count_verdicts",
     "pending_ranges",
@@ -111,17 +110,19 @@ def _judge_all(
 ) -> JudgeResult:
     clock = time.perf_counter()
     job, judge = prepare_judging(store, org_ref, embedder=embedder, profile=profile)
-    todo, done = pending_posts(store, job.org_id, job.version)
+    pending, done = count_pending(store, job.org_id, job.version)
     timings["prepare"] = time.perf_counter() - clock
     if on_start:
-        on_start(len(todo))
-    verdicts = 0
-    for start in range(0, len(todo), CHUNK):
+        on_start(pending)
+    judged = verdicts = 0
+    # Page by page, as a cluster's driver does: a back-log of millions is not held at once.
+    for first, last in pending_ranges(store, job.org_id, job.version, CHUNK):
+        chunk = pending_between(store, job.org_id, job.version, first, last)
         verdicts += judge_chunk(
-            store, judge, todo[start : start + CHUNK], job.ids, job.version, job.org_id,
-            progress, timings,
-        )  # fmt: skip
-    return finish_judging(store, job, actor, len(todo), verdicts, done)
+            store, judge, chunk, job.ids, job.version, job.org_id, progress, timings
+        )
+        judged += len(chunk)
+    return finish_judging(store, job, actor, judged, verdicts, done)
 
 
 @dataclass(frozen=True)
@@ -205,23 +206,6 @@ def _model_version(engine_version: str, specs: Sequence[tuple[int, Any]], correc
     )
     digest = hashlib.sha256(register.encode()).hexdigest()[:10]
     return f"{engine_version} register:{digest} corrections:{corrections}"[:200]
-
-
-def pending_posts(
-    store: Store, org_id: int, version: str
-) -> tuple[list[tuple[int, str, str | None]], int]:
-    with store.session() as session:
-        todo = list(
-            session.execute(
-                select(Post.id, Post.text, Post.language)
-                .where(*_pending(org_id, version))
-                .order_by(Post.id)
-            ).tuples()
-        )
-        total = session.scalar(
-            select(func.count()).select_from(Post).where(Post.organization_id == org_id)
-        )
-    return todo, int(total or 0) - len(todo)
 
 
 def count_pending(store: Store, org_id: int, version: str) -> tuple[int, int]:
