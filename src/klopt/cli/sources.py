@@ -192,6 +192,7 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
     if not watch:
         _sync(ctx, None, since, no_judge)
         return
+    from klopt.cli.stopping import stop_on_signals
     from klopt.cli.worker import print_run
     from klopt.jobs import Worker
     from klopt.jobs.schedule import JOB_KINDS
@@ -205,15 +206,19 @@ def sync_command(ctx: Context, watch: bool, since: str | None, no_judge: bool) -
     )  # fmt: skip
     console().print(ctx.t("sync.watching"))
     try:
-        watch_sources(
-            ctx.store,
-            ctx.org,
-            actor=ctx.actor,
-            stop=lambda: False,
-            on_results=lambda results: _after_sync(ctx, results, no_judge),
-            each_tick=outbox.run_once,
-        )
-    except KeyboardInterrupt:
+        with stop_on_signals():
+            watch_sources(
+                ctx.store,
+                ctx.org,
+                actor=ctx.actor,
+                stop=lambda: False,
+                on_results=lambda results: _after_sync(ctx, results, no_judge),
+                each_tick=outbox.run_once,
+            )
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM
+        from klopt.jobs.leases import release_all
+
+        release_all(ctx.store, outbox.name)
         console().print(ctx.t("sync.stopped"))
 
 

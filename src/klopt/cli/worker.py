@@ -8,6 +8,7 @@ import click
 
 from klopt.cli.app import Context, cli, pass_ctx
 from klopt.cli.output import console
+from klopt.cli.stopping import stop_on_signals
 
 if TYPE_CHECKING:
     from klopt.jobs import Job, RunInfo
@@ -26,12 +27,13 @@ def worker(ctx: Context, once: bool) -> None:
     out = console()
     out.print(ctx.t("worker.started", name=runner.name, actor=runner.actor, db=ctx.store.url))
     try:
-        if once:
-            runs = runner.run_once()
-        else:
-            runner.run_forever()
-            return
-    except KeyboardInterrupt:
+        with stop_on_signals():
+            if once:
+                runs = runner.run_once()
+            else:
+                runner.run_forever()
+                return
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM
         from klopt.jobs.leases import release_all
 
         release_all(ctx.store, runner.name)
