@@ -98,3 +98,47 @@ def test_every_help_text_belongs_to_a_command_or_option() -> None:
         used.add(command.help_key)
         used |= {option_help_key(command.help_key, o) for o in _options(command, ctx)}
     assert sorted(k for k in messages("en") if k.startswith("help.") and k not in used) == []
+
+
+def _usage_error(*args: str, lang: str | None = None) -> str:
+    """What ``klopt ARGS`` prints when click refuses the command line (exit code 2)."""
+    result = CliRunner().invoke(cli, list(args), prog_name="klopt", env={"KLOPT_LANG": lang})
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "dutch"),
+    [
+        (["check", "--nope"], "check", "Fout: Optie '--nope' bestaat niet."),
+        (["drafts", "show"], "drafts show", "Fout: Ontbrekend argument 'DRAFT'."),
+        (["drafts", "lst"], "drafts", "Fout: Commando 'lst' bestaat niet. Bedoelde u 'list'?"),
+        (["check", "--format", "xml", "x"], "check", "is niet een van 'text', 'json', 'sarif'."),
+        (["check", "x", "y"], "check", "Fout: Onverwacht extra argument (y)"),
+        (["docs", "add", "/nergens/missie.pdf"], "docs add", "'/nergens/missie.pdf' bestaat niet."),
+        (["check", "--format"], None, "Fout: Optie '--format' heeft een waarde nodig."),
+    ],
+)
+def test_clicks_own_usage_errors_speak_dutch_too(
+    args: list[str], command: str | None, dutch: str
+) -> None:
+    for output in (_usage_error("--lang", "nl", *args), _usage_error(*args, lang="nl")):
+        assert dutch in output
+        if command is not None:  # click shows no usage for an option's missing value
+            assert f"Gebruik: klopt {command} " in output
+            assert f"Probeer 'klopt {command} --help' voor hulp." in output
+        assert "Error" not in output and "Try '" not in output
+    english = _usage_error(*args)
+    assert "Error: " in english and "Fout" not in english
+
+
+def test_every_click_text_klopt_translates_is_one_click_uses() -> None:
+    """The English of each ``click.*`` key is click's exact text: after an upgrade of click
+    that reworded one, this fails instead of the text silently staying English."""
+    from pathlib import Path
+
+    source = "".join(p.read_text("utf-8") for p in Path(click.__file__).parent.glob("*.py"))
+    texts = {k: v for k, v in messages("en").items() if k.startswith("click.")}
+    assert len(texts) > 30
+    unused = [k for k, v in texts.items() if f'"{v}"' not in source]
+    assert unused == []

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from klopt.cli import click_texts
 from klopt.config import check_language
 from klopt.errors import KloptError, NotAuthenticated
 from klopt.i18n import LANGUAGES, messages, t
@@ -196,6 +197,7 @@ class KloptCommand(click.Command):
         lang = _lang_in(args)
         if lang:
             ctx.meta[_HELP_LANG] = lang
+        click_texts.set_language(help_language(ctx))  # "No such option", "Try ... for help"
         return super().parse_args(ctx, args)
 
     def help_text(self, lang: str) -> str:
@@ -322,6 +324,7 @@ def _fail(message: str, code: int) -> None:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+click_texts.install()
 
 
 @click.group(cls=KloptGroup, context_settings={"help_option_names": ["-h", "--help"]})
