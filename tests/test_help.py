@@ -115,7 +115,7 @@ def _usage_error(*args: str, lang: str | None = None) -> str:
         (["drafts", "lst"], "drafts", "Fout: Commando 'lst' bestaat niet. Bedoelde u 'list'?"),
         (["check", "--format", "xml", "x"], "check", "is niet een van 'text', 'json', 'sarif'."),
         (["check", "x", "y"], "check", "Fout: Onverwacht extra argument (y)"),
-        (["docs", "add", "/nergens/missie.pdf"], "docs add", "'/nergens/missie.pdf' bestaat niet."),
+        (["docs", "add", "/x/plan.pdf"], "docs add", "Bestand '/x/plan.pdf' bestaat niet."),
         (["check", "--format"], None, "Fout: Optie '--format' heeft een waarde nodig."),
     ],
 )

@@ -36,6 +36,7 @@ _MODULES = (
     click.utils,
 )
 _language = ["en"]
+_PATH_KINDS = ("file", "directory", "path")
 
 
 def set_language(lang: str) -> None:
@@ -50,10 +51,25 @@ def _catalogue(lang: str) -> dict[str, str]:
     return {english[k]: local[k] for k in english if k.startswith("click.") and k in local}
 
 
-def gettext(text: str) -> str:
-    """click's ``text`` in the current language."""
+class _PathKind(str):
+    """click's word for a kind of path ("file", "directory", "path"). click asks for it once,
+    when a command's options are made, and capitalises it when it writes "File '...' does not
+    exist."; this word is put in the language of that moment."""
+
+    def title(self) -> str:
+        return _translated(str(self)).title()
+
+
+def _translated(text: str) -> str:
     lang = _language[0]
     return text if lang == "en" else _catalogue(lang).get(text, text)
+
+
+def gettext(text: str) -> str:
+    """click's ``text`` in the current language."""
+    if text in _PATH_KINDS:
+        return _PathKind(text)
+    return _translated(text)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
