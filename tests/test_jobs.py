@@ -556,3 +556,32 @@ def test_a_ctrl_c_caught_after_landing_in_exec_ends_the_process_normally(
         assert done.stdout.strip() == "Stopped. KeyboardInterrupt", done.stderr
         if sys.version_info[:2] == (3, 11):
             assert done.returncode == -signal.SIGINT
+
+
+_COMMAND_INTERRUPTED_IN_EXEC = """\
+import sys
+import klopt.accounts.organizations as organizations
+from klopt.cli.app import main
+
+def interrupted(*args, **kwargs):
+    exec("import os, signal, time\\nos.kill(os.getpid(), signal.SIGINT)\\ntime.sleep(5)")
+
+organizations.create_organization = interrupted  # `klopt init` imports it when it runs
+sys.argv = ["klopt", "--db", sys.argv[1], "init", "Voorbeeld BV"]
+main()
+"""
+
+
+def test_any_command_interrupted_inside_exec_says_so_and_exits_130(tmp_path: Path) -> None:
+    """Every command, not only the worker, takes Ctrl+C through klopt's handler: "interrupted"
+    and exit code 130, also when the interrupt lands in ``exec(text)``."""
+    (tmp_path / "init_interrupted.py").write_text(_COMMAND_INTERRUPTED_IN_EXEC, encoding="utf-8")
+    path = os.pathsep.join([str(tmp_path), *sys.path])
+    done = subprocess.run(  # run as `python -m`, as `python -m klopt` runs: that path exits by
+        # SIGINT after a caught KeyboardInterrupt (a script's sys.exit does not look)
+        [sys.executable, "-m", "init_interrupted", f"sqlite:///{tmp_path / 'k.db'}"],
+        capture_output=True, text=True, timeout=60,
+        env={**_environment(tmp_path), "KLOPT_LANG": "en", "PYTHONPATH": path},
+    )  # fmt: skip
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert "error: interrupted" in done.stderr.lower() and "Traceback" not in done.stderr

@@ -11,6 +11,7 @@ command or option without a key shows them, and ``tests/test_help.py`` fails.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 from klopt.cli import click_texts
+from klopt.cli.stopping import stop_on_signals
 from klopt.config import check_language
 from klopt.errors import KloptError, NotAuthenticated
 from klopt.i18n import LANGUAGES, messages, t
@@ -292,7 +294,8 @@ class KloptGroup(KloptCommand, click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with stop_on_signals((signal.SIGINT,)):  # Ctrl+C ends in "interrupted", exit 130
+                return super().invoke(ctx)
         except KloptError as exc:
             lang = _lang(ctx)
             _fail(error_line(exc, lang), exc.exit_code)

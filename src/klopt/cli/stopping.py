@@ -1,6 +1,7 @@
-"""How a long-running command (`klopt worker`, `klopt sync --watch`) stops: Ctrl+C or a
-service manager's SIGTERM raise :class:`Stop` where the command is, and the command
-releases what it holds and says "Stopped.".
+"""How a klopt command stops: Ctrl+C raises :class:`Stop` where the command is, and the
+command says "interrupted" (exit 130); the long-running ones (`klopt worker`, `klopt sync
+--watch`) also stop so on a service manager's SIGTERM, give their leases back and say
+"Stopped.".
 
 :class:`Stop` is a ``KeyboardInterrupt`` (every ``except KeyboardInterrupt`` catches it), but
 not *the* ``KeyboardInterrupt``: CPython 3.11 remembers a ``KeyboardInterrupt`` that leaves
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
@@ -32,14 +33,14 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Within the block, Ctrl+C and SIGTERM raise :class:`Stop`; afterwards the handlers
-    that were there come back. (Outside the main thread, where Python has no signal
+def stop_on_signals(signals: Sequence[int] = SIGNALS) -> Iterator[None]:
+    """Within the block, ``signals`` (Ctrl+C and SIGTERM) raise :class:`Stop`; afterwards
+    the handlers that were there come back. (Outside the main thread, where Python has no signal
     handlers, the block runs as it is.)"""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {number: signal.signal(number, _stop) for number in SIGNALS}
+    previous = {number: signal.signal(number, _stop) for number in signals}
     try:
         yield
     finally:
