@@ -33,6 +33,7 @@ from klopt.judging.verdicts import (
     CHUNK,
     JudgeResult,
     JudgingJob,
+    add_seconds,
     count_pending,
     count_verdicts,
     finish_judging,
@@ -126,7 +127,7 @@ def _run(
     work = itertools.chain([first], shards)
     for _, (judged, spent) in spread(ray, actors, lambda a, s: a.judge.remote(*s), work):
         for key, seconds in spent.items():
-            timings[key] = timings.get(key, 0.0) + seconds
+            add_seconds(timings, key, seconds)
         if progress:
             progress(judged)
     timings["load"] = max(ray.get([a.loaded.remote() for a in actors]))

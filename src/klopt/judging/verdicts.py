@@ -32,6 +32,7 @@ from klopt.store.models import Correction, Judgement, Post, Promise, Verdict, ut
 __all__ = [
     "JudgeResult",
     "JudgingJob",
+    "add_seconds",
     "finish_judging",
     "judge_chunk",
     "judge_posts",
@@ -306,9 +307,14 @@ def judge_chunk(
     try:
         return _store_chunk(store, chunk, results, ids, version, org_id, timings)
     finally:
-        if timings is not None:
-            timings["judge"] = timings.get("judge", 0.0) + judged - clock
-            timings["write"] = timings.get("write", 0.0) + time.perf_counter() - judged
+        add_seconds(timings, "judge", judged - clock)
+        add_seconds(timings, "write", time.perf_counter() - judged)
+
+
+def add_seconds(timings: dict[str, float] | None, key: str, seconds: float) -> None:
+    """Add ``seconds`` to where the time went (``timings[key]``), when that is asked."""
+    if timings is not None:
+        timings[key] = timings.get(key, 0.0) + seconds
 
 
 def _store_chunk(
@@ -323,8 +329,7 @@ def _store_chunk(
     with store.session() as session:
         clock = time.perf_counter()
         lock_tallies(session, org_id)
-        if timings is not None:
-            timings["lock"] = timings.get("lock", 0.0) + time.perf_counter() - clock
+        add_seconds(timings, "lock", time.perf_counter() - clock)
         already = set(
             session.scalars(
                 select(Judgement.post_id).where(
